@@ -1,0 +1,121 @@
+"""`np up`: run a node until SIGINT/SIGTERM (a second signal exits at once)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from nanoping.config import NodeConfig, load_config_file, parse_address
+from nanoping.errors import StartupError
+from nanoping.node.daemon import NodeDaemon
+from nanoping.node.data_dir import ENV_VARIABLE, resolve_data_dir
+
+log = logging.getLogger(__name__)
+
+HELP = """\
+Start a node and keep it running until SIGINT or SIGTERM. On the first signal the node stops
+gracefully (streams end, listeners close); a second signal exits at once.
+
+The node keeps its identity and everything it must not lose in its data dir: --data-dir, else
+$NANOPING_DATA_DIR, else the platform's user data dir. Only one node may use a data dir at a time.
+"""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "up",
+        help="start a node",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--grpc",
+        metavar="HOST:PORT",
+        help="serve the gRPC API here (overrides grpcBridge.address), e.g. 127.0.0.1:10432; "
+        "port 0 picks a free port",
+    )
+    parser.add_argument(
+        "--rest-api",
+        metavar="HOST:PORT",
+        help="serve the REST API here (overrides restApi.address), e.g. 127.0.0.1:10565",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"where the node keeps its state (default: ${ENV_VARIABLE}, else the user data dir)",
+    )
+    parser.set_defaults(run=run)
+
+
+def node_config(arguments: argparse.Namespace) -> NodeConfig:
+    """The file's config (if any) with command-line flags applied on top."""
+    config = load_config_file(arguments.config) if arguments.config else NodeConfig()
+    flags = "command line"
+    if arguments.grpc:
+        config = config.with_overrides(
+            grpc_address=parse_address(arguments.grpc, origin="--grpc", source=flags, key="--grpc")
+        )
+    if arguments.rest_api:
+        config = config.with_overrides(
+            rest_address=parse_address(
+                arguments.rest_api, origin="--rest-api", source=flags, key="--rest-api"
+            )
+        )
+    if config.rest_address is not None:
+        raise StartupError(
+            f"{config.rest_address.origin}: the REST API is not available in this release yet; "
+            "use the gRPC API (--grpc)"
+        )
+    return config
+
+
+def run(arguments: argparse.Namespace) -> int:
+    config = node_config(arguments)
+    daemon = NodeDaemon(config=config, data_dir=resolve_data_dir(arguments.data_dir))
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(_serve(daemon))
+
+
+async def _serve(daemon: NodeDaemon) -> int:
+    stop = asyncio.Event()
+    _install_signal_handlers(stop)
+    await daemon.start()
+    _print_banner(daemon)
+    try:
+        await stop.wait()
+        log.info("stopping (send the signal again to exit at once)")
+    finally:
+        await daemon.close()
+    return 0
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+
+    def on_signal(number: int) -> None:
+        if stop.is_set():
+            print(f"np: {signal.Signals(number).name} again, exiting at once", file=sys.stderr)
+            os._exit(128 + number)
+        log.info("%s received", signal.Signals(number).name)
+        stop.set()
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, on_signal, number)
+
+
+def _print_banner(daemon: NodeDaemon) -> None:
+    assert daemon.local_node is not None
+    print(f"NanoPing node {daemon.node_id} ({daemon.local_node.name}) is up", flush=True)
+    print(f"  data dir: {daemon.data_dir_path}", flush=True)
+    for role, address in daemon.listening().items():
+        print(f"  {role}: {address}", flush=True)
+    print("  ready", flush=True)

@@ -1,0 +1,269 @@
+"""Node configuration: frozen, validated dataclasses and the YAML file loader.
+
+This module is the single home of the defaults. The YAML keys are the public NanoPing ones::
+
+    node:
+      name: My Controller          # node name; a node configured from a file refuses setNode
+    http:
+      address: 127.0.0.1:8769      # HTTP listener (hub server, later the REST twin and dashboard)
+    hubServer:                     # present = this node hosts the hub server on http.address
+      authenticationByRequest:     # present = nodes may join by request
+        timeout: 5m                # how long a join request waits for an answer
+    grpcBridge:
+      address: 127.0.0.1:10564     # gRPC API listener
+    restApi:
+      address: 127.0.0.1:10566     # REST API listener
+    pipelines: {}                  # pipelines service; on by default, `enabled: false` turns it off
+
+Every error names the source (file or flag), the dotted key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nanoping.errors import ConfigError, describe_path
+
+DEFAULT_JOIN_TIMEOUT = 300.0
+"""Seconds a join request waits for an answer when `authenticationByRequest.timeout` is unset."""
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+_DURATION_HINT = "a duration such as 30s, 5m, 1h30m or 500ms"
+
+
+@dataclass(frozen=True)
+class ListenAddress:
+    """A host and TCP port to listen on; ``origin`` says where it was configured."""
+
+    host: str
+    port: int
+    origin: str
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class HubServerConfig:
+    """The hub server this node hosts."""
+
+    join_timeout: float | None
+    """Seconds a join request waits for an answer; None = joining by request is not offered."""
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """Everything a node needs to start; built from the config file and command-line flags."""
+
+    name: str | None = None
+    """Node name from `node.name`; None = the stored name, else the hostname."""
+    http_address: ListenAddress | None = None
+    """`http.address`: where the hub server listens."""
+    hub_server: HubServerConfig | None = None
+    """`hubServer`: present when this node hosts the hub server."""
+    grpc_address: ListenAddress | None = None
+    """`grpcBridge.address` / `--grpc`: where the gRPC API listens."""
+    rest_address: ListenAddress | None = None
+    """`restApi.address` / `--rest-api`: where the REST API listens."""
+    pipelines_enabled: bool = True
+    """`pipelines.enabled`: whether this node offers the pipelines service."""
+    config_file: Path | None = None
+    """The file the node was configured from; such a node refuses setNode."""
+
+    def with_overrides(self, **changes: Any) -> NodeConfig:
+        """A copy with the given fields replaced (command-line flags win over the file)."""
+        return dataclasses.replace(self, **changes)
+
+
+def parse_duration(text: object, *, source: str, key: str) -> float:
+    """Seconds in a duration like ``5m`` or ``1h30m``; a bare number is taken as seconds."""
+    if isinstance(text, bool):
+        raise ConfigError(source=source, key=key, problem=f"{text!r} is not {_DURATION_HINT}")
+    if isinstance(text, int | float):
+        seconds = float(text)
+    elif isinstance(text, str):
+        seconds = _duration_seconds(text, source=source, key=key)
+    else:
+        raise ConfigError(source=source, key=key, problem=f"{text!r} is not {_DURATION_HINT}")
+    if seconds <= 0:
+        raise ConfigError(source=source, key=key, problem=f"{text!r} must be longer than zero")
+    return seconds
+
+
+def _duration_seconds(text: str, *, source: str, key: str) -> float:
+    stripped = text.strip()
+    position = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(stripped):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    if position == 0 or position != len(stripped):
+        raise ConfigError(source=source, key=key, problem=f"{text!r} is not {_DURATION_HINT}")
+    return total
+
+
+def parse_address(text: object, *, origin: str, source: str, key: str) -> ListenAddress:
+    """A ``host:port`` (or ``[v6]:port``) listen address; port 0 picks a free port."""
+    problem = f"{text!r} is not an address of the form HOST:PORT (e.g. 127.0.0.1:10432)"
+    if not isinstance(text, str) or ":" not in text:
+        raise ConfigError(source=source, key=key, problem=problem)
+    host, _, port_text = text.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise ConfigError(source=source, key=key, problem=f"{problem}; port must be 0-65535")
+    return ListenAddress(host=host or "0.0.0.0", port=int(port_text), origin=origin)
+
+
+class _Section:
+    """A YAML mapping being read: checks types and rejects keys nobody reads."""
+
+    def __init__(self, value: object, *, source: str, path: str, allowed: tuple[str, ...]) -> None:
+        self.source = source
+        self.path = path
+        if value is None:
+            value = {}
+        if not isinstance(value, Mapping):
+            raise ConfigError(
+                source=source,
+                key=path or "(top level)",
+                problem=f"must be a mapping of keys ({', '.join(allowed)}), got {_kind(value)}",
+            )
+        for name in value:
+            if name not in allowed:
+                raise ConfigError(
+                    source=source,
+                    key=self.key(str(name)),
+                    problem=f"unknown key (allowed here: {', '.join(allowed)})",
+                )
+        self.values: Mapping[str, object] = value
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+    def section(self, name: str, allowed: tuple[str, ...]) -> _Section:
+        return _Section(
+            self.values.get(name), source=self.source, path=self.key(name), allowed=allowed
+        )
+
+    def string(self, name: str) -> str | None:
+        value = self.values.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                source=self.source, key=self.key(name), problem=f"must be text, got {_kind(value)}"
+            )
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.values.get(name, default)
+        if not isinstance(value, bool):
+            raise ConfigError(
+                source=self.source,
+                key=self.key(name),
+                problem=f"must be true or false, got {_kind(value)}",
+            )
+        return value
+
+    def address(self, name: str) -> ListenAddress | None:
+        value = self.values.get(name)
+        if value is None:
+            return None
+        key = self.key(name)
+        return parse_address(value, origin=f"{key} in {self.source}", source=self.source, key=key)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {value!r}".lower()
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def load_config_file(path: Path) -> NodeConfig:
+    """Read and validate a YAML node config; raises ConfigError naming file and key."""
+    source = describe_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(source=source, key="(file)", problem="no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(source=source, key="(file)", problem="is a directory") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(source=source, key="(file)", problem=f"cannot read: {reason}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "invalid syntax"
+        raise ConfigError(
+            source=source, key="(file)", problem=f"not valid YAML{where}: {problem}"
+        ) from None
+    return config_from_document(document, source=source, path=path)
+
+
+def config_from_document(document: object, *, source: str, path: Path | None) -> NodeConfig:
+    """Validate an already-parsed YAML document."""
+    top = _Section(
+        document,
+        source=source,
+        path="",
+        allowed=("node", "http", "hubServer", "grpcBridge", "restApi", "pipelines"),
+    )
+    hub_server = _hub_server(top) if top.has("hubServer") else None
+    http_address = top.section("http", ("address",)).address("address")
+    if hub_server is not None and http_address is None:
+        raise ConfigError(
+            source=source,
+            key="http.address",
+            problem="is required when hubServer is set (the hub server listens there)",
+        )
+    return NodeConfig(
+        name=top.section("node", ("name",)).string("name"),
+        http_address=http_address,
+        hub_server=hub_server,
+        grpc_address=top.section("grpcBridge", ("address",)).address("address"),
+        rest_address=top.section("restApi", ("address",)).address("address"),
+        pipelines_enabled=top.section("pipelines", ("enabled",)).boolean("enabled", True),
+        config_file=path,
+    )
+
+
+def _hub_server(top: _Section) -> HubServerConfig:
+    hub = top.section("hubServer", ("authenticationByRequest",))
+    if not hub.has("authenticationByRequest"):
+        return HubServerConfig(join_timeout=None)
+    join = hub.section("authenticationByRequest", ("timeout",))
+    timeout = DEFAULT_JOIN_TIMEOUT
+    if join.values.get("timeout") is not None:
+        timeout = parse_duration(join.values["timeout"], source=top.source, key=join.key("timeout"))
+    return HubServerConfig(join_timeout=timeout)

@@ -1,0 +1,1 @@
+"""Socket-level helpers shared by every listener of the node."""

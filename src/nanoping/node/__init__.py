@@ -1,0 +1,1 @@
+"""The node daemon: data dir, identity, listeners and lifecycle."""

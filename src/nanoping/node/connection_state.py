@@ -1,0 +1,55 @@
+"""The hub-client connection state and the watchers that follow it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from nanoping.api import hub_client_pb2
+
+State = hub_client_pb2.ConnectionState
+UNAUTHENTICATED = hub_client_pb2.UNAUTHENTICATED
+DISCONNECTED = hub_client_pb2.DISCONNECTED
+CONNECTED = hub_client_pb2.CONNECTED
+
+
+class ConnectionStateWatch:
+    """Holds the current state; every watcher sees the current value first, then each change."""
+
+    def __init__(self, initial: State = UNAUTHENTICATED, *, hosts_hub: bool = False) -> None:
+        self._state = initial
+        self._hosts_hub = hosts_hub
+        self._watchers: set[asyncio.Queue[State]] = set()
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def is_authenticated(self) -> bool:
+        """True while hub credentials are held, even if the link is down."""
+        return self._state != UNAUTHENTICATED
+
+    @property
+    def is_online(self) -> bool:
+        """Whether the cluster sees this node online: it hosts the hub or is linked to it."""
+        return self._hosts_hub or self._state == CONNECTED
+
+    def set(self, state: State) -> None:
+        """Move to ``state``; every watcher is told, in order, without loss."""
+        if state == self._state:
+            return
+        self._state = state
+        for queue in self._watchers:
+            queue.put_nowait(state)
+
+    async def watch(self) -> AsyncIterator[State]:
+        """Current state, then each new state until the caller stops iterating."""
+        queue: asyncio.Queue[State] = asyncio.Queue()
+        self._watchers.add(queue)
+        try:
+            yield self._state
+            while True:
+                yield await queue.get()
+        finally:
+            self._watchers.discard(queue)

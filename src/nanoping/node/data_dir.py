@@ -1,0 +1,76 @@
+"""The node's data directory: where it is, that it is writable, and that only one node uses it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+import platformdirs
+
+from nanoping.errors import StartupError
+
+ENV_VARIABLE = "NANOPING_DATA_DIR"
+LOCK_FILE = "node.lock"
+DATABASE_FILE = "node.sqlite3"
+
+
+def resolve_data_dir(flag_value: Path | None) -> Path:
+    """``--data-dir``, else ``$NANOPING_DATA_DIR``, else the platform's user data dir."""
+    if flag_value is not None:
+        return flag_value
+    from_env = os.environ.get(ENV_VARIABLE)
+    if from_env:
+        return Path(from_env)
+    return Path(platformdirs.user_data_dir("nanoping", appauthor=False))
+
+
+class DataDir:
+    """An opened data dir, held exclusively by this process until :meth:`close`."""
+
+    def __init__(self, path: Path, lock_fd: int) -> None:
+        self.path = path
+        self._lock_fd = lock_fd
+
+    @property
+    def database_path(self) -> Path:
+        return self.path / DATABASE_FILE
+
+    @classmethod
+    def open(cls, path: Path) -> DataDir:
+        """Create the dir if needed and take its lock; StartupError says what went wrong."""
+        path = path.expanduser().absolute()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise StartupError(f"data dir '{path}' exists but is not a directory") from None
+        except OSError as error:
+            raise StartupError(f"cannot create data dir '{path}': {error.strerror}") from None
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise StartupError(f"data dir '{path}' is not writable by this user")
+        return cls(path, _take_lock(path / LOCK_FILE))
+
+    def close(self) -> None:
+        """Release the lock (the lock file stays; it is harmless)."""
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+
+def _take_lock(lock_path: Path) -> int:
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise StartupError(f"cannot create lock file '{lock_path}': {error.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise StartupError(
+            f"data dir '{lock_path.parent}' is in use by another node (pid {holder}); "
+            "stop it or choose another --data-dir"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd

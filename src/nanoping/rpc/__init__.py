@@ -1,0 +1,1 @@
+"""The gRPC door: serves the method table over grpc.aio."""

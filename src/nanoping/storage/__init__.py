@@ -1,0 +1,1 @@
+"""Durable storage of a node: one SQLite file in the data dir, behind small store classes."""

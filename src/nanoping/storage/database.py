@@ -1,0 +1,72 @@
+"""The node's SQLite database: WAL journal, one writer, schema migrations by version number.
+
+Calls are synchronous and short (single-row reads and writes on a local file); the event loop
+tolerates them better than the hop to a worker thread would cost. Each write runs in one
+transaction, so a process killed at any point leaves either the old or the new row, never half.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from nanoping.errors import StartupError
+
+
+class Database:
+    """One open SQLite file with the node's schema applied."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._connection = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, migrations: Sequence[str]) -> Database:
+        """Open (creating if needed) and migrate to ``len(migrations)``; refuses newer schemas."""
+        try:
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA busy_timeout=5000")
+        except sqlite3.Error as error:
+            raise StartupError(f"cannot open database '{path}': {error}") from None
+        database = cls(connection, path)
+        database._migrate(migrations)
+        return database
+
+    def _migrate(self, migrations: Sequence[str]) -> None:
+        version = int(self._connection.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(migrations):
+            raise StartupError(
+                f"database '{self.path}' has schema version {version}, newer than this "
+                f"release understands ({len(migrations)}); use a newer nanoping"
+            )
+        for number, script in enumerate(migrations[version:], start=version + 1):
+            with self.transaction() as connection:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version={number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed when the block ends, rolled back on an exception."""
+        self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._connection
+        except BaseException:
+            self._connection.execute("ROLLBACK")
+            raise
+        self._connection.execute("COMMIT")
+
+    def query(self, sql: str, parameters: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only statement."""
+        cursor = self._connection.execute(sql, parameters)
+        cursor.row_factory = sqlite3.Row
+        return list(cursor.fetchall())
+
+    def close(self) -> None:
+        self._connection.close()
