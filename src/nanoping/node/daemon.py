@@ -20,7 +20,6 @@ from nanoping.service.hub_client import HubClientService
 from nanoping.service.method_table import MethodTable
 from nanoping.storage.database import Database
 from nanoping.storage.local_node import LocalNodeStore
-from nanoping.storage.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class NodeDaemon:
     async def _start(self) -> None:
         data_dir = DataDir.open(self.data_dir_path)
         self._resources.callback(data_dir.close)
-        database = Database.open(data_dir.database_path, MIGRATIONS)
+        database = Database.open(data_dir.database_path)
         self._resources.callback(database.close)
         self.local_node = LocalNode(
             store=LocalNodeStore(database),

@@ -1,4 +1,4 @@
-"""The node's SQLite database: WAL journal, one writer, schema migrations by version number.
+"""The node's SQLite database: WAL journal, one writer, per-store schema migrations by number.
 
 Calls are synchronous and short (single-row reads and writes on a local file); the event loop
 tolerates them better than the hop to a worker thread would cost. Each write runs in one
@@ -23,33 +23,45 @@ class Database:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path, migrations: Sequence[str]) -> Database:
-        """Open (creating if needed) and migrate to ``len(migrations)``; refuses newer schemas."""
+    def open(cls, path: Path) -> Database:
+        """Open (creating if needed) the database file; stores then migrate their own tables."""
         try:
             connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA busy_timeout=5000")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_versions "
+                "(part TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
         except sqlite3.Error as error:
             raise StartupError(f"cannot open database '{path}': {error}") from None
-        database = cls(connection, path)
-        database._migrate(migrations)
-        return database
+        return cls(connection, path)
 
-    def _migrate(self, migrations: Sequence[str]) -> None:
-        version = int(self._connection.execute("PRAGMA user_version").fetchone()[0])
+    def migrate(self, part: str, migrations: Sequence[str]) -> None:
+        """Bring one store's tables to version ``len(migrations)``; refuses newer schemas.
+
+        Each store owns a numbered list of migrations under its own ``part`` name, so stores
+        evolve independently; append to a list, never edit a migration that has shipped.
+        """
+        rows = self.query("SELECT version FROM schema_versions WHERE part = ?", (part,))
+        version = int(rows[0]["version"]) if rows else 0
         if version > len(migrations):
             raise StartupError(
-                f"database '{self.path}' has schema version {version}, newer than this "
-                f"release understands ({len(migrations)}); use a newer nanoping"
+                f"database '{self.path}' holds {part} tables of schema version {version}, newer "
+                f"than this release understands ({len(migrations)}); use a newer nanoping"
             )
         for number, script in enumerate(migrations[version:], start=version + 1):
             with self.transaction() as connection:
                 for statement in script.split(";"):
                     if statement.strip():
                         connection.execute(statement)
-                connection.execute(f"PRAGMA user_version={number}")
+                connection.execute(
+                    "INSERT INTO schema_versions (part, version) VALUES (?, ?) "
+                    "ON CONFLICT (part) DO UPDATE SET version = excluded.version",
+                    (part, number),
+                )
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

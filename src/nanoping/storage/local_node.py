@@ -20,10 +20,23 @@ class LocalNodeRecord:
     """Serialized NodeMetadata set through setNode (empty = none)."""
 
 
+MIGRATIONS = (
+    """
+    CREATE TABLE local_node (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        id TEXT NOT NULL,
+        name TEXT,
+        metadata BLOB NOT NULL DEFAULT x''
+    )
+    """,
+)
+
+
 class LocalNodeStore:
     """Reads and writes the single local-node row."""
 
     def __init__(self, database: Database) -> None:
+        database.migrate("local_node", MIGRATIONS)
         self._database = database
 
     def load_or_create(self) -> LocalNodeRecord:
