@@ -34,12 +34,17 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     database.close()
 
 
+def insert_twice(database: Database) -> None:
+    with database.transaction() as connection:
+        connection.execute("INSERT INTO things (id, name) VALUES (1, 'a')")
+        connection.execute("INSERT INTO things (id, name) VALUES (1, 'b')")
+
+
 def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     database = Database.open(tmp_path / "db")
     database.migrate("things", V1)
-    with pytest.raises(sqlite3.IntegrityError), database.transaction() as connection:
-        connection.execute("INSERT INTO things (id, name) VALUES (1, 'a')")
-        connection.execute("INSERT INTO things (id, name) VALUES (1, 'b')")
+    with pytest.raises(sqlite3.IntegrityError):
+        insert_twice(database)
     assert database.query("SELECT * FROM things") == []
     database.close()
 
