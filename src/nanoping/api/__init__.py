@@ -1,0 +1,1 @@
+"""Generated from proto/nanoping/api; do not edit; run scripts/gen_protos.py."""
