@@ -58,7 +58,9 @@ class GrpcBridge:
             self._server = None
 
 
-def _handlers_by_service(table: MethodTable) -> dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]]:
+def _handlers_by_service(
+    table: MethodTable,
+) -> dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]]:
     services: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {}
     for method in table:
         services.setdefault(method.service, {})[method.name] = _rpc_handler(method)
