@@ -1,0 +1,101 @@
+"""Sans-IO state machine of the joining side: when the node dials its hub again.
+
+    UNAUTHENTICATED --joined--> DISCONNECTED --attempt_started--> CONNECTING --connected--> CONNECTED
+                                      ^                               |                         |
+                                      +-------- disconnected ---------+------ disconnected -----+
+
+``credential_lost`` (the hub rejected the credential, or the node left) returns to
+UNAUTHENTICATED from anywhere. The public ConnectionState maps CONNECTING to DISCONNECTED.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+
+from nanoping.link.backoff import Backoff
+from nanoping.link.errors import InvalidStateError
+
+
+class LinkPhase(enum.Enum):
+    """Where the joining node stands with its hub."""
+
+    UNAUTHENTICATED = "unauthenticated"
+    """No credential: the node has not joined (or was removed); nothing to dial."""
+    DISCONNECTED = "disconnected"
+    """Joined but not linked; the next attempt is scheduled."""
+    CONNECTING = "connecting"
+    """An attempt is under way (socket opening or Hello sent)."""
+    CONNECTED = "connected"
+    """The hub welcomed the node."""
+
+
+class Reconnector:
+    """Schedules the joined node's connection attempts with jittered exponential backoff.
+
+    Every failed attempt or dropped connection widens the backoff window; a connection that
+    stayed up for ``stable_after`` seconds resets it. Even the first retry after a drop is
+    jittered, so a restarted hub sees its nodes come back spread over ``base_delay`` seconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        base_delay: float = 1.0,
+        max_delay: float = 60.0,
+        stable_after: float = 60.0,
+    ) -> None:
+        self._backoff = Backoff(base=base_delay, cap=max_delay, rng=rng)
+        self._stable_after = stable_after
+        self._phase = LinkPhase.UNAUTHENTICATED
+        self._attempt_at: float | None = None
+        self._connected_at = 0.0
+
+    @property
+    def phase(self) -> LinkPhase:
+        """Current phase."""
+        return self._phase
+
+    def next_attempt_at(self, now: float) -> float | None:
+        """When to dial next (never before ``now``); None unless DISCONNECTED."""
+        if self._phase is not LinkPhase.DISCONNECTED or self._attempt_at is None:
+            return None
+        return max(now, self._attempt_at)
+
+    def joined(self, now: float) -> None:
+        """The node holds a credential (new join, or found at start-up): dial at once."""
+        self._require(LinkPhase.UNAUTHENTICATED, "joined")
+        self._backoff.reset()
+        self._phase = LinkPhase.DISCONNECTED
+        self._attempt_at = now
+
+    def attempt_started(self, now: float) -> None:
+        """The adapter began dialing."""
+        self._require(LinkPhase.DISCONNECTED, "attempt_started")
+        self._phase = LinkPhase.CONNECTING
+        self._attempt_at = None
+
+    def connected(self, now: float) -> None:
+        """The hub welcomed the node."""
+        self._require(LinkPhase.CONNECTING, "connected")
+        self._phase = LinkPhase.CONNECTED
+        self._connected_at = now
+
+    def disconnected(self, now: float) -> None:
+        """The attempt failed or the link closed; schedule the next attempt."""
+        if self._phase not in (LinkPhase.CONNECTING, LinkPhase.CONNECTED):
+            raise InvalidStateError(f"disconnected while {self._phase.value}")
+        if self._phase is LinkPhase.CONNECTED and now - self._connected_at >= self._stable_after:
+            self._backoff.reset()
+        self._phase = LinkPhase.DISCONNECTED
+        self._attempt_at = now + self._backoff.next_delay()
+
+    def credential_lost(self) -> None:
+        """The hub rejected the credential, or the node left the cluster: stop dialing."""
+        self._phase = LinkPhase.UNAUTHENTICATED
+        self._attempt_at = None
+
+    def _require(self, phase: LinkPhase, action: str) -> None:
+        if self._phase is not phase:
+            raise InvalidStateError(f"{action} while {self._phase.value}")

@@ -1,0 +1,117 @@
+"""Reconnection timing of the joining node: jittered exponential backoff and its state machine."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from nanoping.link import Backoff, InvalidStateError, LinkPhase, Reconnector
+
+
+def delays(seed: int, count: int) -> list[float]:
+    backoff = Backoff(base=0.5, cap=30.0, rng=random.Random(seed))
+    return [backoff.next_delay() for _ in range(count)]
+
+
+def test_seeded_backoff_is_deterministic() -> None:
+    assert delays(7, 20) == delays(7, 20)
+    assert delays(7, 20) != delays(8, 20)
+
+
+def test_each_delay_lies_within_a_doubling_window_bounded_by_the_cap() -> None:
+    backoff = Backoff(base=0.5, cap=30.0, rng=random.Random(1))
+    ceilings = []
+    for _ in range(50):
+        ceilings.append(backoff.ceiling())
+        assert 0.0 <= backoff.next_delay() <= ceilings[-1]
+    assert ceilings[:8] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert max(delays(3, 2000)) <= 30.0
+
+
+def test_full_jitter_spreads_delays_over_the_whole_window() -> None:
+    backoff = Backoff(base=10.0, cap=10.0, rng=random.Random(5))
+    samples = [backoff.next_delay() for _ in range(1000)]
+    assert min(samples) < 1.0
+    assert max(samples) > 9.0
+
+
+def test_backoff_rejects_a_cap_below_the_base() -> None:
+    with pytest.raises(ValueError, match=re.escape("0 < base <= cap, got base=2.0, cap=1.0")):
+        Backoff(base=2.0, cap=1.0, rng=random.Random(0))
+
+
+def failing_reconnector(seed: int) -> tuple[Reconnector, list[float]]:
+    """A joined reconnector whose first five attempts fail; returns it and the waits seen."""
+    reconnector = Reconnector(rng=random.Random(seed), base_delay=1.0, max_delay=8.0)
+    reconnector.joined(now=100.0)
+    assert reconnector.next_attempt_at(100.0) == 100.0  # a fresh join dials at once
+    now, waits = 100.0, []
+    for _ in range(5):
+        reconnector.attempt_started(now)
+        reconnector.disconnected(now)
+        attempt_at = reconnector.next_attempt_at(now)
+        assert attempt_at is not None
+        waits.append(attempt_at - now)
+        now = attempt_at
+    return reconnector, waits
+
+
+def test_failed_attempts_back_off_deterministically_up_to_the_cap() -> None:
+    _, waits = failing_reconnector(seed=42)
+    assert waits == failing_reconnector(seed=42)[1]
+    for wait, ceiling in zip(waits, [1.0, 2.0, 4.0, 8.0, 8.0], strict=True):
+        assert 0.0 <= wait <= ceiling
+
+
+def test_next_attempt_is_never_in_the_past() -> None:
+    reconnector, _ = failing_reconnector(seed=1)
+    assert reconnector.next_attempt_at(10_000.0) == 10_000.0
+
+
+def test_a_stable_connection_resets_the_backoff() -> None:
+    reconnector = Reconnector(
+        rng=random.Random(3), base_delay=1.0, max_delay=60.0, stable_after=30.0
+    )
+    reconnector.joined(now=0.0)
+    for _ in range(6):  # widen the window to 60 s
+        reconnector.attempt_started(0.0)
+        reconnector.disconnected(0.0)
+    reconnector.attempt_started(0.0)
+    reconnector.connected(0.0)
+    assert reconnector.phase is LinkPhase.CONNECTED
+    assert reconnector.next_attempt_at(0.0) is None
+    reconnector.disconnected(30.0)
+    attempt_at = reconnector.next_attempt_at(30.0)
+    assert attempt_at is not None
+    assert 30.0 <= attempt_at <= 31.0  # back to the first window
+
+
+def test_a_short_connection_keeps_widening_the_backoff() -> None:
+    seeds_with_long_waits = 0
+    for seed in range(20):
+        reconnector = Reconnector(
+            rng=random.Random(seed), base_delay=1.0, max_delay=60.0, stable_after=30.0
+        )
+        reconnector.joined(now=0.0)
+        for _ in range(6):
+            reconnector.attempt_started(0.0)
+            reconnector.disconnected(0.0)
+        reconnector.attempt_started(0.0)
+        reconnector.connected(0.0)
+        reconnector.disconnected(29.0)
+        attempt_at = reconnector.next_attempt_at(29.0)
+        assert attempt_at is not None
+        assert attempt_at <= 29.0 + 60.0
+        seeds_with_long_waits += attempt_at > 30.0
+    assert seeds_with_long_waits > 10
+
+
+def test_lost_credential_stops_dialing() -> None:
+    reconnector, _ = failing_reconnector(seed=9)
+    reconnector.credential_lost()
+    assert reconnector.phase is LinkPhase.UNAUTHENTICATED
+    assert reconnector.next_attempt_at(0.0) is None
+    with pytest.raises(InvalidStateError, match="attempt_started while unauthenticated"):
+        reconnector.attempt_started(0.0)
