@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nanoping import __version__
-from nanoping.cli import up
+from nanoping.cli import hub_commands, up
 from nanoping.errors import StartupError
 
 DESCRIPTION = """\
@@ -23,6 +23,10 @@ and runs pipelines that move traffic.
 examples:
   np up --grpc 127.0.0.1:10432            start a node serving the gRPC API
   np -c controller.yaml up                start a node (e.g. the hub controller) from a YAML file
+  np authentication-requests --grpc 127.0.0.1:10564 --accept-all --count 1
+                                          on the hub: accept the next join request
+  np authenticate-by-request http://127.0.0.1:8769 --grpc 127.0.0.1:10432
+                                          join the node at 127.0.0.1:10432 to that hub
 """
 
 
@@ -47,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nanoping {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     up.add_parser(commands)
+    hub_commands.add_parsers(commands)
     return parser
 
 
@@ -64,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StartupError as error:
         print(f"np: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
     return result
 
 

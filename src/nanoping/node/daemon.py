@@ -10,13 +10,22 @@ import logging
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+from starlette.applications import Starlette
+
 from nanoping.api import hub_node_pb2
 from nanoping.config import NodeConfig
-from nanoping.node.connection_state import ConnectionStateWatch
+from nanoping.hub.client import HubClient
+from nanoping.hub.membership import MembershipStore
+from nanoping.hub.registry import NodeRegistry
+from nanoping.hub.router import CallRouter
+from nanoping.hub.server import HubServer
+from nanoping.net.http_listener import HttpListener
+from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
 from nanoping.node.local_node import LocalNode
 from nanoping.rpc.grpc_bridge import GrpcBridge
 from nanoping.service.hub_client import HubClientService
+from nanoping.service.hub_server import HubServerService
 from nanoping.service.method_table import MethodTable
 from nanoping.storage.database import Database
 from nanoping.storage.local_node import LocalNodeStore
@@ -33,6 +42,7 @@ class NodeDaemon:
         self._resources = AsyncExitStack()
         self.local_node: LocalNode | None = None
         self.grpc_bridge: GrpcBridge | None = None
+        self.http_listener: HttpListener | None = None
 
     @property
     def node_id(self) -> str:
@@ -52,28 +62,65 @@ class NodeDaemon:
         self._resources.callback(data_dir.close)
         database = Database.open(data_dir.database_path)
         self._resources.callback(database.close)
-        self.local_node = LocalNode(
+        local = self.local_node = LocalNode(
             store=LocalNodeStore(database),
             services=self._services(),
             config_name=self.config.name,
             config_file=str(self.config.config_file) if self.config.config_file else None,
         )
-        connection = ConnectionStateWatch(hosts_hub=self.config.hub_server is not None)
-        table = MethodTable.build(
-            {
-                "nanopinggrpc.hub.HubClientService": HubClientService(
-                    local_node=self.local_node, connection=connection
-                ),
-            }
+        hosts_hub = self.config.hub_server is not None
+        connection = ConnectionStateWatch(hosts_hub=hosts_hub)
+        tables: list[MethodTable] = []
+        hub = self._hub_server(database, local, lambda: tables[0]) if hosts_hub else None
+        hub_client = HubClient(
+            store=MembershipStore(database),
+            local_node=local,
+            state=connection,
+            local_table=lambda: tables[0],
         )
-        if self.config.grpc_address is not None:
-            bridge = GrpcBridge(table, self.config.grpc_address)
-            await bridge.start()
-            self._resources.push_async_callback(bridge.close)
-            self.grpc_bridge = bridge
-        log.info(
-            "node %s (%s) started, data dir %s", self.node_id, self.local_node.name, data_dir.path
+        if hosts_hub:
+            connection.set(CONNECTED)  # the hub node is a member of its own cluster
+        implementations: dict[str, object] = {
+            "nanopinggrpc.hub.HubClientService": HubClientService(
+                local_node=local, connection=connection, hub_client=hub_client, hosts_hub=hosts_hub
+            ),
+        }
+        if hub is not None:
+            implementations["nanopinggrpc.hub.HubServerService"] = HubServerService(hub=hub)
+            self._resources.push_async_callback(hub.close)
+        tables.append(MethodTable.build(implementations))
+        router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
+        await self._serve_http(hub)
+        await self._serve_grpc(router.table())
+        hub_client.start()
+        self._resources.push_async_callback(hub_client.close)
+        log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
+
+    def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
+        assert self.config.hub_server is not None
+        registry = NodeRegistry(database=database, hub_node=lambda: local.as_proto(online=True))
+        return HubServer(
+            registry=registry,
+            join_timeout=self.config.hub_server.join_timeout,
+            local_table=table,  # type: ignore[arg-type]
         )
+
+    async def _serve_http(self, hub: HubServer | None) -> None:
+        if self.config.http_address is None:
+            return
+        app = Starlette(routes=hub.routes() if hub is not None else [])
+        listener = HttpListener(app, self.config.http_address)
+        await listener.start()
+        self._resources.push_async_callback(listener.close)
+        self.http_listener = listener
+
+    async def _serve_grpc(self, table: MethodTable) -> None:
+        if self.config.grpc_address is None:
+            return
+        bridge = GrpcBridge(table, self.config.grpc_address)
+        await bridge.start()
+        self._resources.push_async_callback(bridge.close)
+        self.grpc_bridge = bridge
 
     def _services(self) -> list[hub_node_pb2.NodeService]:
         services: list[hub_node_pb2.NodeService] = []
@@ -86,6 +133,10 @@ class NodeDaemon:
     def listening(self) -> dict[str, str]:
         """What listens where, for the start-up banner."""
         bound: dict[str, str] = {}
+        if self.http_listener is not None:
+            bound["HTTP (hub server)" if self.config.hub_server else "HTTP"] = (
+                self.http_listener.bound_address
+            )
         if self.grpc_bridge is not None:
             bound["gRPC API"] = self.grpc_bridge.bound_address
         return bound

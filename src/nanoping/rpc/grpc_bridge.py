@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -103,10 +104,7 @@ def _server_stream(
     ) -> AsyncIterator[Message]:
         try:
             responses: AsyncIterator[Message] = method.handler(request)  # type: ignore[assignment]
-            # Headers go out before the first message so a caller knows the stream is live
-            # (clients wait for them before making changes they expect to observe).
-            await context.send_initial_metadata(())
-            async for response in responses:
+            async for response in _announced(responses, context):
                 yield response
         except Exception as error:
             await _abort(context, method, error)
@@ -122,13 +120,34 @@ def _bidi_stream(
     ) -> AsyncIterator[Message]:
         try:
             responses: AsyncIterator[Message] = method.handler(requests)  # type: ignore[assignment]
-            await context.send_initial_metadata(())
-            async for response in responses:
+            async for response in _announced(responses, context):
                 yield response
         except Exception as error:
             await _abort(context, method, error)
 
     return handle
+
+
+async def _announced(
+    responses: AsyncIterator[Message], context: grpc.aio.ServicerContext[Any, Any]
+) -> AsyncIterator[Message]:
+    """The responses, with the headers sent as soon as the stream is live.
+
+    Callers wait for the headers before making changes they expect the stream to report, so
+    the handler first runs up to its first wait (where it subscribes), then the headers go out.
+    """
+    first = asyncio.ensure_future(anext(responses))
+    try:
+        await asyncio.sleep(0)
+        await context.send_initial_metadata(())
+        response = await first
+    except StopAsyncIteration:
+        return
+    finally:
+        first.cancel()
+    yield response
+    async for response in responses:
+        yield response
 
 
 async def _abort(

@@ -5,17 +5,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from nanoping.api import hub_client_pb2, hub_node_pb2
-from nanoping.errors import NotFound
+from nanoping.errors import FailedPrecondition, NotFound
+from nanoping.hub.client import HubClient
 from nanoping.node.connection_state import ConnectionStateWatch
 from nanoping.node.local_node import LocalNode
 
 
 class HubClientService:
-    """Implements ``nanopinggrpc.hub.HubClientService`` for this node."""
+    """Implements ``nanopinggrpc.hub.HubClientService`` for this node.
 
-    def __init__(self, *, local_node: LocalNode, connection: ConnectionStateWatch) -> None:
+    Calls naming another node never reach this class: the router sends them to that node.
+    """
+
+    def __init__(
+        self,
+        *,
+        local_node: LocalNode,
+        connection: ConnectionStateWatch,
+        hub_client: HubClient,
+        hosts_hub: bool,
+    ) -> None:
         self._local = local_node
         self._connection = connection
+        self._hub_client = hub_client
+        self._hosts_hub = hosts_hub
 
     async def get_local_node_id(
         self, request: hub_client_pb2.GetLocalNodeIdRequest
@@ -35,7 +48,24 @@ class HubClientService:
     ) -> hub_client_pb2.SetNodeResponse:
         self._require_local(request.node_id)
         self._local.set_details(name=request.name, metadata=request.metadata)
+        self._hub_client.node_details_changed()
         return hub_client_pb2.SetNodeResponse(node=self._local_proto())
+
+    async def authenticate_by_request(
+        self, request: hub_client_pb2.AuthenticateByRequestRequest
+    ) -> hub_client_pb2.AuthenticateByRequestResponse:
+        if self._hosts_hub:
+            raise FailedPrecondition("this node hosts a hub server and cannot join another hub")
+        await self._hub_client.authenticate_by_request(request.hub_server_address)
+        return hub_client_pb2.AuthenticateByRequestResponse()
+
+    async def disconnect(
+        self, request: hub_client_pb2.DisconnectRequest
+    ) -> hub_client_pb2.DisconnectResponse:
+        if self._hosts_hub:
+            raise FailedPrecondition("this node hosts the hub server; it cannot leave its own hub")
+        await self._hub_client.disconnect()
+        return hub_client_pb2.DisconnectResponse()
 
     async def stream_connection_state(
         self, request: hub_client_pb2.StreamConnectionStateRequest
@@ -48,7 +78,4 @@ class HubClientService:
 
     def _require_local(self, node_id: str) -> None:
         if node_id and node_id != self._local.id:
-            raise NotFound(
-                f"node {node_id} is unknown: this node is not joined to a hub, "
-                f"and its own id is {self._local.id}"
-            )
+            raise NotFound(f"node {node_id} is not this node ({self._local.id})")

@@ -1,0 +1,113 @@
+"""Pending join requests on the hub, and the approvers who decide them.
+
+A request waits until the first approver answers it, its joiner withdraws it, or the hub's
+timeout passes. Approvers are the open ``authenticationByRequests`` streams: each is sent every
+request made while it is open (nothing on open); the first answer for a request decides it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from nanoping.api import hub_node_pb2, hub_server_pb2
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PendingRequest:
+    """A join request waiting for a decision."""
+
+    request_id: int
+    """Id approvers echo in their answer."""
+    node: hub_node_pb2.Node
+    """The joining node as it described itself."""
+    peer: str
+    """Network address the request came from (for logs)."""
+    decision: asyncio.Future[bool] = field(default_factory=asyncio.Future)
+    """Resolves to True (accepted) or False (rejected)."""
+
+
+class JoinRequests:
+    """The hub's pending requests and open approver streams."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._pending: dict[int, PendingRequest] = {}
+        self._approvers: set[asyncio.Queue[hub_server_pb2.AuthenticationByRequestRequest]] = set()
+
+    def pending(self) -> list[PendingRequest]:
+        return list(self._pending.values())
+
+    async def decide(
+        self, node: hub_node_pb2.Node, *, peer: str, answer_within: float
+    ) -> bool | None:
+        """Push a request to every approver and wait; None when nobody answered in time."""
+        request = PendingRequest(request_id=next(self._ids), node=node, peer=peer)
+        self._pending[request.request_id] = request
+        log.info(
+            "join request %d from node %s (%s) at %s is pending",
+            request.request_id,
+            node.id,
+            node.name,
+            peer,
+        )
+        message = hub_server_pb2.AuthenticationByRequestRequest(
+            node=node, request_id=request.request_id
+        )
+        for approver in self._approvers:
+            approver.put_nowait(message)
+        try:
+            return await asyncio.wait_for(asyncio.shield(request.decision), answer_within)
+        except TimeoutError:
+            log.info("join request %d timed out after %.0f s", request.request_id, answer_within)
+            return None
+        finally:
+            self._pending.pop(request.request_id, None)
+
+    def answer(self, request_id: int, accept: bool) -> bool:
+        """Record an approver's answer; False when the request is unknown or already decided."""
+        request = self._pending.get(request_id)
+        if request is None or request.decision.done():
+            log.info("answer for join request %d ignored: not pending", request_id)
+            return False
+        request.decision.set_result(accept)
+        log.info(
+            "join request %d of node %s %s",
+            request_id,
+            request.node.id,
+            "accepted" if accept else "rejected",
+        )
+        return True
+
+    async def approve(
+        self, answers: AsyncIterator[hub_server_pb2.AuthenticationByRequestAnswer]
+    ) -> AsyncIterator[hub_server_pb2.AuthenticationByRequestRequest]:
+        """One approver stream: requests out, answers in, until either side closes."""
+        queue: asyncio.Queue[hub_server_pb2.AuthenticationByRequestRequest] = asyncio.Queue()
+        self._approvers.add(queue)
+        reader = asyncio.ensure_future(self._read_answers(answers))
+        try:
+            while True:
+                next_request = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait(
+                    {next_request, reader}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if next_request not in done:
+                    next_request.cancel()
+                    reader.result()  # re-raises a failure of the answer stream
+                    return
+                yield next_request.result()
+        finally:
+            self._approvers.discard(queue)
+            reader.cancel()
+
+    async def _read_answers(
+        self, answers: AsyncIterator[hub_server_pb2.AuthenticationByRequestAnswer]
+    ) -> None:
+        async for answer in answers:
+            self.answer(answer.request_id, answer.accept)

@@ -1,0 +1,317 @@
+"""The asyncio adapter of one link: drives a sans-IO ``LinkConnection`` over one WebSocket.
+
+It feeds received messages and the loop clock into the connection, writes what the connection
+wants sent (in order, by one writer task), arms the connection's timer, and turns call events
+into per-call channels: :class:`OutgoingCall` for calls this side starts, :class:`IncomingCall`
+for calls the peer starts (handed to ``on_call``). Session events go to ``on_session_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from nanoping.errors import NanoPingError, StatusCode, Unavailable
+from nanoping.link import (
+    CallCancelled,
+    CallEnded,
+    CallStarted,
+    CreditAvailable,
+    HalfClosed,
+    LinkClosed,
+    LinkConnection,
+    LinkEvent,
+    LinkState,
+    MessageReceived,
+)
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[bytes], Awaitable[None]]
+Receive = Callable[[], Awaitable[bytes | None]]
+
+
+@dataclass(frozen=True)
+class _End:
+    """The call is over with this status (caller side) or the caller half-closed (callee side)."""
+
+    code: int
+    message: str
+
+
+_HALF_CLOSED = _End(code=StatusCode.OK, message="")
+
+
+class _CallChannel:
+    """What both kinds of calls share: an inbox fed by events and credit to send."""
+
+    def __init__(self, session: LinkSession, call_id: int) -> None:
+        self._session = session
+        self.call_id = call_id
+        self._inbox: asyncio.Queue[bytes | _End] = asyncio.Queue()
+        self._credit = asyncio.Event()
+        self.ended: _End | None = None
+
+    def deliver(self, item: bytes | _End) -> None:
+        self._inbox.put_nowait(item)
+
+    def credit_arrived(self) -> None:
+        self._credit.set()
+
+    async def _send(self, data: bytes) -> None:
+        connection = self._session.connection
+        while self.ended is None and connection.send_credit(self.call_id) <= 0:
+            self._credit.clear()
+            await self._credit.wait()
+        if self.ended is not None:
+            raise NanoPingError.from_status(self.ended.code, self.ended.message or "call ended")
+        connection.send_message(self.call_id, data)
+        self._session.flush()
+
+    async def _receive(self) -> bytes | _End:
+        item = await self._inbox.get()
+        if isinstance(item, bytes):
+            self._session.connection.consume(self.call_id)
+            self._session.flush()
+        return item
+
+
+class OutgoingCall(_CallChannel):
+    """A call this side started: send requests, then read responses until the status."""
+
+    async def send(self, data: bytes) -> None:
+        """Send one request message, waiting for credit if the peer is slow."""
+        await self._send(data)
+
+    def half_close(self) -> None:
+        if self.ended is None:
+            self._session.connection.half_close(self.call_id)
+            self._session.flush()
+
+    async def receive(self) -> bytes | None:
+        """The next response; None once the call ended OK; raises the error status otherwise."""
+        item = await self._receive()
+        if isinstance(item, bytes):
+            return item
+        if item.code != StatusCode.OK:
+            raise NanoPingError.from_status(item.code, item.message)
+        return None
+
+    def cancel(self) -> None:
+        if self.ended is None:
+            self.ended = _End(code=StatusCode.CANCELLED, message="cancelled by the caller")
+            self._session.forget(self.call_id)
+            if self._session.connection.state is LinkState.OPEN:
+                self._session.connection.cancel_call(self.call_id)
+                self._session.flush()
+
+
+class IncomingCall(_CallChannel):
+    """A call the peer started: read its requests, send responses, end it with a status."""
+
+    def __init__(self, session: LinkSession, event: CallStarted) -> None:
+        super().__init__(session, event.call_id)
+        self.method = event.method
+        self.target_node_id = event.target_node_id
+        self.deadline = event.deadline
+        self.task: asyncio.Task[None] | None = None
+
+    async def receive(self) -> bytes | None:
+        """The next request; None once the caller half-closed."""
+        item = await self._receive()
+        return item if isinstance(item, bytes) else None
+
+    async def send(self, data: bytes) -> None:
+        """Send one response message, waiting for credit if the caller reads slowly."""
+        await self._send(data)
+
+    def end(self, code: int, message: str = "") -> None:
+        if self.ended is None:
+            self.ended = _End(code=code, message=message)
+            self._session.forget(self.call_id)
+            self._session.connection.end_call(self.call_id, code, message)
+            self._session.flush()
+
+    def cancelled(self) -> None:
+        """The caller abandoned the call: stop whatever serves it."""
+        self.ended = _End(code=StatusCode.CANCELLED, message="cancelled by the caller")
+        if self.task is not None:
+            self.task.cancel()
+
+
+class LinkSession:
+    """Runs one link connection over one WebSocket until it closes."""
+
+    def __init__(
+        self,
+        *,
+        connection: LinkConnection,
+        send: Send,
+        on_call: Callable[[IncomingCall], Coroutine[Any, Any, None]],
+        on_session_event: Callable[[LinkEvent], None],
+    ) -> None:
+        self.connection = connection
+        self._send_bytes = send
+        self._on_call = on_call
+        self._on_session_event = on_session_event
+        self._loop = asyncio.get_running_loop()
+        self._calls: dict[int, _CallChannel] = {}
+        self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.closed: LinkClosed | None = None
+        self._closed_event = asyncio.Event()
+
+    def now(self) -> float:
+        return self._loop.time()
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed is None and self.connection.state is LinkState.OPEN
+
+    async def run(self, receive: Receive) -> LinkClosed:
+        """Pump the socket until the link closes; returns why it closed."""
+        writer = asyncio.create_task(self._write_loop())
+        try:
+            self.flush()
+            while self.closed is None:
+                reader = asyncio.ensure_future(receive())
+                closed = asyncio.ensure_future(self._closed_event.wait())
+                done, _ = await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
+                closed.cancel()
+                if reader not in done:
+                    reader.cancel()
+                    break
+                data = reader.result()
+                if data is None:
+                    self.connection.connection_lost("the socket closed")
+                else:
+                    self.connection.receive_bytes(data, self.now())
+                self.flush()
+        finally:
+            if self.closed is None:
+                self.connection.connection_lost("the link adapter stopped")
+                self.flush()
+            self._outbox.put_nowait(None)
+            await _finish(writer)
+            if self._timer is not None:
+                self._timer.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+        assert self.closed is not None
+        return self.closed
+
+    def open_call(
+        self, method: str, *, target_node_id: str = "", deadline: float | None = None
+    ) -> OutgoingCall:
+        """Start a call on the peer."""
+        if not self.is_open:
+            raise Unavailable("the link to the hub is not connected")
+        call_id = self.connection.start_call(
+            method, now=self.now(), target_node_id=target_node_id, deadline=deadline
+        )
+        call = OutgoingCall(self, call_id)
+        self._calls[call_id] = call
+        self.flush()
+        return call
+
+    def forget(self, call_id: int) -> None:
+        self._calls.pop(call_id, None)
+
+    def close(self, reason: str) -> None:
+        """Say goodbye and end the session."""
+        self.connection.say_goodbye(reason)
+        self.flush()
+
+    def flush(self) -> None:
+        """Act on everything the connection produced: events, bytes to write, the timer."""
+        while (event := self.connection.next_event()) is not None:
+            self._handle(event)
+        for data in self.connection.data_to_send():
+            self._outbox.put_nowait(data)
+        self._arm_timer()
+
+    def _handle(self, event: LinkEvent) -> None:
+        if isinstance(event, CallStarted):
+            self._start_incoming(event)
+        elif isinstance(event, MessageReceived):
+            self._deliver(event.call_id, event.data)
+        elif isinstance(event, HalfClosed):
+            self._deliver(event.call_id, _HALF_CLOSED)
+        elif isinstance(event, CallEnded):
+            self._call_ended(event)
+        elif isinstance(event, CallCancelled):
+            self._call_cancelled(event.call_id)
+        elif isinstance(event, CreditAvailable):
+            if (call := self._calls.get(event.call_id)) is not None:
+                call.credit_arrived()
+        else:
+            if isinstance(event, LinkClosed):
+                self.closed = event
+                self._closed_event.set()
+            self._on_session_event(event)
+
+    def _start_incoming(self, event: CallStarted) -> None:
+        call = IncomingCall(self, event)
+        self._calls[event.call_id] = call
+        task = asyncio.create_task(self._on_call(call))
+        call.task = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _deliver(self, call_id: int, item: bytes | _End) -> None:
+        call = self._calls.get(call_id)
+        if call is not None:
+            call.deliver(item)
+        elif isinstance(item, bytes):
+            self.connection.consume(call_id)
+
+    def _call_ended(self, event: CallEnded) -> None:
+        call = self._calls.pop(event.call_id, None)
+        if call is not None:
+            call.ended = _End(code=event.code, message=event.message)
+            call.deliver(call.ended)
+            call.credit_arrived()
+
+    def _call_cancelled(self, call_id: int) -> None:
+        call = self._calls.pop(call_id, None)
+        if isinstance(call, IncomingCall):
+            call.cancelled()
+            call.credit_arrived()
+
+    def _arm_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = self.connection.next_deadline()
+        if deadline is not None:
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self.connection.handle_timer(self.now())
+        self.flush()
+
+    async def _write_loop(self) -> None:
+        while (data := await self._outbox.get()) is not None:
+            try:
+                await self._send_bytes(data)
+            except Exception as error:
+                log.debug("link write failed: %s", error)
+                self.connection.connection_lost(f"write failed: {error}")
+                self._drain_events()
+                return
+
+    def _drain_events(self) -> None:
+        while (event := self.connection.next_event()) is not None:
+            self._handle(event)
+        self.connection.data_to_send()
+
+
+async def _finish(task: asyncio.Task[None]) -> None:
+    with contextlib.suppress(TimeoutError):  # wait_for cancels the writer on timeout
+        await asyncio.wait_for(task, timeout=2.0)

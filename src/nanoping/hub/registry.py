@@ -1,0 +1,281 @@
+"""The hub's node registry: who is a member, their details, who is online, and every change.
+
+Membership, names, metadata and services persist in the hub's database; online flags live in
+memory (every member starts offline when the hub starts and comes online when its link opens).
+The node hosting the hub is a member of its own cluster, always online, described by a callback
+so its current name and metadata are always used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from nanoping.api import hub_node_pb2, hub_server_pb2
+from nanoping.errors import NotFound, ResourceExhausted
+from nanoping.hub.credential import new_secret, secret_hash, secret_matches
+from nanoping.storage.database import Database
+
+MIGRATIONS = (
+    """
+    CREATE TABLE hub_nodes (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        metadata BLOB NOT NULL,
+        services TEXT NOT NULL,
+        credential_hash BLOB NOT NULL
+    )
+    """,
+)
+
+WATCHER_BACKLOG = 10_000
+"""Updates a streamNodes watcher may fall behind before it is ended (RESOURCE_EXHAUSTED)."""
+
+Update = hub_server_pb2.StreamNodesUpdateResponse
+
+
+@dataclass
+class Member:
+    """One member node as the hub knows it."""
+
+    node: hub_node_pb2.Node
+    """Id, name, services, metadata and online flag."""
+    credential_hash: bytes
+    """Hash of the node's link credential."""
+
+
+class NodeRegistry:
+    """Members of the hub, persisted; publishes every change to its watchers."""
+
+    def __init__(self, *, database: Database, hub_node: Callable[[], hub_node_pb2.Node]) -> None:
+        database.migrate("hub_registry", MIGRATIONS)
+        self._database = database
+        self._hub_node = hub_node
+        self._members = {member.node.id: member for member in self._load()}
+        self._watchers: set[asyncio.Queue[Update | None]] = set()
+
+    @property
+    def hub_node_id(self) -> str:
+        return self._hub_node().id
+
+    def _load(self) -> list[Member]:
+        rows = self._database.query(
+            "SELECT id, name, metadata, services, credential_hash FROM hub_nodes"
+        )
+        return [
+            Member(
+                node=_node(
+                    node_id=row["id"],
+                    name=row["name"],
+                    metadata=hub_node_pb2.NodeMetadata.FromString(row["metadata"]),
+                    services=_services_from_text(row["services"]),
+                    online=False,
+                ),
+                credential_hash=bytes(row["credential_hash"]),
+            )
+            for row in rows
+        ]
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def nodes(self) -> list[hub_node_pb2.Node]:
+        """Every member, the hub node first."""
+        return [self._hub_node(), *(_copy(member.node) for member in self._members.values())]
+
+    def get(self, node_id: str) -> hub_node_pb2.Node:
+        """One member's details; NotFound for a node that is not a member."""
+        if node_id == self.hub_node_id:
+            return self._hub_node()
+        member = self._members.get(node_id)
+        if member is None:
+            raise NotFound(f"node {node_id} is not a member of this hub")
+        return _copy(member.node)
+
+    def is_member(self, node_id: str) -> bool:
+        return node_id == self.hub_node_id or node_id in self._members
+
+    def is_online(self, node_id: str) -> bool:
+        if node_id == self.hub_node_id:
+            return True
+        member = self._members.get(node_id)
+        return member is not None and member.node.online
+
+    def credential_matches(self, node_id: str, secret: str) -> bool:
+        member = self._members.get(node_id)
+        return member is not None and secret_matches(secret, member.credential_hash)
+
+    def filtered(
+        self,
+        metadata_filters: Mapping[str, hub_node_pb2.NodeMetadataItem],
+        service_filters: Sequence[int],
+    ) -> list[hub_node_pb2.Node]:
+        """Members having every filter key with an equal value of the same type, and every service."""
+        return [node for node in self.nodes() if _matches(node, metadata_filters, service_filters)]
+
+    # -- changing ----------------------------------------------------------------------------
+
+    def admit(self, node: hub_node_pb2.Node) -> str:
+        """Make ``node`` a member (again) with a fresh credential; returns the secret."""
+        secret = new_secret()
+        stored = _node(
+            node_id=node.id,
+            name=node.name,
+            metadata=node.metadata,
+            services=list(node.services),
+            online=False,
+        )
+        with self._database.transaction() as connection:
+            connection.execute(
+                "INSERT INTO hub_nodes (id, name, metadata, services, credential_hash) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+                "metadata = excluded.metadata, services = excluded.services, "
+                "credential_hash = excluded.credential_hash",
+                (
+                    node.id,
+                    node.name,
+                    node.metadata.SerializeToString(),
+                    _services_to_text(node.services),
+                    secret_hash(secret),
+                ),
+            )
+        self._members[node.id] = Member(node=stored, credential_hash=secret_hash(secret))
+        self._publish(Update(authenticatedNode=_copy(stored)))
+        return secret
+
+    def remove(self, node_id: str) -> hub_node_pb2.Node:
+        """End a node's membership; its credential stops working at once."""
+        if node_id == self.hub_node_id:
+            raise NotFound(f"node {node_id} hosts this hub and cannot be removed from it")
+        member = self._members.get(node_id)
+        if member is None:
+            raise NotFound(f"node {node_id} is not a member of this hub")
+        with self._database.transaction() as connection:
+            connection.execute("DELETE FROM hub_nodes WHERE id = ?", (node_id,))
+        del self._members[node_id]
+        member.node.online = False
+        self._publish(Update(deauthenticatedNode=_copy(member.node)))
+        return member.node
+
+    def set_online(self, node_id: str, online: bool) -> None:
+        """Record that a member's link opened or closed."""
+        member = self._members.get(node_id)
+        if member is None or member.node.online == online:
+            return
+        member.node.online = online
+        update = (
+            Update(connectedNode=_copy(member.node))
+            if online
+            else Update(disconnectedNode=_copy(member.node))
+        )
+        self._publish(update)
+
+    def update_details(self, advertised: hub_node_pb2.Node) -> None:
+        """Take a member's advertised name, metadata and services; publish what changed."""
+        member = self._members.get(advertised.id)
+        if member is None:
+            return
+        node = member.node
+        name_changed = node.name != advertised.name
+        metadata_changed = node.metadata != advertised.metadata
+        services_changed = list(node.services) != list(advertised.services)
+        if not (name_changed or metadata_changed or services_changed):
+            return
+        node.name = advertised.name
+        node.metadata.CopyFrom(advertised.metadata)
+        del node.services[:]
+        node.services.extend(advertised.services)
+        with self._database.transaction() as connection:
+            connection.execute(
+                "UPDATE hub_nodes SET name = ?, metadata = ?, services = ? WHERE id = ?",
+                (
+                    node.name,
+                    node.metadata.SerializeToString(),
+                    _services_to_text(node.services),
+                    node.id,
+                ),
+            )
+        if name_changed:
+            self._publish(Update(updatedNameNode=_copy(node)))
+        if metadata_changed:
+            self._publish(Update(updatedMetadataNode=_copy(node)))
+
+    # -- watching ----------------------------------------------------------------------------
+
+    async def watch(
+        self,
+        metadata_filters: Mapping[str, hub_node_pb2.NodeMetadataItem],
+        service_filters: Sequence[int],
+    ) -> AsyncIterator[hub_server_pb2.StreamNodesResponse]:
+        """The filtered snapshot, then every update (updates are not filtered)."""
+        queue: asyncio.Queue[Update | None] = asyncio.Queue(WATCHER_BACKLOG)
+        self._watchers.add(queue)
+        try:
+            snapshot = self.filtered(metadata_filters, service_filters)
+            yield hub_server_pb2.StreamNodesResponse(
+                initialResponse=hub_server_pb2.StreamNodesInitialResponse(nodes=snapshot)
+            )
+            while (update := await queue.get()) is not None:
+                yield hub_server_pb2.StreamNodesResponse(updateResponse=update)
+            raise ResourceExhausted(
+                f"streamNodes watcher fell more than {WATCHER_BACKLOG} updates behind; reopen it"
+            )
+        finally:
+            self._watchers.discard(queue)
+
+    def _publish(self, update: Update) -> None:
+        for queue in list(self._watchers):
+            if queue.qsize() >= WATCHER_BACKLOG - 1:
+                queue.put_nowait(None)  # ends that watcher; the others keep going
+                self._watchers.discard(queue)
+            else:
+                queue.put_nowait(update)
+
+
+def _node(
+    *,
+    node_id: str,
+    name: str,
+    metadata: hub_node_pb2.NodeMetadata,
+    services: Sequence[int],
+    online: bool,
+) -> hub_node_pb2.Node:
+    node = hub_node_pb2.Node(id=node_id, name=name, online=online)
+    node.metadata.CopyFrom(metadata)
+    node.services.extend(services)  # type: ignore[arg-type]
+    return node
+
+
+def _copy(node: hub_node_pb2.Node) -> hub_node_pb2.Node:
+    copy = hub_node_pb2.Node()
+    copy.CopyFrom(node)
+    return copy
+
+
+def _services_to_text(services: Sequence[int]) -> str:
+    return ",".join(str(int(service)) for service in services)
+
+
+def _services_from_text(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
+
+
+def _matches(
+    node: hub_node_pb2.Node,
+    metadata_filters: Mapping[str, hub_node_pb2.NodeMetadataItem],
+    service_filters: Sequence[int],
+) -> bool:
+    items = node.metadata.items
+    for key, wanted in metadata_filters.items():
+        if key not in items or not _same_value(items[key], wanted):
+            return False
+    return all(service in node.services for service in service_filters)
+
+
+def _same_value(item: hub_node_pb2.NodeMetadataItem, wanted: hub_node_pb2.NodeMetadataItem) -> bool:
+    kind = item.WhichOneof("value")
+    return (
+        kind is not None
+        and kind == wanted.WhichOneof("value")
+        and getattr(item, kind) == getattr(wanted, kind)
+    )

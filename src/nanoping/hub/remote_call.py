@@ -1,0 +1,66 @@
+"""Calls made through a link: the caller's side of a routed call, as async protobuf calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from google.protobuf.message import Message
+
+from nanoping.errors import Internal
+from nanoping.hub.link_session import LinkSession, OutgoingCall
+from nanoping.service.method_table import Method
+
+
+async def unary(
+    session: LinkSession, method: Method, request: Message, *, target_node_id: str
+) -> Message:
+    """One request, one response, through the link."""
+    call = session.open_call(method.path, target_node_id=target_node_id)
+    try:
+        await call.send(request.SerializeToString())
+        call.half_close()
+        data = await call.receive()
+        if data is None:
+            raise _no_response(method)
+        response = method.response_type.FromString(data)
+        await call.receive()  # the status that follows the response
+        return response
+    finally:
+        call.cancel()
+
+
+async def stream(
+    session: LinkSession,
+    method: Method,
+    requests: AsyncIterator[Message],
+    *,
+    target_node_id: str,
+) -> AsyncIterator[Message]:
+    """Requests out and responses in, concurrently, until the call ends or the reader stops."""
+    call = session.open_call(method.path, target_node_id=target_node_id)
+    sender = asyncio.create_task(_send_all(call, requests))
+    try:
+        while (data := await call.receive()) is not None:
+            yield method.response_type.FromString(data)
+    finally:
+        call.cancel()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
+
+
+async def single(request: Message) -> AsyncIterator[Message]:
+    """A request stream of one message (for server-streaming calls)."""
+    yield request
+
+
+async def _send_all(call: OutgoingCall, requests: AsyncIterator[Message]) -> None:
+    async for request in requests:
+        await call.send(request.SerializeToString())
+    call.half_close()
+
+
+def _no_response(method: Method) -> Exception:
+    return Internal(f"{method.path}: the remote node ended the call without a response")

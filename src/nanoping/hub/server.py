@@ -1,0 +1,271 @@
+"""The hub server: join requests and node links over WebSockets on the hub's HTTP address.
+
+Endpoints (internal protocol, not the public API):
+- ``/hub/join``: one JoinRequest in, one JoinAnswer out (nanoping/internal/join.proto).
+- ``/hub/link``: a member's link (nanoping/internal/link.proto), authenticated by its Hello.
+
+Calls arriving on a link run on this node's services when they target the hub node, and are
+relayed to the target's own link otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from google.protobuf.message import DecodeError
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from nanoping.api import hub_node_pb2
+from nanoping.errors import (
+    DeadlineExceeded,
+    InvalidArgument,
+    NanoPingError,
+    NotFound,
+    StatusCode,
+    Unavailable,
+)
+from nanoping.hub import call_executor
+from nanoping.hub.join_requests import JoinRequests
+from nanoping.hub.link_session import IncomingCall, LinkSession, OutgoingCall
+from nanoping.hub.rate_limit import RateLimiter
+from nanoping.hub.registry import NodeRegistry
+from nanoping.internal import join_pb2
+from nanoping.link import (
+    HelloReceived,
+    LinkConfiguration,
+    LinkConnection,
+    LinkEvent,
+    LinkRole,
+    NodeUpdated,
+)
+from nanoping.service.method_table import MethodTable
+
+log = logging.getLogger(__name__)
+
+JOIN_PROTOCOL_VERSION = 1
+JOIN_REQUEST_WAIT = 10.0
+"""Seconds the hub waits for the JoinRequest after the socket opened."""
+
+
+class HubServer:
+    """The hub: registry, pending joins and the open links of its members."""
+
+    def __init__(
+        self,
+        *,
+        registry: NodeRegistry,
+        join_timeout: float | None,
+        local_table: Callable[[], MethodTable],
+        link_configuration: LinkConfiguration | None = None,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
+        self.registry = registry
+        self.join_requests = JoinRequests()
+        self.join_timeout = join_timeout
+        self._local_table = local_table
+        self._link_configuration = link_configuration or LinkConfiguration()
+        self._rate_limiter = rate_limiter or RateLimiter()
+        self._sessions: dict[str, LinkSession] = {}
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            WebSocketRoute("/hub/join", self._join_endpoint),
+            WebSocketRoute("/hub/link", self._link_endpoint),
+        ]
+
+    def session(self, node_id: str) -> LinkSession:
+        """The open link of a member; NotFound / Unavailable say why there is none."""
+        if not self.registry.is_member(node_id):
+            raise NotFound(f"node {node_id} is not a member of this hub")
+        session = self._sessions.get(node_id)
+        if session is None or not session.is_open:
+            raise Unavailable(f"node {node_id} is offline")
+        return session
+
+    def drop(self, node_id: str, reason: str) -> None:
+        """Close a member's link (after it was removed)."""
+        session = self._sessions.get(node_id)
+        if session is not None:
+            session.close(reason)
+
+    async def close(self) -> None:
+        for session in list(self._sessions.values()):
+            session.close("the hub is shutting down")
+
+    # -- joining -----------------------------------------------------------------------------
+
+    async def _join_endpoint(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        peer = websocket.client.host if websocket.client else "unknown"
+        try:
+            answer = await self._join_answer(websocket, peer)
+            await websocket.send_bytes(answer.SerializeToString())
+            await websocket.close()
+        except WebSocketDisconnect:
+            log.info("join request from %s withdrawn (the joining node went away)", peer)
+
+    async def _join_answer(self, websocket: WebSocket, peer: str) -> join_pb2.JoinAnswer:
+        if not self._rate_limiter.allow(peer, asyncio.get_running_loop().time()):
+            log.warning("join request from %s refused: too many requests", peer)
+            return _declined(
+                StatusCode.RESOURCE_EXHAUSTED,
+                "too many join requests from this address; try again later",
+            )
+        if self.join_timeout is None:
+            return _declined(
+                StatusCode.NOT_FOUND, "the hub server does not accept authentication by request"
+            )
+        try:
+            request = await _read_join_request(websocket)
+        except NanoPingError as error:
+            log.warning("bad join request from %s: %s", peer, error.message)
+            return _declined(error.code, error.message)
+        decision = asyncio.ensure_future(
+            self.join_requests.decide(request.node, peer=peer, answer_within=self.join_timeout)
+        )
+        gone = asyncio.ensure_future(websocket.receive())
+        try:
+            await asyncio.wait({decision, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if not decision.done():
+            decision.cancel()
+            raise WebSocketDisconnect()
+        return self._answer(request.node, decision.result())
+
+    def _answer(self, node: hub_node_pb2.Node, accepted: bool | None) -> join_pb2.JoinAnswer:
+        if accepted is None:
+            return _declined(
+                StatusCode.DEADLINE_EXCEEDED,
+                "the hub server did not answer the authentication request in time",
+            )
+        if not accepted:
+            return _declined(
+                StatusCode.UNAUTHENTICATED, "the hub server rejected the authentication request"
+            )
+        secret = self.registry.admit(node)
+        log.info("node %s (%s) joined the hub", node.id, node.name)
+        return join_pb2.JoinAnswer(
+            accepted=join_pb2.JoinAccepted(credential=secret, hub_node_id=self.registry.hub_node_id)
+        )
+
+    # -- links -------------------------------------------------------------------------------
+
+    async def _link_endpoint(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        peer = websocket.client.host if websocket.client else "unknown"
+        loop = asyncio.get_running_loop()
+        connection = LinkConnection(
+            role=LinkRole.HUB, now=loop.time(), configuration=self._link_configuration
+        )
+        node_id: list[str] = []
+
+        def on_event(event: LinkEvent) -> None:
+            if isinstance(event, HelloReceived):
+                self._hello(session, event, peer, node_id)
+            elif isinstance(event, NodeUpdated) and node_id and event.node.id == node_id[0]:
+                self.registry.update_details(event.node)
+
+        session = LinkSession(
+            connection=connection,
+            send=websocket.send_bytes,
+            on_call=self._serve_call,
+            on_session_event=on_event,
+        )
+        closed = await session.run(lambda: _receive_bytes(websocket))
+        if node_id and self._sessions.get(node_id[0]) is session:
+            del self._sessions[node_id[0]]
+            self.registry.set_online(node_id[0], False)
+            log.info("node %s disconnected: %s", node_id[0], closed.reason)
+        with contextlib.suppress(Exception):
+            await websocket.close()
+
+    def _hello(
+        self, session: LinkSession, hello: HelloReceived, peer: str, node_id: list[str]
+    ) -> None:
+        claimed = hello.node.id
+        if not self.registry.credential_matches(claimed, hello.credential):
+            log.warning("link from %s refused: unknown node %s or wrong credential", peer, claimed)
+            session.connection.refuse(
+                reason="unknown node or wrong credential", credential_rejected=True
+            )
+            return
+        previous = self._sessions.get(claimed)
+        if previous is not None:
+            previous.close("replaced by a newer link of the same node")
+        session.connection.accept(hub_node_id=self.registry.hub_node_id, now=session.now())
+        self._sessions[claimed] = session
+        node_id.append(claimed)
+        self.registry.update_details(hello.node)
+        self.registry.set_online(claimed, True)
+        log.info("node %s (%s) connected from %s", claimed, hello.node.name, peer)
+
+    async def _serve_call(self, call: IncomingCall) -> None:
+        target = call.target_node_id
+        if not target or target == self.registry.hub_node_id:
+            await call_executor.execute(call, self._local_table())
+            return
+        try:
+            outgoing = self.session(target).open_call(call.method, deadline=call.deadline)
+        except NanoPingError as error:
+            call.end(error.code, error.message)
+            return
+        await relay(call, outgoing)
+
+
+async def relay(incoming: IncomingCall, outgoing: OutgoingCall) -> None:
+    """Carry a call between two links: requests one way, responses and the status the other."""
+    forward = asyncio.create_task(_forward_requests(incoming, outgoing))
+    try:
+        while (data := await outgoing.receive()) is not None:
+            await incoming.send(data)
+        incoming.end(StatusCode.OK)
+    except NanoPingError as error:
+        incoming.end(error.code, error.message)
+    finally:
+        forward.cancel()
+        outgoing.cancel()
+
+
+async def _forward_requests(incoming: IncomingCall, outgoing: OutgoingCall) -> None:
+    while (data := await incoming.receive()) is not None:
+        await outgoing.send(data)
+    outgoing.half_close()
+
+
+async def _receive_bytes(websocket: WebSocket) -> bytes | None:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    data = message.get("bytes")
+    if data is None:
+        return b"\xff"  # text frames are not part of the protocol: let the core reject it
+    return bytes(data)
+
+
+async def _read_join_request(websocket: WebSocket) -> join_pb2.JoinRequest:
+    try:
+        data = await asyncio.wait_for(websocket.receive_bytes(), JOIN_REQUEST_WAIT)
+    except TimeoutError:
+        raise DeadlineExceeded("no join request received") from None
+    except KeyError:
+        raise InvalidArgument("a join request must be a binary message") from None
+    try:
+        request = join_pb2.JoinRequest.FromString(data)
+    except DecodeError:
+        raise InvalidArgument("malformed join request") from None
+    if request.protocol_version != JOIN_PROTOCOL_VERSION:
+        raise InvalidArgument(
+            f"join protocol version {request.protocol_version} is not supported (this hub speaks {JOIN_PROTOCOL_VERSION})"
+        )
+    if not request.node.id:
+        raise InvalidArgument("a join request must name the node's id")
+    return request
+
+
+def _declined(code: StatusCode, message: str) -> join_pb2.JoinAnswer:
+    return join_pb2.JoinAnswer(declined=join_pb2.JoinDeclined(status_code=code, message=message))

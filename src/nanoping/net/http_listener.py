@@ -1,0 +1,87 @@
+"""An HTTP/WebSocket listener: an ASGI app served by uvicorn inside the node's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from nanoping.config import ListenAddress
+from nanoping.errors import StartupError
+
+log = logging.getLogger(__name__)
+
+MAX_WEBSOCKET_MESSAGE = 8 * 1024 * 1024
+"""Largest WebSocket message accepted; a bigger one closes that connection only."""
+
+
+class HttpListener:
+    """Serves ``app`` on ``address``; :meth:`start` returns once the socket is bound."""
+
+    def __init__(self, app: ASGIApp, address: ListenAddress) -> None:
+        self._app = app
+        self._address = address
+        self._server: uvicorn.Server | None = None
+        self._main_loop: asyncio.Task[None] | None = None
+        self.bound_port = 0
+
+    @property
+    def bound_address(self) -> str:
+        return str(ListenAddress(self._address.host, self.bound_port, self._address.origin))
+
+    async def start(self) -> None:
+        listening = _bind(self._address)
+        self.bound_port = listening.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            lifespan="off",
+            ws="websockets-sansio",
+            ws_max_size=MAX_WEBSOCKET_MESSAGE,
+            ws_ping_interval=None,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        config.load()
+        server = uvicorn.Server(config)
+        # startup/main_loop/shutdown rather than serve(): serve() would take over the node's
+        # SIGINT/SIGTERM handlers, and the daemon owns its own lifecycle.
+        server.lifespan = config.lifespan_class(config)
+        await server.startup(sockets=[listening])
+        if server.should_exit:
+            raise StartupError(f"{self._address.origin}: cannot serve HTTP on {self._address}")
+        self._server = server
+        self._main_loop = asyncio.create_task(server.main_loop())
+
+    async def close(self) -> None:
+        if self._server is None or self._main_loop is None:
+            return
+        self._server.should_exit = True
+        await self._main_loop
+        await self._server.shutdown()
+        self._server = None
+
+
+def _bind(address: ListenAddress) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
+        family, kind, protocol, _, socket_address = infos[0]
+        listening = socket.socket(family, kind, protocol)
+    except OSError as error:
+        raise StartupError(
+            f"{address.origin}: cannot listen on {address}: {error.strerror}"
+        ) from None
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(socket_address)
+        listening.listen(1024)
+    except OSError as error:
+        listening.close()
+        raise StartupError(
+            f"{address.origin}: cannot listen on {address}: {error.strerror}"
+        ) from None
+    listening.setblocking(False)
+    return listening

@@ -1,0 +1,87 @@
+"""A controller and client nodes as real processes, for control-plane tests and examples."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from nanoping.testing.node_process import NodeProcess
+from nanoping.testing.reference_client import ReferenceApi
+
+HUB_CLIENT = "/nanopinggrpc.hub.HubClientService/"
+HUB_SERVER = "/nanopinggrpc.hub.HubServerService/"
+
+
+def controller_config(
+    tmp_path: Path, *, join_timeout: str = "5m", name: str = "My Controller"
+) -> Path:
+    config = tmp_path / "controller.yaml"
+    config.write_text(
+        f"node:\n  name: {name}\nhttp:\n  address: 127.0.0.1:0\nhubServer:\n"
+        f"  authenticationByRequest:\n    timeout: {join_timeout}\ngrpcBridge:\n  address: 127.0.0.1:0\n"
+    )
+    return config
+
+
+def start_controller(tmp_path: Path, **options: str) -> NodeProcess:
+    config = controller_config(tmp_path, **options)
+    return NodeProcess(
+        data_dir=tmp_path / "controller-data", global_args=["-c", str(config)], up_args=()
+    ).start()
+
+
+def hub_url(controller: NodeProcess) -> str:
+    return f"http://{controller.addresses['HTTP (hub server)']}"
+
+
+class Approver:
+    """Holds authenticationByRequests open on a node and answers every request it is sent."""
+
+    def __init__(self, api: ReferenceApi, channel: grpc.Channel, *, accept: bool = True) -> None:
+        self._api = api
+        self._accept = accept
+        self._answers: list[Any] = []
+        self._wake = threading.Condition()
+        self._closed = False
+        self.seen: list[Any] = []
+        self._responses = api.bidi(
+            channel, HUB_SERVER + "authenticationByRequests", self._outgoing(), timeout=60
+        )
+        self._responses.initial_metadata()  # the hub has registered this approver
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _outgoing(self) -> Iterator[Any]:
+        while True:
+            with self._wake:
+                self._wake.wait_for(lambda: self._answers or self._closed)
+                if self._closed:
+                    return
+                answer = self._answers.pop(0)
+            yield answer
+
+    def _run(self) -> None:
+        try:
+            for request in self._responses:
+                self.seen.append(request)
+                answer = self._api.message(
+                    "nanopinggrpc.hub.AuthenticationByRequestAnswer",
+                    request_id=request.request_id,
+                    accept=self._accept,
+                )
+                with self._wake:
+                    self._answers.append(answer)
+                    self._wake.notify_all()
+        except grpc.RpcError:
+            pass
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+        self._responses.cancel()
+        self._thread.join(timeout=5)
