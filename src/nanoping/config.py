@@ -9,6 +9,7 @@ This module is the single home of the defaults. The YAML keys are the public Nan
     hubServer:                     # present = this node hosts the hub server on http.address
       authenticationByRequest:     # present = nodes may join by request
         timeout: 5m                # how long a join request waits for an answer
+      linkTimeout: 15s             # silence after which a member's link is dropped (offline)
     grpcBridge:
       address: 127.0.0.1:10564     # gRPC API listener
     restApi:
@@ -33,6 +34,8 @@ from nanoping.errors import ConfigError, describe_path
 
 DEFAULT_JOIN_TIMEOUT = 300.0
 """Seconds a join request waits for an answer when `authenticationByRequest.timeout` is unset."""
+DEFAULT_LINK_TIMEOUT = 15.0
+"""Seconds of silence after which the hub drops a member's link (`hubServer.linkTimeout`)."""
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {
@@ -65,6 +68,8 @@ class HubServerConfig:
 
     join_timeout: float | None
     """Seconds a join request waits for an answer; None = joining by request is not offered."""
+    link_timeout: float = DEFAULT_LINK_TIMEOUT
+    """Seconds without a frame from a member before its link is dropped and it shows offline."""
 
 
 @dataclass(frozen=True)
@@ -259,11 +264,16 @@ def config_from_document(document: object, *, source: str, path: Path | None) ->
 
 
 def _hub_server(top: _Section) -> HubServerConfig:
-    hub = top.section("hubServer", ("authenticationByRequest",))
+    hub = top.section("hubServer", ("authenticationByRequest", "linkTimeout"))
+    link_timeout = DEFAULT_LINK_TIMEOUT
+    if hub.values.get("linkTimeout") is not None:
+        link_timeout = parse_duration(
+            hub.values["linkTimeout"], source=top.source, key=hub.key("linkTimeout")
+        )
     if not hub.has("authenticationByRequest"):
-        return HubServerConfig(join_timeout=None)
+        return HubServerConfig(join_timeout=None, link_timeout=link_timeout)
     join = hub.section("authenticationByRequest", ("timeout",))
     timeout = DEFAULT_JOIN_TIMEOUT
     if join.values.get("timeout") is not None:
         timeout = parse_duration(join.values["timeout"], source=top.source, key=join.key("timeout"))
-    return HubServerConfig(join_timeout=timeout)
+    return HubServerConfig(join_timeout=timeout, link_timeout=link_timeout)

@@ -34,7 +34,12 @@ def client(tmp_path: Path) -> Iterator[NodeProcess]:
 
 def authenticate(api: ReferenceApi, node: NodeProcess, url: str, timeout: float = 20) -> Any:
     with grpc.insecure_channel(node.grpc_address) as channel:
-        return api.call(channel, AUTHENTICATE, api.request(AUTHENTICATE, hub_server_address=url), timeout=timeout)
+        return api.call(
+            channel,
+            AUTHENTICATE,
+            api.request(AUTHENTICATE, hub_server_address=url),
+            timeout=timeout,
+        )
 
 
 def failure(api: ReferenceApi, node: NodeProcess, url: str) -> grpc.RpcError:
@@ -91,7 +96,11 @@ def test_accepted_join_connects_and_survives_restart(
         approver.close()
     states.close()
     with grpc.insecure_channel(client.grpc_address) as channel:
-        identity = reference_api.call(channel, HUB_CLIENT + "getLocalNodeId", reference_api.request(HUB_CLIENT + "getLocalNodeId"))
+        identity = reference_api.call(
+            channel,
+            HUB_CLIENT + "getLocalNodeId",
+            reference_api.request(HUB_CLIENT + "getLocalNodeId"),
+        )
         assert identity.is_authenticated is True
         again = failure(reference_api, client, hub_url(controller))
     assert again.code() == grpc.StatusCode.ALREADY_EXISTS
@@ -102,8 +111,13 @@ def test_accepted_join_connects_and_survives_restart(
     states.wait_for(CONNECTED)
     states.close()
     with grpc.insecure_channel(controller.grpc_address) as hub_channel:
-        nodes = reference_api.call(hub_channel, HUB_SERVER + "getNodes", reference_api.request(HUB_SERVER + "getNodes")).nodes
-    assert {(node.id, node.online) for node in nodes} == {(controller.node_id, True), (client.node_id, True)}
+        nodes = reference_api.call(
+            hub_channel, HUB_SERVER + "getNodes", reference_api.request(HUB_SERVER + "getNodes")
+        ).nodes
+    assert {(node.id, node.online) for node in nodes} == {
+        (controller.node_id, True),
+        (client.node_id, True),
+    }
     restarted.stop()
 
 
@@ -116,11 +130,15 @@ def test_rejected_join_is_unauthenticated(
         approver.close()
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED
     with grpc.insecure_channel(controller.grpc_address) as hub_channel:
-        nodes = reference_api.call(hub_channel, HUB_SERVER + "getNodes", reference_api.request(HUB_SERVER + "getNodes")).nodes
+        nodes = reference_api.call(
+            hub_channel, HUB_SERVER + "getNodes", reference_api.request(HUB_SERVER + "getNodes")
+        ).nodes
     assert [node.id for node in nodes] == [controller.node_id]
 
 
-def test_unanswered_join_times_out(tmp_path: Path, client: NodeProcess, reference_api: ReferenceApi) -> None:
+def test_unanswered_join_times_out(
+    tmp_path: Path, client: NodeProcess, reference_api: ReferenceApi
+) -> None:
     controller = start_controller(tmp_path, join_timeout="1s")
     try:
         started = time.monotonic()
@@ -143,13 +161,23 @@ def test_hub_without_join_by_request_is_not_found(
     tmp_path: Path, client: NodeProcess, reference_api: ReferenceApi
 ) -> None:
     config = tmp_path / "closed-hub.yaml"
-    config.write_text("http:\n  address: 127.0.0.1:0\nhubServer: {}\ngrpcBridge:\n  address: 127.0.0.1:0\n")
-    with NodeProcess(data_dir=tmp_path / "closed-hub", global_args=["-c", str(config)], up_args=()) as hub:
+    config.write_text(
+        "http:\n  address: 127.0.0.1:0\nhubServer: {}\ngrpcBridge:\n  address: 127.0.0.1:0\n"
+    )
+    with NodeProcess(
+        data_dir=tmp_path / "closed-hub", global_args=["-c", str(config)], up_args=()
+    ) as hub:
         error = failure(reference_api, client, hub_url(hub))
         assert error.code() == grpc.StatusCode.NOT_FOUND
         with grpc.insecure_channel(hub.grpc_address) as channel:
             with pytest.raises(grpc.RpcError) as raised:
-                next(iter(reference_api.bidi(channel, HUB_SERVER + "authenticationByRequests", iter([]))))
+                next(
+                    iter(
+                        reference_api.bidi(
+                            channel, HUB_SERVER + "authenticationByRequests", iter([])
+                        )
+                    )
+                )
             assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
@@ -158,14 +186,20 @@ def test_a_web_server_that_is_no_hub_is_not_found(
 ) -> None:
     config = tmp_path / "plain.yaml"
     config.write_text("http:\n  address: 127.0.0.1:0\n")
-    with NodeProcess(data_dir=tmp_path / "plain", global_args=["-c", str(config)], up_args=()) as plain:
+    with NodeProcess(
+        data_dir=tmp_path / "plain", global_args=["-c", str(config)], up_args=()
+    ) as plain:
         error = failure(reference_api, client, f"http://{plain.addresses['HTTP']}")
     assert error.code() == grpc.StatusCode.NOT_FOUND
     assert "is not a NanoPing hub server" in str(error.details())
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1:8769", "ftp://127.0.0.1:8769", "http://", "http://host:99999"])
-def test_malformed_hub_address_is_invalid(client: NodeProcess, reference_api: ReferenceApi, address: str) -> None:
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1:8769", "ftp://127.0.0.1:8769", "http://", "http://host:99999"]
+)
+def test_malformed_hub_address_is_invalid(
+    client: NodeProcess, reference_api: ReferenceApi, address: str
+) -> None:
     error = failure(reference_api, client, address)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "hub_server_address" in str(error.details())
@@ -192,7 +226,9 @@ def test_every_open_approver_sees_each_request_and_the_first_answer_decides(
     first_client.stop()
 
 
-def test_nothing_is_sent_when_an_approver_opens(controller: NodeProcess, reference_api: ReferenceApi) -> None:
+def test_nothing_is_sent_when_an_approver_opens(
+    controller: NodeProcess, reference_api: ReferenceApi
+) -> None:
     with grpc.insecure_channel(controller.grpc_address) as hub_channel:
         approver = Approver(reference_api, hub_channel)
         time.sleep(0.5)  # a window in which a wrongly sent message would arrive
@@ -201,7 +237,12 @@ def test_nothing_is_sent_when_an_approver_opens(controller: NodeProcess, referen
 
 
 def test_hub_server_service_needs_a_hub(client: NodeProcess, reference_api: ReferenceApi) -> None:
-    with grpc.insecure_channel(client.grpc_address) as channel, pytest.raises(grpc.RpcError) as raised:
-        reference_api.call(channel, HUB_SERVER + "getNodes", reference_api.request(HUB_SERVER + "getNodes"))
+    with (
+        grpc.insecure_channel(client.grpc_address) as channel,
+        pytest.raises(grpc.RpcError) as raised,
+    ):
+        reference_api.call(
+            channel, HUB_SERVER + "getNodes", reference_api.request(HUB_SERVER + "getNodes")
+        )
     assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "neither hosts a hub server nor is authenticated" in str(raised.value.details())

@@ -75,7 +75,12 @@ def authentication_requests(arguments: argparse.Namespace) -> int:
     with grpc.insecure_channel(arguments.grpc) as channel:
         stub = hub_server_pb2_grpc.HubServerServiceStub(channel)
         stream = stub.authenticationByRequests(_drain(answers))
-        arrivals = _arrivals(stream)
+        try:
+            stream.initial_metadata()  # the hub has registered this answerer
+        except grpc.RpcError as error:
+            raise CommandFailed(describe("authentication-requests", error)) from None
+        print("waiting for authentication requests (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        arrivals, reader = _arrivals(stream)
         try:
             while arguments.count is None or answered < arguments.count:
                 try:
@@ -93,12 +98,14 @@ def authentication_requests(arguments: argparse.Namespace) -> int:
                 _report(arguments, request, accept)
                 answered += 1
         finally:
+            # Half-close and let the hub end the stream, so the last answer is delivered.
             answers.put(None)
+            reader.join(timeout=5)
             stream.cancel()
     return 0
 
 
-def _arrivals(stream: Any) -> queue.Queue[Any]:
+def _arrivals(stream: Any) -> tuple[queue.Queue[Any], threading.Thread]:
     """Requests from the stream, read by a thread so waiting can time out."""
     arrivals: queue.Queue[Any] = queue.Queue()
 
@@ -110,8 +117,9 @@ def _arrivals(stream: Any) -> queue.Queue[Any]:
             if error.code() != grpc.StatusCode.CANCELLED:
                 arrivals.put(error)
 
-    threading.Thread(target=read, daemon=True).start()
-    return arrivals
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return arrivals, reader
 
 
 def _drain(

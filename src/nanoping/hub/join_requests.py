@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from nanoping.api import hub_node_pb2, hub_server_pb2
@@ -86,7 +86,7 @@ class JoinRequests:
 
     async def approve(
         self, answers: AsyncIterator[hub_server_pb2.AuthenticationByRequestAnswer]
-    ) -> AsyncIterator[hub_server_pb2.AuthenticationByRequestRequest]:
+    ) -> AsyncGenerator[hub_server_pb2.AuthenticationByRequestRequest, None]:
         """One approver stream: requests out, answers in, until either side closes."""
         queue: asyncio.Queue[hub_server_pb2.AuthenticationByRequestRequest] = asyncio.Queue()
         self._approvers.add(queue)

@@ -9,7 +9,7 @@ so its current name and metadata are always used.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from nanoping.api import hub_node_pb2, hub_server_pb2
@@ -206,7 +206,7 @@ class NodeRegistry:
         self,
         metadata_filters: Mapping[str, hub_node_pb2.NodeMetadataItem],
         service_filters: Sequence[int],
-    ) -> AsyncIterator[hub_server_pb2.StreamNodesResponse]:
+    ) -> AsyncGenerator[hub_server_pb2.StreamNodesResponse, None]:
         """The filtered snapshot, then every update (updates are not filtered)."""
         queue: asyncio.Queue[Update | None] = asyncio.Queue(WATCHER_BACKLOG)
         self._watchers.add(queue)

@@ -19,6 +19,7 @@ from nanoping.hub.membership import MembershipStore
 from nanoping.hub.registry import NodeRegistry
 from nanoping.hub.router import CallRouter
 from nanoping.hub.server import HubServer
+from nanoping.link import LinkConfiguration
 from nanoping.net.http_listener import HttpListener
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
@@ -99,10 +100,14 @@ class NodeDaemon:
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
         assert self.config.hub_server is not None
         registry = NodeRegistry(database=database, hub_node=lambda: local.as_proto(online=True))
+        timeout = self.config.hub_server.link_timeout
         return HubServer(
             registry=registry,
             join_timeout=self.config.hub_server.join_timeout,
             local_table=table,  # type: ignore[arg-type]
+            link_configuration=LinkConfiguration(
+                heartbeat_interval=timeout / 3, heartbeat_timeout=timeout
+            ),
         )
 
     async def _serve_http(self, hub: HubServer | None) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +18,23 @@ HUB_SERVER = "/nanopinggrpc.hub.HubServerService/"
 
 
 def controller_config(
-    tmp_path: Path, *, join_timeout: str = "5m", name: str = "My Controller"
+    tmp_path: Path,
+    *,
+    join_timeout: str = "5m",
+    name: str = "My Controller",
+    http_port: int = 0,
+    extra: str = "",
 ) -> Path:
     config = tmp_path / "controller.yaml"
     config.write_text(
-        f"node:\n  name: {name}\nhttp:\n  address: 127.0.0.1:0\nhubServer:\n"
-        f"  authenticationByRequest:\n    timeout: {join_timeout}\ngrpcBridge:\n  address: 127.0.0.1:0\n"
+        f"node:\n  name: {name}\nhttp:\n  address: 127.0.0.1:{http_port}\nhubServer:\n"
+        f"  authenticationByRequest:\n    timeout: {join_timeout}\n{extra}"
+        "grpcBridge:\n  address: 127.0.0.1:0\n"
     )
     return config
 
 
-def start_controller(tmp_path: Path, **options: str) -> NodeProcess:
+def start_controller(tmp_path: Path, **options: Any) -> NodeProcess:
     config = controller_config(tmp_path, **options)
     return NodeProcess(
         data_dir=tmp_path / "controller-data", global_args=["-c", str(config)], up_args=()
@@ -85,3 +92,29 @@ class Approver:
             self._wake.notify_all()
         self._responses.cancel()
         self._thread.join(timeout=5)
+
+
+def join(
+    api: ReferenceApi, controller: NodeProcess, node: NodeProcess, timeout: float = 20
+) -> None:
+    """Join ``node`` to the controller's hub, accepting the request on the controller."""
+    path = HUB_CLIENT + "authenticateByRequest"
+    with grpc.insecure_channel(controller.grpc_address) as hub_channel:
+        approver = Approver(api, hub_channel)
+        try:
+            with grpc.insecure_channel(node.grpc_address) as channel:
+                request = api.request(path, hub_server_address=hub_url(controller))
+                api.call(channel, path, request, timeout=timeout)
+        finally:
+            approver.close()
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float = 20, what: str = "condition"
+) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
