@@ -15,6 +15,7 @@ from websockets.sync.client import connect
 
 from nanoping.api import hub_node_pb2
 from nanoping.internal import join_pb2, link_pb2
+from nanoping.link.batch import pack, unpack
 from nanoping.testing.cluster import (
     HUB_CLIENT,
     HUB_SERVER,
@@ -156,7 +157,7 @@ def hello(node_id: str, credential: str) -> bytes:
             max_message_size=1024,
         )
     )
-    return frame.SerializeToString()
+    return pack([frame.SerializeToString()], limit=1 << 20)[0]
 
 
 def received_bytes(websocket: Any) -> bytes:
@@ -166,7 +167,7 @@ def received_bytes(websocket: Any) -> bytes:
 
 
 def first_frame(websocket: Any) -> link_pb2.Frame:
-    return link_pb2.Frame.FromString(received_bytes(websocket))
+    return link_pb2.Frame.FromString(unpack(received_bytes(websocket))[0])
 
 
 def test_links_with_wrong_or_revoked_credentials_are_refused(

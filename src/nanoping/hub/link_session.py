@@ -27,9 +27,14 @@ from nanoping.link import (
     LinkEvent,
     LinkState,
     MessageReceived,
+    ProtocolError,
 )
+from nanoping.link.batch import pack, unpack
 
 log = logging.getLogger(__name__)
+
+BATCH_LIMIT = 256 * 1024
+"""Bytes of frames written as one WebSocket message at most (a bigger frame goes alone)."""
 
 Send = Callable[[bytes], Awaitable[None]]
 Receive = Callable[[], Awaitable[bytes | None]]
@@ -176,23 +181,12 @@ class LinkSession:
     async def run(self, receive: Receive) -> LinkClosed:
         """Pump the socket until the link closes; returns why it closed."""
         writer = asyncio.create_task(self._write_loop())
+        reader = asyncio.create_task(self._read_loop(receive))
         try:
             self.flush()
-            while self.closed is None:
-                reader = asyncio.ensure_future(receive())
-                closed = asyncio.ensure_future(self._closed_event.wait())
-                done, _ = await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
-                closed.cancel()
-                if reader not in done:
-                    reader.cancel()
-                    break
-                data = reader.result()
-                if data is None:
-                    self.connection.connection_lost("the socket closed")
-                else:
-                    self.connection.receive_bytes(data, self.now())
-                self.flush()
+            await self._closed_event.wait()
         finally:
+            reader.cancel()
             if self.closed is None:
                 self.connection.connection_lost("the link adapter stopped")
                 self.flush()
@@ -204,6 +198,24 @@ class LinkSession:
                 task.cancel()
         assert self.closed is not None
         return self.closed
+
+    async def _read_loop(self, receive: Receive) -> None:
+        while self.closed is None:
+            self._receive(await receive())
+            self.flush()
+
+    def _receive(self, data: bytes | None) -> None:
+        if data is None:
+            self.connection.connection_lost("the socket closed")
+            return
+        try:
+            frames = unpack(data)
+        except ProtocolError as error:
+            self.connection.connection_lost(f"malformed message: {error}")
+            return
+        now = self.now()
+        for frame in frames:
+            self.connection.receive_bytes(frame, now)
 
     def open_call(
         self, method: str, *, target_node_id: str = "", deadline: float | None = None
@@ -284,11 +296,17 @@ class LinkSession:
             call.credit_arrived()
 
     def _arm_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        # The connection's deadline moves later with every received frame; a timer that fires
+        # early is harmless (handle_timer does only what is due), so re-arm only when earlier.
         deadline = self.connection.next_deadline()
-        if deadline is not None:
+        if deadline is None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            return
+        if self._timer is None or deadline < self._timer.when():
+            if self._timer is not None:
+                self._timer.cancel()
             self._timer = self._loop.call_at(deadline, self._on_timer)
 
     def _on_timer(self) -> None:
@@ -297,13 +315,23 @@ class LinkSession:
         self.flush()
 
     async def _write_loop(self) -> None:
-        while (data := await self._outbox.get()) is not None:
+        while (first := await self._outbox.get()) is not None:
+            frames, stop = [first], False
+            while not self._outbox.empty():
+                queued = self._outbox.get_nowait()
+                if queued is None:
+                    stop = True
+                    break
+                frames.append(queued)
             try:
-                await self._send_bytes(data)
+                for message in pack(frames, limit=BATCH_LIMIT):
+                    await self._send_bytes(message)
             except Exception as error:
                 log.debug("link write failed: %s", error)
                 self.connection.connection_lost(f"write failed: {error}")
                 self._drain_events()
+                return
+            if stop:
                 return
 
     def _drain_events(self) -> None:
