@@ -233,3 +233,13 @@ def test_disconnect_leaves_even_when_the_hub_is_down(cluster: Cluster) -> None:
     cluster.call(cluster.client_channel, HUB_CLIENT + "disconnect")
     identity = cluster.call(cluster.client_channel, HUB_CLIENT + "getLocalNodeId")
     assert identity.is_authenticated is False
+
+
+def test_a_routed_stream_ends_when_the_hub_link_is_lost(cluster: Cluster) -> None:
+    path = HUB_SERVER + "streamNodes"
+    stream = cluster.api.stream(cluster.client_channel, path, cluster.api.request(path), timeout=30)
+    assert next(stream).WhichOneof("response") == "initialResponse"
+    cluster.controller.kill()
+    with pytest.raises(grpc.RpcError) as raised:
+        next(stream)
+    assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
