@@ -61,6 +61,7 @@ class NodeDaemon:
     async def _start(self) -> None:
         data_dir = DataDir.open(self.data_dir_path)
         self._resources.callback(data_dir.close)
+        self.data_dir_path = data_dir.path
         database = Database.open(data_dir.database_path)
         self._resources.callback(database.close)
         local = self.local_node = LocalNode(
