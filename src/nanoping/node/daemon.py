@@ -28,6 +28,7 @@ from nanoping.rpc.grpc_bridge import GrpcBridge
 from nanoping.service.hub_client import HubClientService
 from nanoping.service.hub_server import HubServerService
 from nanoping.service.method_table import MethodTable
+from nanoping.service.pipelines import PipelinesService
 from nanoping.storage.database import Database
 from nanoping.storage.local_node import LocalNodeStore
 
@@ -90,10 +91,18 @@ class NodeDaemon:
         if hub is not None:
             implementations["nanopinggrpc.hub.HubServerService"] = HubServerService(hub=hub)
             self._resources.push_async_callback(hub.close)
+        pipelines: PipelinesService | None = None
+        if self.config.pipelines_enabled:
+            pipelines = PipelinesService(database=database, node_id=local.id)
+            implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
         tables.append(MethodTable.build(implementations))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
         await self._serve_http(hub)
         await self._serve_grpc(router.table())
+        if pipelines is not None:
+            # Registered after the doors, so it runs before they close: change streams end
+            # cleanly instead of being cut off when the grace period runs out.
+            self._resources.callback(pipelines.close)
         hub_client.start()
         self._resources.push_async_callback(hub_client.close)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
