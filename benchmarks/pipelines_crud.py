@@ -32,7 +32,9 @@ from nanoping.pipelines.settings import PipelineSettings
 from nanoping.pipelines.store import PipelineStore
 from nanoping.service.pipelines import pipeline_message
 from nanoping.storage.database import Database
+from nanoping.testing.cluster import join, start_controller
 from nanoping.testing.node_process import NodeProcess
+from nanoping.testing.reference_client import ReferenceApi
 
 # The seed's example config (product notes, section 4.2).
 EXAMPLE_CONFIG = """{"version": 13, "plumr_config": {"pipeline": {
@@ -41,6 +43,7 @@ EXAMPLE_CONFIG = """{"version": 13, "plumr_config": {"pipeline": {
   "uniform_traffic_source-1": {"uniform_traffic_source": {
     "output": "[traffic_sink-1|in:0]-[uniform_traffic_source-1|out:0]",
     "total_packets": 5000, "interval": 25}}}}}"""
+FDS = Path(__file__).resolve().parent.parent / "tests" / "data" / "nanoping.fds"
 BIG_MESSAGES = [("grpc.max_receive_message_length", 256 * 1024 * 1024)]
 
 
@@ -53,6 +56,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         crud_round_trips(root / "crud", arguments.round_trips)
+        routed = root / "routed"
+        routed.mkdir()
+        routed_round_trips(routed, arguments.round_trips)
         seeded = root / "big"
         seed_store(seeded, arguments.pipelines)
         listing(seeded, arguments.pipelines, arguments.listings)
@@ -78,25 +84,59 @@ def crud_round_trips(data_dir: Path, count: int) -> None:
         print(f"  {name:<8} {describe(samples)}")
 
 
-def one_round_trip(stub: Any, timings: dict[str, list[float]] | None = None) -> None:
+def one_round_trip(
+    stub: Any, timings: dict[str, list[float]] | None = None, node_id: str = ""
+) -> None:
     created = timed(
         timings,
         "create",
         lambda: stub.createPipeline(
-            pipelines_pb2.CreatePipelineRequest(name="bench", json_config=EXAMPLE_CONFIG)
+            pipelines_pb2.CreatePipelineRequest(
+                node_id=node_id, name="bench", json_config=EXAMPLE_CONFIG
+            )
         ),
     )
     pipeline_id = created.pipeline.id
     timed(
         timings,
         "getById",
-        lambda: stub.getPipelineById(pipelines_pb2.GetPipelineByIdRequest(id=pipeline_id)),
+        lambda: stub.getPipelineById(
+            pipelines_pb2.GetPipelineByIdRequest(node_id=node_id, id=pipeline_id)
+        ),
     )
     timed(
         timings,
         "delete",
-        lambda: stub.deletePipeline(pipelines_pb2.DeletePipelineRequest(id=pipeline_id)),
+        lambda: stub.deletePipeline(
+            pipelines_pb2.DeletePipelineRequest(node_id=node_id, id=pipeline_id)
+        ),
     )
+
+
+def routed_round_trips(root: Path, count: int) -> None:
+    """The same round trips made on a client node's API for the controller's pipelines."""
+    api = ReferenceApi(FDS)
+    controller = start_controller(root)
+    client = NodeProcess(data_dir=root / "client").start()
+    try:
+        join(api, controller, client)
+        time.sleep(0.5)
+        with grpc.insecure_channel(client.grpc_address) as channel:
+            stub = pipelines_pb2_grpc.PipelinesServiceStub(channel)
+            for _ in range(min(50, count)):
+                one_round_trip(stub, node_id=controller.node_id)
+            timings: dict[str, list[float]] = {"create": [], "getById": [], "delete": []}
+            started = time.perf_counter()
+            for _ in range(count):
+                one_round_trip(stub, timings, node_id=controller.node_id)
+            elapsed = time.perf_counter() - started
+    finally:
+        client.stop()
+        controller.stop()
+    print(f"routed (client API -> hub -> controller): {count} round trips in {elapsed:.2f} s")
+    print(f"  {count / elapsed:,.0f} round trips/s ({3 * count / elapsed:,.0f} calls/s)")
+    for name, samples in timings.items():
+        print(f"  {name:<8} {describe(samples)}")
 
 
 def timed(timings: dict[str, list[float]] | None, name: str, call: Callable[[], Any]) -> Any:

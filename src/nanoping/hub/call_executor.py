@@ -16,6 +16,7 @@ from nanoping.errors import (
     Unimplemented,
 )
 from nanoping.hub.link_session import IncomingCall
+from nanoping.link import MessageTooLargeError
 from nanoping.service.method_table import Method, MethodKind, MethodTable
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ async def execute(call: IncomingCall, table: MethodTable) -> None:
             raise DeadlineExceeded(f"{call.method}: deadline exceeded") from None
     except NanoPingError as error:
         call.end(error.code, error.message)
+    except MessageTooLargeError as error:
+        call.end(StatusCode.RESOURCE_EXHAUSTED, f"{call.method}: {error}")
     except asyncio.CancelledError:
         call.end(StatusCode.CANCELLED, "cancelled")
         raise
