@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 
 ALREADY_AUTHENTICATED = "Client is already authenticated"
 """The exact message the public clients compare against (the integration guide ignores it)."""
+FIRST_CONNECT_WAIT = 10.0
+"""Seconds authenticateByRequest waits for the new link before returning anyway."""
 LEAVE_TIMEOUT = 3.0
 """Seconds `disconnect` waits for the hub to remove this node before leaving anyway."""
 
@@ -116,8 +118,12 @@ class HubClient:
         )
         self._store.save(self.membership)
         log.info("joined the hub at %s (hub node %s)", hub_url, accepted.hub_node_id)
-        self._state.set(DISCONNECTED)
         self._start_link()
+        # Return once the link is up, so the caller can use the cluster through this node
+        # right away; the state goes straight to CONNECTED unless the first attempt fails.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FIRST_CONNECT_WAIT):
+                await self._state.wait_for(CONNECTED)
 
     async def disconnect(self) -> None:
         """Leave the hub: ask it to remove this node, then forget the credential regardless."""

@@ -26,11 +26,6 @@ class ConnectionStateWatch:
         return self._state
 
     @property
-    def is_authenticated(self) -> bool:
-        """True while hub credentials are held, even if the link is down."""
-        return self._state != UNAUTHENTICATED
-
-    @property
     def is_online(self) -> bool:
         """Whether the cluster sees this node online: it hosts the hub or is linked to it."""
         return self._hosts_hub or self._state == CONNECTED
@@ -42,6 +37,12 @@ class ConnectionStateWatch:
         self._state = state
         for queue in self._watchers:
             queue.put_nowait(state)
+
+    async def wait_for(self, state: State) -> None:
+        """Return once the state is ``state`` (at once if it already is)."""
+        async for current in self.watch():
+            if current == state:
+                return
 
     async def watch(self) -> AsyncIterator[State]:
         """Current state, then each new state until the caller stops iterating."""

@@ -34,7 +34,8 @@ class HubClientService:
         self, request: hub_client_pb2.GetLocalNodeIdRequest
     ) -> hub_client_pb2.GetLocalNodeIdResponse:
         return hub_client_pb2.GetLocalNodeIdResponse(
-            node_id=self._local.id, is_authenticated=self._connection.is_authenticated
+            node_id=self._local.id,
+            is_authenticated=self._hosts_hub or self._hub_client.membership is not None,
         )
 
     async def get_node(
