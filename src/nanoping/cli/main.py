@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nanoping import __version__
-from nanoping.cli import hub_commands, up
+from nanoping.cli import hub_commands, node_commands, pipeline_commands, up
 from nanoping.errors import StartupError
 
 DESCRIPTION = """\
@@ -27,6 +27,9 @@ examples:
                                           on the hub: accept the next join request
   np authenticate-by-request http://127.0.0.1:8769 --grpc 127.0.0.1:10432
                                           join the node at 127.0.0.1:10432 to that hub
+  np nodes --service pipelines            list the cluster's nodes that run pipelines
+  np pipelines create --name demo --config pipeline.json --node NODE_ID
+                                          create a pipeline on any node of the cluster
 """
 
 
@@ -52,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     up.add_parser(commands)
     hub_commands.add_parsers(commands)
+    node_commands.add_parsers(commands)
+    pipeline_commands.add_parsers(commands)
     return parser
 
 
