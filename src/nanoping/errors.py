@@ -1,7 +1,8 @@
 """One error hierarchy for the whole node.
 
 Service code raises these; each door (gRPC bridge, REST gateway, hub link) translates them with
-one table: our error -> :class:`StatusCode` (the gRPC numbering) -> transport status.
+one table chain: our error -> :class:`StatusCode` (the gRPC numbering) -> transport status
+(:data:`HTTP_STATUS` below for the REST gateway, ``nanoping.rpc.status`` for gRPC).
 
     NanoPingError                 (carries a StatusCode and a message for the caller)
     ├── Cancelled                 CANCELLED
@@ -48,6 +49,29 @@ class StatusCode(enum.IntEnum):
     UNAVAILABLE = 14
     DATA_LOSS = 15
     UNAUTHENTICATED = 16
+
+
+HTTP_STATUS: dict[StatusCode, int] = {
+    StatusCode.OK: 200,
+    StatusCode.CANCELLED: 499,
+    StatusCode.UNKNOWN: 500,
+    StatusCode.INVALID_ARGUMENT: 400,
+    StatusCode.DEADLINE_EXCEEDED: 504,
+    StatusCode.NOT_FOUND: 404,
+    StatusCode.ALREADY_EXISTS: 409,
+    StatusCode.PERMISSION_DENIED: 403,
+    StatusCode.RESOURCE_EXHAUSTED: 429,
+    StatusCode.FAILED_PRECONDITION: 400,
+    StatusCode.ABORTED: 409,
+    StatusCode.OUT_OF_RANGE: 400,
+    StatusCode.UNIMPLEMENTED: 501,
+    StatusCode.INTERNAL: 500,
+    StatusCode.UNAVAILABLE: 503,
+    StatusCode.DATA_LOSS: 500,
+    StatusCode.UNAUTHENTICATED: 401,
+}
+"""The HTTP status the REST gateway answers with for each code (the table the API reference
+recommends; REST clients read the code from the JSON body, the status line follows it)."""
 
 
 class NanoPingError(Exception):

@@ -14,7 +14,6 @@ from typing import Any
 import uvloop
 
 from nanoping.config import NodeConfig, load_config_file, parse_address
-from nanoping.errors import StartupError
 from nanoping.node.daemon import NodeDaemon
 from nanoping.node.data_dir import ENV_VARIABLE, resolve_data_dir
 
@@ -45,7 +44,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--rest-api",
         metavar="HOST:PORT",
-        help="serve the REST API here (overrides restApi.address), e.g. 127.0.0.1:10565",
+        help="serve the REST API here (overrides restApi.address), e.g. 127.0.0.1:10565; "
+        "port 0 picks a free port",
     )
     parser.add_argument(
         "--data-dir",
@@ -69,11 +69,6 @@ def node_config(arguments: argparse.Namespace) -> NodeConfig:
             rest_address=parse_address(
                 arguments.rest_api, origin="--rest-api", source=flags, key="--rest-api"
             )
-        )
-    if config.rest_address is not None:
-        raise StartupError(
-            f"{config.rest_address.origin}: the REST API is not available in this release yet; "
-            "use the gRPC API (--grpc)"
         )
     return config
 

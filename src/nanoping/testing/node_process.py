@@ -49,6 +49,11 @@ class NodeProcess:
     def grpc_address(self) -> str:
         return self.addresses["gRPC API"]
 
+    @property
+    def rest_url(self) -> str:
+        """Base URL of the node's REST API (from the banner's ``REST API`` line)."""
+        return f"http://{self.addresses['REST API']}"
+
     def start(self, timeout: float = 20.0) -> NodeProcess:
         """Start and wait for the banner (all listeners bound)."""
         self.process = subprocess.Popen(
