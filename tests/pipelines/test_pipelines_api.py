@@ -103,7 +103,7 @@ def test_error_codes(client: Client, example_config: str) -> None:
     assert client.code_of(GET_BY_RUN, id="no-such-run")[0] == grpc.StatusCode.DEADLINE_EXCEEDED
     assert client.code_of(GET_BY_NAME, name="none")[0] == grpc.StatusCode.NOT_FOUND
     assert client.code_of(DELETE, id="none")[0] == grpc.StatusCode.NOT_FOUND
-    assert client.code_of(START, id="none")[0] == grpc.StatusCode.UNIMPLEMENTED  # runs come later
+    assert client.code_of(START, id="none")[0] == grpc.StatusCode.NOT_FOUND
     assert list(client.call(GET_ALL).pipelines) == []
 
 

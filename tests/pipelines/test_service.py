@@ -407,7 +407,7 @@ async def test_a_stream_that_falls_behind_ends_with_resource_exhausted(
 # ---- binding ------------------------------------------------------------------------------------
 
 
-def test_method_table_binds_crud_and_stream_only(service: PipelinesService) -> None:
+def test_method_table_binds_every_method(service: PipelinesService) -> None:
     table = MethodTable.build({SERVICE_NAME: service})
     implemented = {m.name for m in table if m.service == SERVICE_NAME and m.implemented}
     assert implemented == {
@@ -418,5 +418,9 @@ def test_method_table_binds_crud_and_stream_only(service: PipelinesService) -> N
         "createPipeline",
         "updatePipeline",
         "deletePipeline",
+        "startPipeline",
+        "stopPipeline",
         "streamPipelines",
+        "openLogStream",
+        "openTelemetryStream",
     }

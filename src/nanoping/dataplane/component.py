@@ -72,6 +72,8 @@ class Component(Generic[P]):
     """Frozen dataclass declaring the parameters (see ``parameter.py``)."""
     io: ClassVar[bool] = False
     """True for components that own sockets and need :meth:`open`/:meth:`close`."""
+    live_parameters: ClassVar[frozenset[str]] = frozenset()
+    """Parameters a running instance can take new values of (see :meth:`reconfigure`)."""
 
     def __init__(self, *, component_id: str, params: P) -> None:
         self.id = component_id
@@ -133,6 +135,14 @@ class Component(Generic[P]):
         when it has output ports and nobody downstream needs its packets any more.
         """
         return (inputs_done and self.pending() == 0) or (outputs_done and bool(self.outputs))
+
+    def reconfigure(self, params: P) -> None:
+        """Take new parameter values while the run goes on (a live pipeline update).
+
+        Called only when every parameter that differs is in ``live_parameters``; components
+        that cache values derived from their parameters override this to refresh them.
+        """
+        self.params = params
 
     # ---- I/O components only --------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from nanoping.api import hub_node_pb2
 from nanoping.config import NodeConfig
+from nanoping.gateway import RestGateway
 from nanoping.hub.client import HubClient
 from nanoping.hub.membership import MembershipStore
 from nanoping.hub.registry import NodeRegistry
@@ -45,6 +46,7 @@ class NodeDaemon:
         self.local_node: LocalNode | None = None
         self.grpc_bridge: GrpcBridge | None = None
         self.http_listener: HttpListener | None = None
+        self.rest_listener: HttpListener | None = None
 
     @property
     def node_id(self) -> str:
@@ -93,16 +95,24 @@ class NodeDaemon:
             self._resources.push_async_callback(hub.close)
         pipelines: PipelinesService | None = None
         if self.config.pipelines_enabled:
-            pipelines = PipelinesService(database=database, node_id=local.id)
+            pipelines = PipelinesService(
+                database=database, node_id=local.id, runs_dir=data_dir.runs_path
+            )
             implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
         tables.append(MethodTable.build(implementations))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
         await self._serve_http(hub)
-        await self._serve_grpc(router.table())
+        routed = router.table()
+        await self._serve_grpc(routed)
+        await self._serve_rest(routed)
         if pipelines is not None:
             # Registered after the doors, so it runs before they close: change streams end
             # cleanly instead of being cut off when the grace period runs out.
             self._resources.callback(pipelines.close)
+            # Registered after pipelines.close, so it runs first: runs stop, and the stops
+            # reach the change streams, before those streams end.
+            self._resources.push_async_callback(pipelines.stop_runs)
+            pipelines.start_auto_pipelines()
         hub_client.start()
         self._resources.push_async_callback(hub_client.close)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
@@ -137,6 +147,16 @@ class NodeDaemon:
         self._resources.push_async_callback(bridge.close)
         self.grpc_bridge = bridge
 
+    async def _serve_rest(self, table: MethodTable) -> None:
+        if self.config.rest_address is None:
+            return
+        gateway = RestGateway(table)
+        listener = HttpListener(gateway, self.config.rest_address)
+        await listener.start()
+        self._resources.push_async_callback(listener.close)
+        self._resources.push_async_callback(gateway.close)  # runs first: streams end, then close
+        self.rest_listener = listener
+
     def _services(self) -> list[hub_node_pb2.NodeService]:
         services: list[hub_node_pb2.NodeService] = []
         if self.config.hub_server is not None:
@@ -154,6 +174,8 @@ class NodeDaemon:
             )
         if self.grpc_bridge is not None:
             bound["gRPC API"] = self.grpc_bridge.bound_address
+        if self.rest_listener is not None:
+            bound["REST API"] = self.rest_listener.bound_address
         return bound
 
     async def close(self) -> None:

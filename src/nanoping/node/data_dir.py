@@ -13,6 +13,7 @@ from nanoping.errors import StartupError
 ENV_VARIABLE = "NANOPING_DATA_DIR"
 LOCK_FILE = "node.lock"
 DATABASE_FILE = "node.sqlite3"
+RUNS_DIR = "runs"
 
 
 def resolve_data_dir(flag_value: Path | None) -> Path:
@@ -35,6 +36,11 @@ class DataDir:
     @property
     def database_path(self) -> Path:
         return self.path / DATABASE_FILE
+
+    @property
+    def runs_path(self) -> Path:
+        """Where pipeline runs keep their logs."""
+        return self.path / RUNS_DIR
 
     @classmethod
     def open(cls, path: Path) -> DataDir:

@@ -1,21 +1,43 @@
-"""PipelinesService: create, read, update and delete pipelines, and stream their changes.
+"""PipelinesService: pipelines (CRUD and change stream) and their runs (start, stop, logs, telemetry).
 
-API glue over :mod:`nanoping.pipelines`: requests become :class:`PipelineSettings` (applying the
-create and update defaults of the reference), records become ``Pipeline`` messages. Starting and
-stopping pipelines, run logs and telemetry are served by the run supervisor's issue; until then
-those methods are left undefined here, so the method table answers UNIMPLEMENTED.
+API glue over :mod:`nanoping.pipelines` and :mod:`nanoping.runs`: requests become
+:class:`PipelineSettings` (applying the create and update defaults of the reference), records
+become ``Pipeline`` messages, and run operations go to the :class:`RunSupervisor`.
+
+Run-related rules (the reference leaves codes open; these are ours):
+
+- startPipeline / stopPipeline: NOT_FOUND for an unknown pipeline or run, FAILED_PRECONDITION
+  when already started / already stopped (or the run cannot start, with its reason),
+  DEADLINE_EXCEEDED when the run is not running within 10 s; INVALID_ARGUMENT without selector.
+- updatePipeline of a running pipeline applies the new config live when the component graph
+  allows, else FAILED_PRECONDITION unless ``force_restart`` (then it returns once the new run is
+  running). deletePipeline of a running pipeline stops the run first and waits for its end.
+- openLogStream: the last ``options.lines`` lines (none when unset), then new lines as they are
+  written, until the caller cancels or the node stops (a run that ended keeps its log: the
+  stream stays open, as for a live run). NOT_FOUND for an unknown run.
+- openTelemetryStream: the latest sample at once, then one about every second; ends with
+  FAILED_PRECONDITION "run ... ended: ..." when the run ends (after its final sample). NOT_FOUND
+  for an unknown run, FAILED_PRECONDITION for a run that is not running.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TypeVar
 
 from nanoping.api import pipelines_pb2
-from nanoping.errors import DeadlineExceeded, InvalidArgument, NotFound
+from nanoping.errors import (
+    DeadlineExceeded,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unimplemented,
+)
 from nanoping.pipelines.events import PipelineCreated, PipelineDeleted, PipelineEvent
 from nanoping.pipelines.feed import PipelineFeed, Subscription
 from nanoping.pipelines.json_config import JsonConfig
@@ -31,6 +53,11 @@ from nanoping.pipelines.settings import (
     StartupPolicy,
 )
 from nanoping.pipelines.store import PipelineStore
+from nanoping.runs.log_entry import LogEntryReader
+from nanoping.runs.log_tail import LogTail
+from nanoping.runs.supervision import RunTiming
+from nanoping.runs.supervisor import RunSupervisor
+from nanoping.runs.telemetry_feed import TelemetrySubscription
 from nanoping.storage.database import Database
 
 SERVICE_NAME = "nanopinggrpc.pipeline.PipelinesService"
@@ -38,10 +65,12 @@ SERVICE_NAME = "nanopinggrpc.pipeline.PipelinesService"
 
 
 class PipelinesService:
-    """Implements the CRUD and change-stream methods of ``nanopinggrpc.pipeline.PipelinesService``.
+    """Implements ``nanopinggrpc.pipeline.PipelinesService``.
 
     ``store`` is public: the run supervisor records runs and start/stop through it, which also
-    publishes the matching update events to open streams.
+    publishes the matching update events to open streams. Runs need ``runs_dir`` (where run
+    logs go); without it the run methods answer UNIMPLEMENTED. Opening the service with runs
+    recovers from the previous node process (:meth:`RunSupervisor.recover`).
     """
 
     def __init__(
@@ -52,13 +81,31 @@ class PipelinesService:
         cpu_threads: int | None = None,
         clock: Callable[[], float] = time.time,
         feed: PipelineFeed | None = None,
+        runs_dir: Path | None = None,
+        run_timing: RunTiming | None = None,
     ) -> None:
         self._node_id = node_id
         self._cpu_threads = cpu_threads or os.cpu_count() or 1
         self.store = PipelineStore(database, feed=feed or PipelineFeed(), clock=clock)
+        self._closed = asyncio.Event()
+        self.runs: RunSupervisor | None = None
+        if runs_dir is not None:
+            self.runs = RunSupervisor(store=self.store, runs_dir=runs_dir, timing=run_timing)
+            self.runs.recover()
+
+    def start_auto_pipelines(self) -> None:
+        """Start the pipelines whose startup policy is auto (in the background)."""
+        if self.runs is not None:
+            self.runs.start_auto()
+
+    async def stop_runs(self) -> None:
+        """Stop every run (node shutdown); their ends are recorded and published."""
+        if self.runs is not None:
+            await self.runs.close()
 
     def close(self) -> None:
-        """End every open change stream normally (node shutdown)."""
+        """End every open change and log stream normally (node shutdown)."""
+        self._closed.set()
         self.store.feed.close()
 
     # ---- reads --------------------------------------------------------------------------------
@@ -119,15 +166,77 @@ class PipelinesService:
                 return replace(settings, node_reference_id=current.settings.node_reference_id)
             return settings
 
+        current = self.store.get(request.id)
+        restart = False
+        if self.runs is not None and current.started:
+            # The live run takes the change first: a refusal leaves the stored pipeline as is.
+            restart = await self.runs.update(
+                current, change(current), force_restart=request.force_restart
+            )
         record = self.store.update(request.id, change)
+        if restart:
+            assert self.runs is not None
+            await self.runs.restart(record.id)
+            record = self.store.get(record.id)
         return pipelines_pb2.UpdatePipelineResponse(pipeline=pipeline_message(record))
 
     async def delete_pipeline(
         self, request: pipelines_pb2.DeletePipelineRequest
     ) -> pipelines_pb2.DeletePipelineResponse:
         self._require_local(request.node_id)
+        if self.runs is not None:
+            self.store.get(request.id)  # NOT_FOUND before anything is touched
+            await self.runs.discard(request.id)
         self.store.delete(request.id)
         return pipelines_pb2.DeletePipelineResponse()
+
+    # ---- runs ---------------------------------------------------------------------------------
+
+    async def start_pipeline(
+        self, request: pipelines_pb2.StartPipelineRequest
+    ) -> pipelines_pb2.StartPipelineResponse:
+        self._require_local(request.node_id)
+        runs = self._require_runs()
+        record = self._selected(request)
+        return pipelines_pb2.StartPipelineResponse(run_id=await runs.start(record.id))
+
+    async def stop_pipeline(
+        self, request: pipelines_pb2.StopPipelineRequest
+    ) -> pipelines_pb2.StopPipelineResponse:
+        self._require_local(request.node_id)
+        runs = self._require_runs()
+        if request.WhichOneof("pipeline_identifier") == "run_id":
+            record = self._running(request.run_id)
+        else:
+            record = self._selected(request)
+        runs.stop(record.id)
+        return pipelines_pb2.StopPipelineResponse()
+
+    def open_log_stream(
+        self, request: pipelines_pb2.OpenLogStreamRequest
+    ) -> AsyncIterator[pipelines_pb2.LogStreamMessages]:
+        """Fix the split between past and new lines now, at call time; then stream.
+
+        A plain function for the same reason as :meth:`stream_pipelines`: a client that acts
+        once it sees the headers must not miss lines written after that.
+        """
+        self._require_local(request.node_id)
+        runs = self._require_runs()
+        _require_run_id(request.run_id)
+        lines = request.options.lines if request.options.HasField("lines") else 0
+        if lines < 0:
+            raise InvalidArgument(f"options.lines must not be negative, got {lines}")
+        tail = LogTail(runs.log_path(request.run_id), backlog=lines, closed=self._closed)
+        return _log_batches(tail)
+
+    def open_telemetry_stream(
+        self, request: pipelines_pb2.OpenTelemetryStreamRequest
+    ) -> AsyncIterator[pipelines_pb2.TelemetrySample]:
+        """Subscribe now, at call time, to the samples of a running run; then stream."""
+        self._require_local(request.node_id)
+        runs = self._require_runs()
+        _require_run_id(request.run_id)
+        return _samples(runs.telemetry(request.run_id))
 
     # ---- change stream ------------------------------------------------------------------------
 
@@ -145,6 +254,33 @@ class PipelinesService:
         return _follow(self.store.feed.subscribe())
 
     # ---- helpers ------------------------------------------------------------------------------
+
+    def _require_runs(self) -> RunSupervisor:
+        if self.runs is None:
+            raise Unimplemented("pipeline runs are not enabled in this service")
+        return self.runs
+
+    def _selected(
+        self, request: pipelines_pb2.StartPipelineRequest | pipelines_pb2.StopPipelineRequest
+    ) -> PipelineRecord:
+        """The pipeline a start/stop request names by id or by (unique) name."""
+        chosen = request.WhichOneof("pipeline_identifier")
+        if chosen == "id":
+            return self.store.get(request.id)
+        if chosen == "name":
+            return self._one_named(request.name)
+        raise InvalidArgument("choose the pipeline: set id or name (or run_id to stop)")
+
+    def _running(self, run_id: str) -> PipelineRecord:
+        """The pipeline whose current run is ``run_id``; NOT_FOUND / FAILED_PRECONDITION else."""
+        record = self.store.by_run(run_id)
+        if record is None:
+            raise NotFound(f"run '{run_id}' is unknown on this node")
+        if record.current_run != run_id:
+            raise FailedPrecondition(
+                f"run {run_id} of pipeline {record.id} ('{record.name}') is already stopped"
+            )
+        return record
 
     def _one_named(self, name: str) -> PipelineRecord:
         matches = self.store.named(name)
@@ -172,6 +308,25 @@ async def _follow(
     with subscription:
         async for event in subscription:
             yield event_message(event)
+
+
+async def _log_batches(tail: LogTail) -> AsyncIterator[pipelines_pb2.LogStreamMessages]:
+    reader = LogEntryReader()
+    async for batch in tail.batches():
+        yield pipelines_pb2.LogStreamMessages(messages=[reader.message(line) for line in batch])
+
+
+async def _samples(
+    subscription: TelemetrySubscription,
+) -> AsyncIterator[pipelines_pb2.TelemetrySample]:
+    with subscription:
+        async for sample in subscription:
+            yield sample
+
+
+def _require_run_id(run_id: str) -> None:
+    if not run_id:
+        raise InvalidArgument("run_id is required: name the run (startPipeline returns it)")
 
 
 # ---- requests -> settings ---------------------------------------------------------------------

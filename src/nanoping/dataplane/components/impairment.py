@@ -73,6 +73,7 @@ class DelayConstant(Component[DelayConstantParams]):
     """
 
     params_type = DelayConstantParams
+    live_parameters = frozenset({"delay", "jitter", "allow_reordering"})
 
     def __init__(self, *, component_id: str, params: DelayConstantParams) -> None:
         super().__init__(component_id=component_id, params=params)
@@ -91,6 +92,12 @@ class DelayConstant(Component[DelayConstantParams]):
             release = self._release_time(out, now)
             self._order += 1
             heapq.heappush(heap, (release, self._order, out, packet))
+
+    def reconfigure(self, params: DelayConstantParams) -> None:
+        """New delay and jitter apply to packets arriving from now on."""
+        super().reconfigure(params)
+        self._delay = params.delay / 1000.0
+        self._jitter = params.jitter / 1000.0
 
     def _release_time(self, out: int, now: float) -> float:
         if not self._jitter:
@@ -159,6 +166,7 @@ class LossDynamic(Component[LossDynamicParams]):
     """
 
     params_type = LossDynamicParams
+    live_parameters = frozenset({"phases"})
 
     def __init__(self, *, component_id: str, params: LossDynamicParams) -> None:
         super().__init__(component_id=component_id, params=params)
@@ -167,6 +175,11 @@ class LossDynamic(Component[LossDynamicParams]):
         self._rng = random.Random(params.seed)
         self._start: float | None = None
         self._probability = params.phases[0].loss_probability
+
+    def reconfigure(self, params: LossDynamicParams) -> None:
+        """New phases apply from the next packet, timed from the start of the run as before."""
+        super().reconfigure(params)
+        self._durations = [phase.duration / 1000.0 for phase in params.phases]
 
     def start(self, now: float) -> None:
         self._start = now
