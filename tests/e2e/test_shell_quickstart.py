@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nanoping.testing.cluster import hub_url, start_controller
+from nanoping.testing.cluster import hub_url, start_controller, wait_until
 from nanoping.testing.node_process import NodeProcess, run_np
 
 SEED_PIPELINE = Path(__file__).resolve().parents[2] / "examples" / "python" / "pipeline_config.json"
@@ -76,6 +76,19 @@ def test_shell_quick_start(tmp_path: Path) -> None:
         assert listing.strip() == f"{created['id']}  demo  [stopped]"
         shown = np_ok("pipelines", "show", *on_controller, created["id"])
         assert '"total_packets": 5000' in shown
+        started = np_ok("pipelines", "start", *on_controller, created["id"]).strip()
+        run_id = started.rsplit(" ", 1)[1]
+        assert started == f"pipeline {created['id']} is running as run {run_id}"
+        running = np_ok("pipelines", "list", *on_controller).strip()
+        assert running == f"{created['id']}  demo  [running (run {run_id})]"
+        np_ok("pipelines", "stop", *on_controller, created["id"])
+        wait_until(
+            lambda: "[stopped]" in np_ok("pipelines", "list", *on_controller),
+            what="the run to stop",
+        )
+        log = np_ok("pipelines", "logs", *on_controller, run_id)
+        assert "run started" in log
+        assert "run ended" in log
         assert (
             np_ok("pipelines", "delete", *on_controller, created["id"]).strip()
             == f"deleted pipeline {created['id']}"
