@@ -58,7 +58,7 @@ def test_shell_quick_start(tmp_path: Path) -> None:
         )
         assert [node["id"] for node in hubs] == [controller.node_id]
 
-        on_controller = (*on_client, "--node", controller.node_id)
+        on_controller = (*on_client, "--node", "My Controller")
         created = json.loads(
             np_ok(
                 "pipelines",

@@ -127,3 +127,25 @@ def _value(item: hub_node_pb2.NodeMetadataItem) -> str:
         return ""
     value = getattr(item, kind)
     return value.hex() if isinstance(value, bytes) else str(value)
+
+
+def resolve_node(grpc_address: str, node: str) -> str:
+    """The id of ``node``, given as an id or as a node's name (names must be unique)."""
+    if not node:
+        return node
+    with grpc.insecure_channel(grpc_address) as channel:
+        stub = hub_server_pb2_grpc.HubServerServiceStub(channel)
+        try:
+            nodes = stub.getNodes(hub_server_pb2.GetNodesRequest()).nodes
+        except grpc.RpcError:
+            return node  # no hub to ask: the node answering can still be named by its id
+    if any(candidate.id == node for candidate in nodes):
+        return node
+    named = [candidate.id for candidate in nodes if candidate.name == node]
+    if len(named) == 1:
+        return str(named[0])
+    if named:
+        raise CommandFailed(
+            f"--node {node!r}: several nodes have that name ({', '.join(named)}); use an id"
+        )
+    return node  # unknown here; the API answers NOT_FOUND naming it

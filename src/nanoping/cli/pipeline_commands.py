@@ -6,6 +6,7 @@ import argparse
 import json
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -14,6 +15,7 @@ from google.protobuf import json_format
 
 from nanoping.api import logging_pb2, pipelines_pb2, pipelines_pb2_grpc
 from nanoping.cli.api_client import CommandFailed, add_grpc_option, call, describe
+from nanoping.cli.node_commands import resolve_node
 
 ALL_LINES = 2**63 - 1
 """`options.lines` meaning 'the whole log' (what the public clients send)."""
@@ -63,12 +65,22 @@ def _command(actions: Any, name: str, help_text: str, runner: Any) -> argparse.A
     parser.add_argument(
         "--node",
         default="",
-        metavar="ID",
-        help="the node owning the pipelines (default: the node at --grpc)",
+        metavar="NODE",
+        help="id or name of the node owning the pipelines (default: the node at --grpc)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.set_defaults(run=runner)
+    parser.set_defaults(run=_with_node_resolved(runner))
     return parser
+
+
+def _with_node_resolved(
+    runner: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    def run(arguments: argparse.Namespace) -> int:
+        arguments.node = resolve_node(arguments.grpc, arguments.node)
+        return runner(arguments)
+
+    return run
 
 
 def _stub(arguments: argparse.Namespace, channel: grpc.Channel) -> Any:
