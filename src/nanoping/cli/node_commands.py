@@ -113,7 +113,10 @@ def set_node_details(arguments: argparse.Namespace) -> int:
 
 
 def describe_node(node: hub_node_pb2.Node) -> str:
-    services = ",".join(hub_node_pb2.NodeService.Name(service).lower() for service in node.services)
+    services = ",".join(
+        hub_node_pb2.NodeService.Name(service).lower().replace("_", "-")
+        for service in node.services
+    )
     metadata = " ".join(
         f"{key}={_value(item)}" for key, item in sorted(node.metadata.items.items())
     )
