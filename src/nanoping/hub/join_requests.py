@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from nanoping.api import hub_node_pb2, hub_server_pb2
+from nanoping.streams.fanout import Fanout, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class JoinRequests:
     def __init__(self) -> None:
         self._ids = itertools.count(1)
         self._pending: dict[int, PendingRequest] = {}
-        self._approvers: set[asyncio.Queue[hub_server_pb2.AuthenticationByRequestRequest]] = set()
+        self._approvers: Fanout[hub_server_pb2.AuthenticationByRequestRequest] = Fanout()
 
     def pending(self) -> list[PendingRequest]:
         return list(self._pending.values())
@@ -56,11 +57,9 @@ class JoinRequests:
             node.name,
             peer,
         )
-        message = hub_server_pb2.AuthenticationByRequestRequest(
-            node=node, request_id=request.request_id
+        self._approvers.publish(
+            hub_server_pb2.AuthenticationByRequestRequest(node=node, request_id=request.request_id)
         )
-        for approver in self._approvers:
-            approver.put_nowait(message)
         try:
             return await asyncio.wait_for(asyncio.shield(request.decision), answer_within)
         except TimeoutError:
@@ -88,26 +87,23 @@ class JoinRequests:
         self, answers: AsyncIterator[hub_server_pb2.AuthenticationByRequestAnswer]
     ) -> AsyncGenerator[hub_server_pb2.AuthenticationByRequestRequest, None]:
         """One approver stream: requests out, answers in, until either side closes."""
-        queue: asyncio.Queue[hub_server_pb2.AuthenticationByRequestRequest] = asyncio.Queue()
-        self._approvers.add(queue)
-        reader = asyncio.ensure_future(self._read_answers(answers))
-        try:
-            while True:
-                next_request = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait(
-                    {next_request, reader}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if next_request not in done:
-                    next_request.cancel()
-                    reader.result()  # re-raises a failure of the answer stream
-                    return
-                yield next_request.result()
-        finally:
-            self._approvers.discard(queue)
-            reader.cancel()
+        with self._approvers.subscribe() as requests:
+            reader = asyncio.ensure_future(self._read_answers(answers, requests))
+            try:
+                async for request in requests:
+                    yield request
+                reader.result()  # re-raises a failure of the answer stream
+            finally:
+                reader.cancel()
 
     async def _read_answers(
-        self, answers: AsyncIterator[hub_server_pb2.AuthenticationByRequestAnswer]
+        self,
+        answers: AsyncIterator[hub_server_pb2.AuthenticationByRequestAnswer],
+        requests: Subscriber[hub_server_pb2.AuthenticationByRequestRequest],
     ) -> None:
-        async for answer in answers:
-            self.answer(answer.request_id, answer.accept)
+        """Record each answer; when the answers end, so does the approver's request stream."""
+        try:
+            async for answer in answers:
+                self.answer(answer.request_id, answer.accept)
+        finally:
+            requests.close()

@@ -8,7 +8,6 @@ so its current name and metadata are always used.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from nanoping.api import hub_node_pb2, hub_server_pb2
 from nanoping.errors import NotFound, ResourceExhausted
 from nanoping.hub.credential import new_secret, secret_hash, secret_matches
 from nanoping.storage.database import Database
+from nanoping.streams.fanout import Fanout
 
 MIGRATIONS = (
     """
@@ -53,7 +53,12 @@ class NodeRegistry:
         self._database = database
         self._hub_node = hub_node
         self._members = {member.node.id: member for member in self._load()}
-        self._watchers: set[asyncio.Queue[Update | None]] = set()
+        self._watchers: Fanout[Update] = Fanout(
+            backlog=WATCHER_BACKLOG,
+            overflow=ResourceExhausted(
+                f"streamNodes watcher fell more than {WATCHER_BACKLOG} updates behind; reopen it"
+            ),
+        )
 
     @property
     def hub_node_id(self) -> str:
@@ -140,7 +145,7 @@ class NodeRegistry:
                 ),
             )
         self._members[node.id] = Member(node=stored, credential_hash=secret_hash(secret))
-        self._publish(Update(authenticatedNode=_copy(stored)))
+        self._watchers.publish(Update(authenticatedNode=_copy(stored)))
         return secret
 
     def remove(self, node_id: str) -> hub_node_pb2.Node:
@@ -154,7 +159,7 @@ class NodeRegistry:
             connection.execute("DELETE FROM hub_nodes WHERE id = ?", (node_id,))
         del self._members[node_id]
         member.node.online = False
-        self._publish(Update(deauthenticatedNode=_copy(member.node)))
+        self._watchers.publish(Update(deauthenticatedNode=_copy(member.node)))
         return member.node
 
     def set_online(self, node_id: str, online: bool) -> None:
@@ -168,7 +173,7 @@ class NodeRegistry:
             if online
             else Update(disconnectedNode=_copy(member.node))
         )
-        self._publish(update)
+        self._watchers.publish(update)
 
     def update_details(self, advertised: hub_node_pb2.Node) -> None:
         """Take a member's advertised name, metadata and services; publish what changed."""
@@ -196,9 +201,9 @@ class NodeRegistry:
                 ),
             )
         if name_changed:
-            self._publish(Update(updatedNameNode=_copy(node)))
+            self._watchers.publish(Update(updatedNameNode=_copy(node)))
         if metadata_changed:
-            self._publish(Update(updatedMetadataNode=_copy(node)))
+            self._watchers.publish(Update(updatedMetadataNode=_copy(node)))
 
     # -- watching ----------------------------------------------------------------------------
 
@@ -208,28 +213,13 @@ class NodeRegistry:
         service_filters: Sequence[int],
     ) -> AsyncGenerator[hub_server_pb2.StreamNodesResponse, None]:
         """The filtered snapshot, then every update (updates are not filtered)."""
-        queue: asyncio.Queue[Update | None] = asyncio.Queue(WATCHER_BACKLOG)
-        self._watchers.add(queue)
-        try:
+        with self._watchers.subscribe() as updates:
             snapshot = self.filtered(metadata_filters, service_filters)
             yield hub_server_pb2.StreamNodesResponse(
                 initialResponse=hub_server_pb2.StreamNodesInitialResponse(nodes=snapshot)
             )
-            while (update := await queue.get()) is not None:
+            async for update in updates:
                 yield hub_server_pb2.StreamNodesResponse(updateResponse=update)
-            raise ResourceExhausted(
-                f"streamNodes watcher fell more than {WATCHER_BACKLOG} updates behind; reopen it"
-            )
-        finally:
-            self._watchers.discard(queue)
-
-    def _publish(self, update: Update) -> None:
-        for queue in list(self._watchers):
-            if queue.qsize() >= WATCHER_BACKLOG - 1:
-                queue.put_nowait(None)  # ends that watcher; the others keep going
-                self._watchers.discard(queue)
-            else:
-                queue.put_nowait(update)
 
 
 def _node(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 from nanoping.api import hub_client_pb2
+from nanoping.streams.fanout import Fanout
 
 State = hub_client_pb2.ConnectionState
 UNAUTHENTICATED = hub_client_pb2.UNAUTHENTICATED
@@ -19,7 +19,7 @@ class ConnectionStateWatch:
     def __init__(self, initial: State = UNAUTHENTICATED, *, hosts_hub: bool = False) -> None:
         self._state = initial
         self._hosts_hub = hosts_hub
-        self._watchers: set[asyncio.Queue[State]] = set()
+        self._watchers: Fanout[State] = Fanout()
 
     @property
     def state(self) -> State:
@@ -35,8 +35,7 @@ class ConnectionStateWatch:
         if state == self._state:
             return
         self._state = state
-        for queue in self._watchers:
-            queue.put_nowait(state)
+        self._watchers.publish(state)
 
     async def wait_for(self, state: State) -> None:
         """Return once the state is ``state`` (at once if it already is)."""
@@ -46,11 +45,6 @@ class ConnectionStateWatch:
 
     async def watch(self) -> AsyncIterator[State]:
         """Current state, then each new state until the caller stops iterating."""
-        queue: asyncio.Queue[State] = asyncio.Queue()
-        self._watchers.add(queue)
-        try:
-            yield self._state
-            while True:
-                yield await queue.get()
-        finally:
-            self._watchers.discard(queue)
+        with self._watchers.subscribe((self._state,)) as states:
+            async for state in states:
+                yield state
