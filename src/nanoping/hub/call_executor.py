@@ -31,11 +31,10 @@ async def execute(call: IncomingCall, table: MethodTable) -> None:
         timeout = (
             None if call.deadline is None else call.deadline - asyncio.get_running_loop().time()
         )
-        try:
-            async with asyncio.timeout(timeout):
-                await _serve(call, method)
-        except TimeoutError:
-            raise DeadlineExceeded(f"{call.method}: deadline exceeded") from None
+        if timeout is None:
+            await _serve(call, method)
+        else:
+            await _serve_within(call, method, timeout)
     except NanoPingError as error:
         call.end(error.code, error.message)
     except MessageTooLargeError as error:
@@ -48,6 +47,14 @@ async def execute(call: IncomingCall, table: MethodTable) -> None:
         call.end(StatusCode.INTERNAL, f"{call.method} failed: internal error")
     else:
         call.end(StatusCode.OK)
+
+
+async def _serve_within(call: IncomingCall, method: Method, seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await _serve(call, method)
+    except TimeoutError:
+        raise DeadlineExceeded(f"{call.method}: deadline exceeded") from None
 
 
 async def _serve(call: IncomingCall, method: Method) -> None:

@@ -316,6 +316,8 @@ class LinkSession:
 
     async def _write_loop(self) -> None:
         while (first := await self._outbox.get()) is not None:
+            # One loop turn lets the frames of every call handled in this turn join the batch.
+            await asyncio.sleep(0)
             frames, stop = [first], False
             while not self._outbox.empty():
                 queued = self._outbox.get_nowait()

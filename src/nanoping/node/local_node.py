@@ -28,12 +28,13 @@ class LocalNode:
         self._config_name = config_name
         self._config_file = config_file
         self._name = record.name
+        self._hostname = socket.gethostname()  # the default name is the hostname at start-up
         self._metadata = hub_node_pb2.NodeMetadata.FromString(record.metadata)
 
     @property
     def name(self) -> str:
         """Name from the config file, else the one set by setNode, else the hostname."""
-        return self._config_name or self._name or socket.gethostname()
+        return self._config_name or self._name or self._hostname
 
     @property
     def metadata(self) -> hub_node_pb2.NodeMetadata:
