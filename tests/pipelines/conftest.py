@@ -1,13 +1,11 @@
 """Fixtures for the pipeline tests: the seed's example config, a real database file, a service.
 
-``async def`` tests in this folder run on a fresh event loop each (``asyncio.run``), so the
-service's coroutines and streams are called directly, without a network.
+``async def`` tests run on a fresh event loop each (pytest-asyncio), so the service's
+coroutines and streams are called directly, without a network.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -40,16 +38,6 @@ EXAMPLE_CONFIG = """{
 
 NODE_ID = "8f1c8a43-8a3b-4c55-9d76-8b2d1f0e6a11"
 CPU_THREADS = 4
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run ``async def`` tests of this folder with ``asyncio.run``."""
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
-    return True
 
 
 class FakeClock:
