@@ -19,7 +19,9 @@ T = TypeVar("T")
 
 REST_AND_GRPC = ("--grpc", "127.0.0.1:0", "--rest-api", "127.0.0.1:0")
 REST_API_CONFIG = "restApi:\n  address: 127.0.0.1:0\n"
-PIPELINE_CONFIG = (Path(__file__).parent.parent / "pipelines" / "seed_pipeline.json").read_text()
+PIPELINE_CONFIG = (
+    Path(__file__).resolve().parents[2] / "examples" / "python" / "pipeline_config.json"
+).read_text()
 UNKNOWN_NODE = "00000000-0000-4000-8000-000000000000"
 
 RUNS_PENDING = pytest.mark.xfail(

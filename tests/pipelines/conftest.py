@@ -14,27 +14,10 @@ import pytest
 from nanoping.service.pipelines import PipelinesService
 from nanoping.storage.database import Database
 
-# The only complete example config published for the product (the seed's guide, product §4.2).
-EXAMPLE_CONFIG = """{
-  "version": 13,
-  "plumr_config": {
-    "pipeline": {
-      "traffic_sink-1": {
-        "traffic_sink": {
-          "input": "[traffic_sink-1|in:0]-[uniform_traffic_source-1|out:0]",
-          "mtu": 1500
-        }
-      },
-      "uniform_traffic_source-1": {
-        "uniform_traffic_source": {
-          "output": "[traffic_sink-1|in:0]-[uniform_traffic_source-1|out:0]",
-          "total_packets": 5000,
-          "interval": 25
-        }
-      }
-    }
-  }
-}"""
+# The only complete example config published for the product (the seed's guide, product §4.2),
+# shipped with the Python walkthrough.
+SEED_PIPELINE = Path(__file__).resolve().parents[2] / "examples" / "python" / "pipeline_config.json"
+EXAMPLE_CONFIG = SEED_PIPELINE.read_text().strip()
 
 NODE_ID = "8f1c8a43-8a3b-4c55-9d76-8b2d1f0e6a11"
 CPU_THREADS = 4

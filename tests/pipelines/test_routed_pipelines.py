@@ -15,7 +15,9 @@ from nanoping.testing.node_process import NodeProcess
 from nanoping.testing.reference_client import ReferenceApi
 
 SERVICE = "/nanopinggrpc.pipeline.PipelinesService/"
-CONFIG = (Path(__file__).parent / "seed_pipeline.json").read_text()
+CONFIG = (
+    Path(__file__).resolve().parents[2] / "examples" / "python" / "pipeline_config.json"
+).read_text()
 
 
 class Door:
