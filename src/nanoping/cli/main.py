@@ -28,7 +28,7 @@ examples:
   np authenticate-by-request http://127.0.0.1:8769 --grpc 127.0.0.1:10432
                                           join the node at 127.0.0.1:10432 to that hub
   np nodes --service pipelines            list the cluster's nodes that run pipelines
-  np pipelines create --name demo --config pipeline.json --node NODE_ID
+  np pipelines create --name demo --config pipeline.json --node "My Controller"
                                           create a pipeline on any node of the cluster
 """
 
