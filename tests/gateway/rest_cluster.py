@@ -11,7 +11,6 @@ from typing import Any, Generic, TypeVar
 import nanoping_api
 import pytest
 
-from nanoping.service.pipelines import PipelinesService
 from nanoping.testing.cluster import start_controller
 from nanoping.testing.node_process import NodeProcess
 
@@ -23,14 +22,6 @@ PIPELINE_CONFIG = (
     Path(__file__).resolve().parents[2] / "examples" / "python" / "pipeline_config.json"
 ).read_text()
 UNKNOWN_NODE = "00000000-0000-4000-8000-000000000000"
-
-RUNS_PENDING = pytest.mark.xfail(
-    not hasattr(PipelinesService, "start_pipeline"),
-    reason="startPipeline, stopPipeline, openLogStream and openTelemetryStream not implemented yet",
-    raises=nanoping_api.ApiError,
-    strict=True,
-)
-"""For tests that start pipelines: expected to fail until runs are served, and to pass after."""
 
 
 def start_rest_controller(tmp_path: Path, **options: Any) -> NodeProcess:

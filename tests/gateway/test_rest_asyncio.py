@@ -20,7 +20,6 @@ from nanoping.testing.node_process import NodeProcess
 from .rest_cluster import (
     PIPELINE_CONFIG,
     REST_API_CONFIG,
-    RUNS_PENDING,
     UNKNOWN_NODE,
     event_kinds,
     ids,
@@ -288,7 +287,6 @@ async def test_pipelines_on_both_nodes_followed_through_their_streams(
     assert (unknown.code, unknown.status) == (Code.NOT_FOUND, 404)
 
 
-@RUNS_PENDING
 async def test_run_a_pipeline_follow_its_log_and_see_it_end(
     nodes: tuple[NodeProcess, NodeProcess],
     joined: tuple[nanoping_api.AsyncNanopingClient, nanoping_api.AsyncNanopingClient],

@@ -16,7 +16,6 @@ from nanoping.testing.node_process import NodeProcess
 
 from .rest_cluster import (
     PIPELINE_CONFIG,
-    RUNS_PENDING,
     UNKNOWN_NODE,
     Follower,
     JoinAnswers,
@@ -263,7 +262,6 @@ def assert_reported_unavailable(error: nanoping_api.ApiError | None) -> None:
     assert not error.message.startswith("stream failed"), error.message
 
 
-@RUNS_PENDING
 def test_run_a_pipeline_follow_its_log_and_see_it_end(
     nodes: tuple[NodeProcess, NodeProcess],
     joined: tuple[nanoping_api.NanopingClient, nanoping_api.NanopingClient],
