@@ -17,6 +17,7 @@ from nanoping.errors import (
 )
 from nanoping.hub.link_session import IncomingCall
 from nanoping.link import MessageTooLargeError
+from nanoping.service.call_deadline import CALL_DEADLINE
 from nanoping.service.method_table import Method, MethodKind, MethodTable
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ async def execute(call: IncomingCall, table: MethodTable) -> None:
         if timeout is None:
             await _serve(call, method)
         else:
+            CALL_DEADLINE.set(call.deadline)  # calls this one makes elsewhere inherit it
             await _serve_within(call, method, timeout)
     except NanoPingError as error:
         call.end(error.code, error.message)

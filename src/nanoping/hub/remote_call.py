@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from google.protobuf.message import Message
 
 from nanoping.errors import Internal
 from nanoping.hub.link_session import LinkSession, OutgoingCall
+from nanoping.service.call_deadline import CALL_DEADLINE
 from nanoping.service.method_table import Method
 
 
@@ -17,7 +18,9 @@ async def unary(
     session: LinkSession, method: Method, request: Message, *, target_node_id: str
 ) -> Message:
     """One request, one response, through the link."""
-    call = session.open_call(method.path, target_node_id=target_node_id)
+    call = session.open_call(
+        method.path, target_node_id=target_node_id, deadline=CALL_DEADLINE.get()
+    )
     try:
         await call.send(request.SerializeToString())
         call.half_close()
@@ -37,9 +40,11 @@ async def stream(
     requests: AsyncIterator[Message],
     *,
     target_node_id: str,
-) -> AsyncIterator[Message]:
+) -> AsyncGenerator[Message, None]:
     """Requests out and responses in, concurrently, until the call ends or the reader stops."""
-    call = session.open_call(method.path, target_node_id=target_node_id)
+    call = session.open_call(
+        method.path, target_node_id=target_node_id, deadline=CALL_DEADLINE.get()
+    )
     sender = asyncio.create_task(_send_all(call, requests))
     try:
         while (data := await call.receive()) is not None:

@@ -14,6 +14,7 @@ from nanoping.config import ListenAddress
 from nanoping.errors import NanoPingError, StartupError, StatusCode
 from nanoping.net.listen import ensure_bindable
 from nanoping.rpc.status import to_grpc
+from nanoping.service.call_deadline import CALL_DEADLINE
 from nanoping.service.method_table import Method, MethodKind, MethodTable
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def _rpc_handler(method: Method) -> grpc.RpcMethodHandler[Any, Any]:
 
 def _unary(method: Method) -> Callable[[Message, grpc.aio.ServicerContext[Any, Any]], Any]:
     async def handle(request: Message, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        _inherit_deadline(context)
         try:
             response: Message = await method.handler(request)  # type: ignore[misc]
             return response
@@ -102,6 +104,7 @@ def _server_stream(
     async def handle(
         request: Message, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Message]:
+        _inherit_deadline(context)
         try:
             responses: AsyncIterator[Message] = method.handler(request)  # type: ignore[assignment]
             async for response in _announced(responses, context):
@@ -118,6 +121,7 @@ def _bidi_stream(
     async def handle(
         requests: AsyncIterator[Message], context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Message]:
+        _inherit_deadline(context)
         try:
             responses: AsyncIterator[Message] = method.handler(requests)  # type: ignore[assignment]
             async for response in _announced(responses, context):
@@ -126,6 +130,13 @@ def _bidi_stream(
             await _abort(context, method, error)
 
     return handle
+
+
+def _inherit_deadline(context: grpc.aio.ServicerContext[Any, Any]) -> None:
+    """Make the caller's deadline the deadline of every call this one makes through a link."""
+    remaining = context.time_remaining()
+    if remaining is not None:
+        CALL_DEADLINE.set(asyncio.get_running_loop().time() + remaining)
 
 
 async def _announced(
