@@ -103,3 +103,13 @@ def test_help_explains_every_option() -> None:
         "NANOPING_DATA_DIR",
     ):
         assert option in up.stdout
+
+
+def test_unbindable_http_address(tmp_path: Path, busy_port: int) -> None:
+    config = tmp_path / "hub.yaml"
+    config.write_text(f"http:\n  address: 127.0.0.1:{busy_port}\nhubServer: {{}}\n")
+    line = refuse(["-c", str(config), "up", "--data-dir", str(tmp_path / "d")])
+    assert line == (
+        f"np: http.address in config file '{config}': cannot listen on 127.0.0.1:{busy_port}: "
+        "Address already in use"
+    )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from nanoping.config import ListenAddress
 from nanoping.errors import StartupError
+from nanoping.net.listen import bind_listening
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class HttpListener:
         return str(ListenAddress(self._address.host, self.bound_port, self._address.origin))
 
     async def start(self) -> None:
-        listening = _bind(self._address)
+        listening = bind_listening(self._address)
         self.bound_port = listening.getsockname()[1]
         config = uvicorn.Config(
             self._app,
@@ -63,25 +63,3 @@ class HttpListener:
         await self._main_loop
         await self._server.shutdown()
         self._server = None
-
-
-def _bind(address: ListenAddress) -> socket.socket:
-    try:
-        infos = socket.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
-        family, kind, protocol, _, socket_address = infos[0]
-        listening = socket.socket(family, kind, protocol)
-    except OSError as error:
-        raise StartupError(
-            f"{address.origin}: cannot listen on {address}: {error.strerror}"
-        ) from None
-    try:
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listening.bind(socket_address)
-        listening.listen(1024)
-    except OSError as error:
-        listening.close()
-        raise StartupError(
-            f"{address.origin}: cannot listen on {address}: {error.strerror}"
-        ) from None
-    listening.setblocking(False)
-    return listening
