@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -43,3 +45,39 @@ def describe(action: str, error: grpc.RpcError) -> str:
         return f"{action}: no node answers there ({details})"
     name = code.name if code is not None else "UNKNOWN"
     return f"{action}: {name}: {details}"
+
+
+class StreamReader:
+    """Reads a server stream in a thread, so the command can wait for it with a timeout."""
+
+    def __init__(self, stream: Any, action: str) -> None:
+        self._stream = stream
+        self._action = action
+        self._items: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for item in self._stream:
+                self._items.put(item)
+            self._items.put(_END)
+        except grpc.RpcError as error:
+            self._items.put(_END if error.code() == grpc.StatusCode.CANCELLED else error)
+
+    def next(self, timeout: float | None) -> Any:
+        """The next message; None when the stream ended or nothing came within ``timeout``."""
+        try:
+            item = self._items.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if isinstance(item, grpc.RpcError):
+            raise CommandFailed(describe(self._action, item))
+        return None if item is _END else item
+
+    def wait_ended(self, timeout: float) -> None:
+        """Give the stream ``timeout`` seconds to end by itself."""
+        self._thread.join(timeout)
+
+
+_END = object()

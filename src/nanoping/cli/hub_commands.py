@@ -6,14 +6,19 @@ import argparse
 import json
 import queue
 import sys
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import grpc
 
 from nanoping.api import hub_client_pb2, hub_client_pb2_grpc, hub_server_pb2, hub_server_pb2_grpc
-from nanoping.cli.api_client import CommandFailed, add_grpc_option, call, describe
+from nanoping.cli.api_client import (
+    CommandFailed,
+    StreamReader,
+    add_grpc_option,
+    call,
+    describe,
+)
 
 JOIN_HELP = """\
 Ask the hub server at URL to admit the node whose gRPC API is at --grpc. Blocks until the hub
@@ -80,15 +85,12 @@ def authentication_requests(arguments: argparse.Namespace) -> int:
         except grpc.RpcError as error:
             raise CommandFailed(describe("authentication-requests", error)) from None
         print("waiting for authentication requests (Ctrl-C to stop)", file=sys.stderr, flush=True)
-        arrivals, reader = _arrivals(stream)
+        arrivals = StreamReader(stream, "authentication-requests")
         try:
             while arguments.count is None or answered < arguments.count:
-                try:
-                    request = arrivals.get(timeout=arguments.timeout)
-                except queue.Empty:
+                request = arrivals.next(timeout=arguments.timeout)
+                if request is None:
                     break
-                if isinstance(request, grpc.RpcError):
-                    raise CommandFailed(describe("authentication-requests", request))
                 accept = _verdict(arguments, request)
                 answers.put(
                     hub_server_pb2.AuthenticationByRequestAnswer(
@@ -100,26 +102,9 @@ def authentication_requests(arguments: argparse.Namespace) -> int:
         finally:
             # Half-close and let the hub end the stream, so the last answer is delivered.
             answers.put(None)
-            reader.join(timeout=5)
+            arrivals.wait_ended(timeout=5)
             stream.cancel()
     return 0
-
-
-def _arrivals(stream: Any) -> tuple[queue.Queue[Any], threading.Thread]:
-    """Requests from the stream, read by a thread so waiting can time out."""
-    arrivals: queue.Queue[Any] = queue.Queue()
-
-    def read() -> None:
-        try:
-            for request in stream:
-                arrivals.put(request)
-        except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.CANCELLED:
-                arrivals.put(error)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    return arrivals, reader
 
 
 def _drain(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import queue
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -14,7 +12,7 @@ import grpc
 from google.protobuf import json_format
 
 from nanoping.api import logging_pb2, pipelines_pb2, pipelines_pb2_grpc
-from nanoping.cli.api_client import CommandFailed, add_grpc_option, call, describe
+from nanoping.cli.api_client import CommandFailed, StreamReader, add_grpc_option, call
 from nanoping.cli.node_commands import resolve_node
 
 ALL_LINES = 2**63 - 1
@@ -167,38 +165,16 @@ def run_logs(arguments: argparse.Namespace) -> int:
     request.options.lines = ALL_LINES if arguments.lines is None else arguments.lines
     with grpc.insecure_channel(arguments.grpc) as channel:
         stream = _stub(arguments, channel).openLogStream(request)
-        batches = _read_in_background(stream)
+        batches = StreamReader(stream, "pipelines logs")
         # Without --follow the backlog is done once the stream has been quiet for a moment.
         quiet = None if arguments.follow else BACKLOG_QUIET
         try:
-            while True:
-                try:
-                    batch = batches.get(timeout=quiet)
-                except queue.Empty:
-                    return 0
-                if batch is None:
-                    return 0
-                if isinstance(batch, grpc.RpcError):
-                    raise CommandFailed(describe("pipelines logs", batch))
+            while (batch := batches.next(timeout=quiet)) is not None:
                 for message in batch.messages:
                     _print_log_line(arguments, message)
         finally:
             stream.cancel()
-
-
-def _read_in_background(stream: Any) -> queue.Queue[Any]:
-    batches: queue.Queue[Any] = queue.Queue()
-
-    def read() -> None:
-        try:
-            for batch in stream:
-                batches.put(batch)
-            batches.put(None)
-        except grpc.RpcError as error:
-            batches.put(None if error.code() == grpc.StatusCode.CANCELLED else error)
-
-    threading.Thread(target=read, daemon=True).start()
-    return batches
+    return 0
 
 
 def _print_log_line(arguments: argparse.Namespace, message: Any) -> None:
