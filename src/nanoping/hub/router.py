@@ -14,7 +14,8 @@ Rules, by method:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from google.protobuf.message import Message
 
@@ -89,13 +90,13 @@ class CallRouter:
 
             return unary
 
-        def streaming(requests: object) -> AsyncIterator[Message]:
+        def streaming(requests: Any) -> AsyncIterator[Message]:
             session = self._hub_session()
             if session is None:
                 return method.handler(requests)  # type: ignore[return-value]
-            return remote_call.stream(
-                session, method, _as_stream(method, requests), target_node_id=""
-            )
+            if method.kind is MethodKind.SERVER_STREAMING:
+                requests = remote_call.single(requests)
+            return remote_call.stream(session, method, requests, target_node_id="")
 
         return _checked_stream(streaming)
 
@@ -160,19 +161,11 @@ def _node_id(request: Message) -> str:
     return str(getattr(request, "node_id"))  # noqa: B009 - the field is checked by the caller
 
 
-async def _as_stream(method: Method, requests: object) -> AsyncIterator[Message]:
-    if method.kind is MethodKind.BIDI_STREAMING or method.kind is MethodKind.CLIENT_STREAMING:
-        async for request in requests:  # type: ignore[attr-defined]
-            yield request
-    else:
-        yield requests  # type: ignore[misc]
-
-
-def _checked_stream(open_stream: object) -> Handler:
+def _checked_stream(open_stream: Callable[[Any], AsyncIterator[Message]]) -> Handler:
     """A streaming handler whose routing errors surface when iteration starts."""
 
-    async def handler(request: object) -> AsyncIterator[Message]:
-        async for response in open_stream(request):  # type: ignore[operator]
+    async def handler(request: Any) -> AsyncIterator[Message]:
+        async for response in open_stream(request):
             yield response
 
     return handler
