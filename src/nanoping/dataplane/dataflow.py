@@ -22,8 +22,10 @@ runs against the order is a *feedback* link. Semantics:
   ``feedback_dropped`` KPI, because on a feedback path the newest report is the useful one.
 - A component's input counts as ended when its producers have finished and its input links
   are empty. For the components of one cycle this is judged together: their input ends when
-  the producers feeding the cycle from outside have finished, every link into any of them is
-  empty and none of them holds a packet, so the cycle drains before it finishes.
+  the producers feeding the cycle from outside have finished, every I/O component on the
+  cycle (a socket brings packets from outside too) has finished, every link into any of them
+  is empty and none of them holds a packet, so the cycle drains before it finishes. A relay
+  ``udp → impairments → udp → impairments → udp`` therefore runs until it is stopped.
 """
 
 from __future__ import annotations
@@ -75,6 +77,14 @@ class _Node:
         self.cycle: list[_Node] = [self]
         """The nodes on a cycle with this one (its strongly connected part), itself included."""
         self.done = False
+
+    def quiet(self) -> bool:
+        """True when, as a member of a cycle, this node will bring no more packets into it.
+
+        An I/O component brings packets from outside the pipeline until it has finished.
+        """
+        component = self.component
+        return not component.pending() and (self.done or not component.io)
 
     def inputs_held(self) -> int:
         return sum(buffer.count for _, buffer in self.inputs)
@@ -228,8 +238,7 @@ class Dataflow:
     def _finished(self, node: _Node, now: float) -> bool:
         self._current = node.component.id
         inputs_done = all(up.done for up in node.upstream if up not in node.cycle) and all(
-            not member.inputs_held() and (member is node or not member.component.pending())
-            for member in node.cycle
+            not member.inputs_held() and (member is node or member.quiet()) for member in node.cycle
         )
         outputs_done = all(down.done for down in node.downstream)
         return node.component.finished(now, inputs_done=inputs_done, outputs_done=outputs_done)
