@@ -1,7 +1,9 @@
 """Real traffic through tun/tap pipelines between two network namespaces joined by veth."""
 
 import json
+import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 
@@ -149,3 +151,20 @@ def test_without_net_admin_the_run_fails_at_start_saying_so() -> None:
             # capsh is not installed everywhere; setpriv (util-linux) drops the capability.
             PipelineProcess(a, doc, prefix=("setpriv", "--inh-caps=-net_admin",
                                             "--bounding-set=-net_admin", "--"))  # fmt: skip
+
+
+def test_a_run_killed_with_9_takes_its_interface_with_it() -> None:
+    with namespaces(1, "np13") as (a,):
+        doc = tunnel_doc("tun", name="np13r", inner="192.168.136.1", bind="127.0.0.1:0",
+                         remote="127.0.0.1:9")  # fmt: skip
+        run = PipelineProcess(a, doc)
+        try:
+            assert "np13r" in a.interfaces()
+            os.kill(run.pid, signal.SIGKILL)
+            run.process.wait(timeout=10)
+        finally:
+            run.stop()
+        deadline = time.monotonic() + 10
+        while "np13r" in a.interfaces():
+            assert time.monotonic() < deadline, "the interface outlived its run"
+            time.sleep(0.05)

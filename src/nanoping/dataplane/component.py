@@ -87,6 +87,8 @@ class Component(Generic[P]):
     """Frozen dataclass declaring the parameters (see ``parameter.py``)."""
     io: ClassVar[bool] = False
     """True for components that own sockets and need :meth:`open`/:meth:`close`."""
+    needs_net_admin: ClassVar[bool] = False
+    """True for components that create interfaces or routes (root or CAP_NET_ADMIN)."""
     live_parameters: ClassVar[frozenset[str]] = frozenset()
     """Parameters a running instance can take new values of (see :meth:`reconfigure`)."""
 

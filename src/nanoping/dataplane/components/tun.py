@@ -7,7 +7,8 @@ descriptor closes — at the end of the run, and also when the run process dies 
 (kill -9 included); run processes die with their node, so a killed node leaves none behind.
 
 Creating an interface needs root or CAP_NET_ADMIN; without it the run fails at start saying
-so (and ``createPipeline`` logs a warning, see :func:`privilege_warnings`).
+so (and ``createPipeline`` logs a warning, see
+:func:`nanoping.dataplane.privileges.privilege_warnings`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from nanoping.dataplane.component import register
 from nanoping.dataplane.datagram_io import DatagramComponent, DatagramDevice, WriteResult
 from nanoping.dataplane.metrics import Metric, gauge
 from nanoping.dataplane.parameter import param
-from nanoping.dataplane.privileges import has_net_admin
 
 TUN_DEVICE = "/dev/net/tun"
 TUNSETIFF = 0x400454CA
@@ -263,13 +263,3 @@ class Tap(_Interface):
 
     params_type = TapParams
     tap = True
-
-
-def interface_warning(component_id: str, type_name: str) -> str | None:
-    """Why a run of this component would fail here, or None (checked without starting it)."""
-    if has_net_admin():
-        return None
-    return (
-        f"component '{component_id}' ({type_name}) creates a network interface, which needs "
-        "root or CAP_NET_ADMIN: this node has neither, so runs of this pipeline will fail at start"
-    )
