@@ -168,3 +168,18 @@ def test_a_run_killed_with_9_takes_its_interface_with_it() -> None:
         while "np13r" in a.interfaces():
             assert time.monotonic() < deadline, "the interface outlived its run"
             time.sleep(0.05)
+
+
+def test_a_run_whose_interface_is_deleted_fails_saying_so() -> None:
+    with namespaces(1, "np13") as (a,):
+        doc = tunnel_doc("tun", name="np13d", inner="192.168.137.1", bind="127.0.0.1:0",
+                         remote="127.0.0.1:9")  # fmt: skip
+        run = PipelineProcess(a, doc)
+        try:
+            a.run("ip", "link", "del", "np13d")
+            run.process.wait(timeout=10)
+        finally:
+            output = run.stop()
+    outcome = json.loads(output.splitlines()[0])
+    assert outcome["exit_code"] == 1
+    assert "interface 'np13d' stopped working" in outcome["reason"]

@@ -143,6 +143,10 @@ class TunDevice(DatagramDevice):
                 break
         return out
 
+    def fatal(self, error: OSError) -> str | None:
+        # Any other read error means the interface is gone (deleted, or its namespace was).
+        return f"interface '{self.name}' stopped working: {error.strerror or error}"
+
     def write_batch(self, payloads: Sequence[bytes], peer: Any) -> WriteResult:
         written = failed = size = 0
         write, fd = os.write, self._fd
