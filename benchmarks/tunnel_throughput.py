@@ -18,7 +18,6 @@ import argparse
 import json
 import re
 import statistics
-import time
 
 from nanoping.dataplane.fakes import config_doc, wire
 from nanoping.testing.netns import Namespace, PipelineProcess, namespaces, veth
@@ -42,11 +41,7 @@ def tunnel_doc(*, inner: str, bind: str, remote: str, mtu: int) -> dict[str, obj
 def iperf(client: Namespace, server: Namespace, address: str, seconds: float) -> float:
     """TCP goodput in Gbit/s from ``client`` to ``address`` in ``server``."""
     process = server.popen("iperf3", "-s", "-1", "-B", address, "--logfile", "/dev/null")
-    deadline = time.monotonic() + 10
-    while not server.run("ss", "-ltnH", "sport = :5201").strip():
-        if time.monotonic() > deadline:
-            raise RuntimeError("iperf3 server did not start")
-        time.sleep(0.05)
+    server.wait_listening(5201)
     out = client.run("iperf3", "-c", address, "-t", str(seconds), "-J", timeout=seconds + 30)
     process.wait(timeout=10)
     report = json.loads(out)

@@ -83,14 +83,6 @@ def start_tunnel(
     return one, two
 
 
-def wait_listening(namespace: Namespace, port: int, timeout: float = 10.0) -> None:
-    """Wait until something listens on TCP ``port`` inside the namespace."""
-    deadline = time.monotonic() + timeout
-    while not namespace.run("ss", "-ltnH", f"sport = :{port}").strip():
-        assert time.monotonic() < deadline, f"nothing listens on port {port}"
-        time.sleep(0.05)
-
-
 def ping(namespace: Namespace, address: str, count: int = 3) -> list[float]:
     """Ping and return the RTTs in ms; fails the test when a reply is missing."""
     out = namespace.run("ping", "-c", str(count), "-i", "0.2", "-W", "3", address)
@@ -105,7 +97,7 @@ def test_ping_and_a_tcp_transfer_cross_tun_pipelines(pair: tuple[Namespace, Name
         assert "np13x" in a.interfaces()
         assert len(ping(a, "192.168.131.2")) == 3
         server = b.popen("iperf3", "-s", "-1", "-B", "192.168.131.2", "--logfile", "/dev/null")
-        wait_listening(b, 5201)
+        b.wait_listening(5201)
         report = json.loads(
             a.run("iperf3", "-c", "192.168.131.2", "-n", "8M", "-J", "--connect-timeout", "5000")
         )

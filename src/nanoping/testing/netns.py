@@ -89,7 +89,9 @@ class Namespace:
         """Command prefix that runs what follows inside this namespace."""
         return ["ip", "netns", "exec", self.name]
 
-    def run(self, *command: str, timeout: float = 30.0, check: bool = True) -> str:
+    def run(
+        self, *command: str, timeout: float = 30.0, check: bool = True, input_text: str = ""
+    ) -> str:
         """Run ``command`` inside the namespace and return its stdout (stderr on failure)."""
         result = subprocess.run(
             [*self.exec_prefix(), *command],
@@ -97,6 +99,7 @@ class Namespace:
             text=True,
             timeout=timeout,
             check=False,
+            input=input_text,
         )
         if check and result.returncode != 0:
             raise NamespaceError(
@@ -112,6 +115,37 @@ class Namespace:
         )
         self._processes.append(process)
         return process
+
+    def limit_rate(self, device: str, *, rate_mbit: float, burst_bytes: int = 32_000) -> None:
+        """Shape what ``device`` sends to ``rate_mbit`` with a token bucket (tc tbf).
+
+        The kernel here has no netem, but tbf works; delay and loss come from our components.
+        """
+        ip_netns = ["netns", "exec", self.name]
+        tc = ["tc", "qdisc", "replace", "dev", device, "root", "tbf", "rate", f"{rate_mbit}mbit",
+              "burst", str(burst_bytes), "latency", "50ms"]  # fmt: skip
+        ip(*ip_netns, *tc)
+
+    def drop_randomly(self, percent: int) -> None:
+        """Drop ``percent`` % of the packets this namespace sends (nftables, random)."""
+        if not 0 <= percent <= 100:
+            raise ValueError(f"percent must be 0 to 100, got {percent}")
+        rule = "drop" if percent == 100 else f"numgen random mod 100 < {percent} drop"
+        rules = (
+            "table inet nanoping_test_drop {\n"
+            "  chain output { type filter hook output priority 0; policy accept;\n"
+            f"    {rule}\n"
+            "  }\n}\n"
+        )
+        self.run("nft", "-f", "-", input_text=rules)
+
+    def wait_listening(self, port: int, timeout: float = 10.0) -> None:
+        """Wait until something listens on TCP ``port`` inside the namespace."""
+        deadline = time.monotonic() + timeout
+        while not self.run("ss", "-ltnH", f"sport = :{port}").strip():
+            if time.monotonic() > deadline:
+                raise NamespaceError(f"nothing listens on TCP port {port} in {self.name}")
+            time.sleep(0.05)
 
     def interfaces(self) -> list[str]:
         """Names of the interfaces in the namespace."""
@@ -150,10 +184,12 @@ def namespaces(count: int, prefix: str = "npt") -> Iterator[list[Namespace]]:
             namespace.close()
 
 
-def veth(a: Namespace, b: Namespace, a_address: str, b_address: str, *, mtu: int = 1500) -> None:
+def veth(
+    a: Namespace, b: Namespace, a_address: str, b_address: str, *, mtu: int = 1500
+) -> tuple[str, str]:
     """Join ``a`` and ``b`` by a veth pair with these addresses (CIDR form), links up.
 
-    The pair goes away with either namespace.
+    Returns the names of the two ends; the pair goes away with either namespace.
     """
     a_end, b_end = unique_name("vth"), unique_name("vth")
     ip("link", "add", a_end, "mtu", str(mtu), "netns", a.name, "type", "veth",
@@ -161,6 +197,7 @@ def veth(a: Namespace, b: Namespace, a_address: str, b_address: str, *, mtu: int
     for namespace, end, address in ((a, a_end, a_address), (b, b_end, b_address)):
         ip("-n", namespace.name, "addr", "add", address, "dev", end)
         ip("-n", namespace.name, "link", "set", end, "up")
+    return a_end, b_end
 
 
 class PipelineProcess:
