@@ -214,3 +214,20 @@ def test_a_relay_cycle_through_sockets_keeps_running_until_stopped() -> None:
         assert flow.step(step * 0.01) is None  # sockets bring traffic from outside: no end
     flow.end(RunEnded(0, "stopped"))
     assert flow.outcome == RunEnded(0, "stopped")
+
+
+def test_a_record_wired_to_another_groups_port_is_refused(transport: str) -> None:
+    doc = transport_doc(transport)
+    body = doc["plumr_config"]["pipeline"]["t"][transport]  # type: ignore[index]
+    stream, carrier = body["streams"][0], body["carriers"][0]
+    # Swap the two input ports: the stream's link now lands on the carrier port and back.
+    to_t, d_to_t = wire("t", 1, "src", 0), wire("t", 0, "d", 0)
+    stream["input"], carrier["input"] = to_t, d_to_t
+    doc["plumr_config"]["pipeline"]["src"]["uniform_traffic_source"]["output"] = to_t  # type: ignore[index]
+    doc["plumr_config"]["pipeline"]["d"]["delay_constant"]["flows"][0]["output"] = d_to_t  # type: ignore[index]
+    with pytest.raises(ConfigError) as caught:
+        validate_config(doc)
+    assert str(caught.value) == (
+        "component 't', key 'streams[0].input': port in:1 is not one of the 'streams' input "
+        "ports (streams 0, carriers 1)"
+    )
