@@ -112,7 +112,9 @@ class Component(Generic[P]):
         The default suits the components whose links are plain fields: one ``flows`` group
         with a port per flow, or an ``input`` and an ``output`` port when those fields exist.
         A transport declares its groups explicitly, e.g.
-        ``Ports.of(inputs={"streams": s, "carriers": c}, outputs={"streams": s, "carriers": c})``.
+        ``Ports.of(inputs={"streams": s, "carriers": c}, outputs={"streams": s, "carriers": c})``;
+        a group named after a repeated-record parameter (``streams``) must receive exactly
+        that parameter's links, which the graph check enforces.
         """
         flows = getattr(params, "flows", None)
         if flows is not None:
