@@ -214,6 +214,7 @@ class PipelineProcess:
         timeout: float = 20.0,
         prefix: Sequence[str] = (),
     ) -> None:
+        self._output: str | None = None
         self._dir = tempfile.TemporaryDirectory(prefix="np-pipeline-")
         config = Path(self._dir.name) / "pipeline.json"
         config.write_text(json.dumps(doc))
@@ -243,7 +244,9 @@ class PipelineProcess:
         return self.process.pid
 
     def stop(self) -> str:
-        """Stop the pipeline (SIGTERM, then SIGKILL) and return what it printed."""
+        """Stop the pipeline (SIGTERM, then SIGKILL) and return what it printed; idempotent."""
+        if self._output is not None:
+            return self._output
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -255,6 +258,7 @@ class PipelineProcess:
         if self.process.stdout:
             self.process.stdout.close()
         self._dir.cleanup()
+        self._output = output
         return output
 
     def __enter__(self) -> PipelineProcess:
