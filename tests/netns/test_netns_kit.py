@@ -42,10 +42,14 @@ def test_the_relay_pipeline_is_valid_with_every_impairment() -> None:
         b_side="10.2.0.254",
         a_address="10.1.0.1",
         b_address="10.2.0.1",
-        impairments=Impairments(delay_ms=5, loss_percent=1.5, rate_mbit=10, seed=3),
+        impairments=Impairments(
+            delay_ms=5, loss_percent=1.5, rate_mbit=10, jitter_ms=2, burst_loss=(1, 30), seed=3
+        ),
     )
     flow = Dataflow(validate_config(doc))
-    assert set(flow.components) == {
-        "ua", "ub", "ab_delay", "ab_loss", "ab_rate", "ba_delay", "ba_loss", "ba_rate",
-    }  # fmt: skip
+    stages = ["delay", "jitter", "loss", "burst", "rate"]
+    assert set(flow.components) == {"ua", "ub"} | {
+        f"{direction}_{stage}" for direction in ("ab", "ba") for stage in stages
+    }
+    assert flow.order[:6] == ["ab_delay", "ab_jitter", "ab_loss", "ab_burst", "ab_rate", "ub"]
     assert flow.components["ba_loss"].params.seed == 4  # each direction draws its own losses

@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import secrets
+import selectors
 import shutil
 import signal
 import subprocess
@@ -225,16 +226,19 @@ class PipelineProcess:
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
-        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        assert stdout is not None
         deadline = time.monotonic() + timeout
         lines: list[str] = []
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.strip() == READY_LINE:
-                return
+        with selectors.DefaultSelector() as selector:
+            selector.register(stdout, selectors.EVENT_READ)
+            while (left := deadline - time.monotonic()) > 0 and selector.select(left):
+                line = stdout.readline()  # the harness prints whole lines, flushed
+                if not line:
+                    break
+                lines.append(line)
+                if line.strip() == READY_LINE:
+                    return
         self.stop()
         raise NamespaceError(f"pipeline did not start: {''.join(lines).strip()}")
 
@@ -278,8 +282,12 @@ class Impairments:
     """Random loss, percent (seeded)."""
     rate_mbit: float | None = None
     """Rate limit, Mbit/s; None for none."""
+    jitter_ms: float = 0.0
+    """Standard deviation of a normal jitter added to the delay (order kept), milliseconds."""
+    burst_loss: tuple[float, float] | None = None
+    """Gilbert-Elliott burst loss (p, r) in percent, every packet lost in the bad state."""
     seed: int = 13
-    """Seed of the loss draws."""
+    """Seed of the random draws."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +302,7 @@ class Chain:
 
 
 def impairment_chain(prefix: str, producer: str, consumer: str, impairments: Impairments) -> Chain:
-    """delay → loss → (rate) components, ids starting with ``prefix``, from producer to consumer."""
+    """delay → (jitter) → loss → (burst loss) → (rate), ids starting with ``prefix``."""
     stages: list[tuple[str, str, dict[str, object]]] = [
         (f"{prefix}delay", "delay_constant", {"delay": impairments.delay_ms}),
         (
@@ -306,6 +314,13 @@ def impairment_chain(prefix: str, producer: str, consumer: str, impairments: Imp
             },
         ),
     ]
+    if impairments.jitter_ms:
+        jitter: dict[str, object] = {"spread": impairments.jitter_ms, "seed": impairments.seed}
+        stages.insert(1, (f"{prefix}jitter", "jitter", jitter))
+    if impairments.burst_loss is not None:
+        p, r = impairments.burst_loss
+        burst: dict[str, object] = {"p": p, "r": r, "seed": impairments.seed}
+        stages.append((f"{prefix}burst", "loss_gilbert_elliott", burst))
     if impairments.rate_mbit is not None:
         phase = {"duration": 1000, "bandwidth_limit_mbit": impairments.rate_mbit}
         stages.append((f"{prefix}rate", "bandwidth_limit_dynamic", {"phases": [phase]}))
