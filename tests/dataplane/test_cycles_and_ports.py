@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from nanoping.dataplane import ConfigError, RunEnded, validate_config
-from nanoping.dataplane.component import _REGISTRY, Component, register
+from nanoping.dataplane.component import _REGISTRY, Component, linked_ports, register
 from nanoping.dataplane.dataflow import Dataflow
 from nanoping.dataplane.fakes import FakeClock, config_doc, run_virtual, wire
 from nanoping.dataplane.packet import Batch, Packet, PacketMeta
@@ -231,3 +231,12 @@ def test_a_record_wired_to_another_groups_port_is_refused(transport: str) -> Non
         "component 't', key 'streams[0].input': port in:1 is not one of the 'streams' input "
         "ports (streams 0, carriers 1)"
     )
+
+
+def test_linked_ports_say_which_port_each_record_uses() -> None:
+    records = (
+        Flow(input=wire("t", 2, "a", 0), output=wire("b", 0, "t", 3)),
+        Flow(input=wire("t", 0, "c", 1), output=wire("d", 0, "t", 1)),
+    )
+    assert linked_ports(records, output=False) == [2, 0]
+    assert linked_ports(records, output=True) == [3, 1]

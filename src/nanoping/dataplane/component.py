@@ -233,6 +233,22 @@ class Component(Generic[P]):
         )
 
 
+def linked_ports(records: Iterable[Any], *, output: bool) -> list[int | None]:
+    """Port number each record's ``input`` (or ``output``) link uses here; None where unset.
+
+    E.g. ``linked_ports(params.carriers, output=True)[j]`` is the output port of carrier j.
+    """
+    ports: list[int | None] = []
+    for record in records:
+        text = getattr(record, "output" if output else "input", None)
+        if text is None:
+            ports.append(None)
+            continue
+        link = parse_link(text)
+        ports.append(link.out_port if output else link.in_port)
+    return ports
+
+
 def flow_routes(flows: Iterable[Any]) -> dict[int, int]:
     """Map each flow's input port to its output port, read from the flows' wiring strings."""
     return {parse_link(flow.input).in_port: parse_link(flow.output).out_port for flow in flows}
