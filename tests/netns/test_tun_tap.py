@@ -13,6 +13,7 @@ from nanoping.dataplane.fakes import config_doc, wire
 from nanoping.testing.netns import (
     Impairments,
     Namespace,
+    NamespaceError,
     PipelineProcess,
     emulated_link,
     namespaces,
@@ -201,3 +202,14 @@ def test_a_run_whose_interface_is_deleted_fails_saying_so() -> None:
     outcome = json.loads(output.splitlines()[0])
     assert outcome["exit_code"] == 1
     assert "interface 'np13d' stopped working" in outcome["reason"]
+
+
+def test_a_persistent_interface_of_the_same_name_is_refused_not_reused() -> None:
+    with namespaces(1, "np13") as (a,):
+        a.run("ip", "tuntap", "add", "dev", "np13q", "mode", "tun")
+        doc = tunnel_doc("tun", name="np13q", inner="192.168.138.1", bind="127.0.0.1:0",
+                         remote="127.0.0.1:9")  # fmt: skip
+        with pytest.raises(NamespaceError, match="a persistent interface of that name exists"):
+            PipelineProcess(a, doc)
+        assert "np13q" in a.interfaces()  # left as it was
+        assert "192.168.138.1" not in a.run("ip", "addr", "show", "np13q")

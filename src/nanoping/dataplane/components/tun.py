@@ -40,6 +40,9 @@ IFF_TUN = 0x0001
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
 """No packet-information prefix: reads and writes are bare packets or frames."""
+IFF_PERSIST = 0x0800
+"""Set on interfaces that outlive their descriptor (never by us)."""
+TUNGETIFF = 0x800454D2
 IFF_VNET_HDR = 0x4000
 """Every packet read or written starts with a virtio-net header (GSO and checksum facts)."""
 TUNSETOFFLOAD = 0x400454D0
@@ -191,13 +194,27 @@ def open_interface(name: str, *, tap: bool, offload: bool = False) -> int:
     try:
         flags = (IFF_TAP if tap else IFF_TUN) | IFF_NO_PI | (IFF_VNET_HDR if offload else 0)
         fcntl.ioctl(fd, TUNSETIFF, _IFREQ.pack(name.encode(), flags))
+        _refuse_persistent(fd, kind, name)
         if offload:
             features = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN
             fcntl.ioctl(fd, TUNSETOFFLOAD, features)
     except OSError as error:
         os.close(fd)
-        raise OSError(error.errno, _refusal(kind, name, error)) from None
+        message = str(error.strerror) if error.errno == errno.EEXIST else None
+        raise OSError(error.errno, message or _refusal(kind, name, error)) from None
     return fd
+
+
+def _refuse_persistent(fd: int, kind: str, name: str) -> None:
+    """Refuse an interface someone made persistent: it would outlive the run."""
+    answer = fcntl.ioctl(fd, TUNGETIFF, bytes(_IFREQ.size))
+    _, flags = _IFREQ.unpack(answer)
+    if flags & IFF_PERSIST:
+        raise OSError(
+            errno.EEXIST,
+            f"cannot create {kind} '{name}': a persistent interface of that name exists "
+            "(made outside NanoPing); remove it or choose another interface_name",
+        )
 
 
 def _refusal(kind: str, name: str, error: OSError) -> str:
