@@ -9,15 +9,19 @@ from typing import Any
 
 import pytest
 import uvloop
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nanoping.dataplane import Engine, validate_config
 from nanoping.dataplane.components.udp import UdpSocket
 from nanoping.dataplane.fakes import config_doc, wire
 from nanoping.dataplane.udp_offload import (
+    MAX_GSO_BYTES,
     MAX_SEGMENTS,
     NO_OFFLOADS,
     Offloads,
     UdpDevice,
+    _run_end,
     probe_offloads,
 )
 
@@ -56,9 +60,9 @@ def datagrams(seed: int, count: int) -> list[bytes]:
     rng = random.Random(seed)
     out: list[bytes] = []
     while len(out) < count:
-        size = rng.choice([1, 60, 1200, 1200, 1200, 1472, 9000])
+        size = rng.choice([0, 1, 60, 1200, 1200, 1200, 1472, 9000])
         for _ in range(rng.randint(1, 80)):
-            out.append(len(out).to_bytes(4, "big") * (size // 4) + bytes(size % 4))
+            out.append((len(out).to_bytes(4, "big") * (size // 4 + 1))[:size])
     return out[:count]
 
 
@@ -175,3 +179,19 @@ def test_engines_carry_bursts_as_gso_sends_and_gro_reads_with_every_datagram_who
     assert seen["gro_reads"] > 0
     # Loopback with 4 MiB buffers: every datagram arrives whole, none merged or cut.
     assert (seen["received"], seen["bytes"], seen["lost"]) == (5000, 5000 * 1200, 0)
+
+
+@given(st.lists(st.sampled_from([0, 1, 100, 1200, 1472, 9000, 30_000]), min_size=1, max_size=300))
+def test_runs_cover_every_datagram_once_within_the_kernel_limits(sizes: list[int]) -> None:
+    payloads = [bytes(size) for size in sizes]
+    start = 0
+    while start < len(payloads):
+        end = _run_end(payloads, start)
+        run = sizes[start:end]
+        assert end > start
+        if len(run) > 1:
+            assert len(run) <= MAX_SEGMENTS
+            assert sum(run) <= MAX_GSO_BYTES
+            assert all(size == run[0] for size in run[:-1])  # equal, only the last may be shorter
+            assert 0 < run[-1] <= run[0]
+        start = end
