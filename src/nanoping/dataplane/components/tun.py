@@ -75,6 +75,8 @@ def _check_ip(text: str) -> str | None:
 
 
 def _check_netmask(text: str) -> str | None:
+    if text.isdigit() and int(text) <= 128:
+        return None  # a prefix length; checked against the address family at start
     try:
         ipaddress.IPv4Network(f"0.0.0.0/{text}")
     except ValueError:
@@ -235,7 +237,7 @@ def configure_interface(
     from pyroute2 import IPRoute  # type: ignore[import-untyped]  # only interface runs pay for it
 
     address = ipaddress.ip_address(ip)
-    prefix = address.max_prefixlen if address.version == 6 and "." in netmask else _prefix(netmask)
+    prefix = prefix_length(address, netmask)
     with IPRoute() as ipr:
         index = ipr.link_lookup(ifname=name)[0]
         ipr.link("set", index=index, mtu=mtu)
@@ -247,7 +249,18 @@ def configure_interface(
             ipr.route("replace", dst="::/0" if address.version == 6 else "0.0.0.0/0", oif=index)
 
 
-def _prefix(netmask: str) -> int:
+def prefix_length(address: ipaddress.IPv4Address | ipaddress.IPv6Address, netmask: str) -> int:
+    """Prefix length for ``address`` from a netmask or a length; ValueError when it cannot fit.
+
+    An IPv6 address with a dotted netmask (the IPv4 default) gets a /128 of its own.
+    """
+    if netmask.isdigit():
+        length = int(netmask)
+        if length > address.max_prefixlen:
+            raise ValueError(f"prefix length {length} is too long for {address}")
+        return length
+    if address.version == 6:
+        return address.max_prefixlen
     return ipaddress.IPv4Network(f"0.0.0.0/{netmask}").prefixlen
 
 
