@@ -366,7 +366,11 @@ def _seed(block: int, index: int) -> int:
 
 
 class ReedSolomonCode(BlockCode):
-    """Systematic MDS Reed-Solomon (Vandermonde, ISA-L through pyeclib): any k of k+m rebuild."""
+    """Systematic MDS Reed-Solomon (ISA-L through pyeclib): any k of k+m packets rebuild a block.
+
+    Up to 4 repairs it uses ISA-L's Vandermonde matrix (``isa_l_rs_vand``); with more, that
+    matrix is not invertible for every loss pattern, so it uses ISA-L's Cauchy matrix.
+    """
 
     name = "reed_solomon"
     source_type = 0x30
@@ -377,7 +381,8 @@ class ReedSolomonCode(BlockCode):
         super().__init__(config)
         if config.repair < 1:
             raise ValueError("reed_solomon needs at least 1 repair per block")
-        self._driver = ECDriver(k=config.symbols, m=config.repair, ec_type="isa_l_rs_vand")
+        kind = "isa_l_rs_vand" if config.repair <= 4 else "isa_l_rs_cauchy"
+        self._driver = ECDriver(k=config.symbols, m=config.repair, ec_type=kind)
         self._templates: OrderedDict[int, list[bytes]] = OrderedDict()
 
     def repairs(self, block: int, symbols: list[bytes]) -> list[bytes]:

@@ -195,6 +195,11 @@ class SlidingWindowDecoder:
         self._floor = 0
         self._next_release = -1
 
+    @property
+    def held(self) -> int:
+        """Payloads held back for in-order release."""
+        return len(self._held)
+
     # ---- inputs -----------------------------------------------------------------------------
 
     def receive(self, datagram: bytes, now: float) -> list[bytes]:
