@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nanoping.fec import gf256
 from nanoping.fec.block import (
     BlockCode,
     BlockConfig,
@@ -130,3 +131,30 @@ def test_malformed_packets_are_counted_not_raised() -> None:
 def test_parity_2d_needs_whole_rows() -> None:
     with pytest.raises(ValueError, match=r"symbols \(10\) must be a multiple of columns \(4\)"):
         Parity2dCode(BlockConfig(symbols=10), columns=4)
+
+
+@pytest.mark.parametrize("repair", [4, 6])
+def test_reed_solomon_repairs_are_the_documented_matrix(repair: int) -> None:
+    # Up to 4 repairs: repair r = sum over j of (2^r)^j * symbol j (ISA-L Vandermonde);
+    # beyond: repair r = sum over j of 1/((k + r) xor j) * symbol j (ISA-L Cauchy).
+    k = 10
+    code = ReedSolomonCode(BlockConfig(symbols=k, repair=repair))
+    rng = random.Random(repair)
+    symbols = [rng.randbytes(64) for _ in range(k)]
+    for r, data in enumerate(code.repairs(0, symbols)):
+        if repair <= 4:
+            coefs = bytes(gf256.EXP[(r * j) % 255] for j in range(k))
+        else:
+            coefs = bytes(gf256.inverse((k + r) ^ j) for j in range(k))
+        expected = bytearray(64)
+        gf256.combine(expected, symbols, coefs)
+        assert data == expected
+
+
+def test_rlnc_repairs_are_the_documented_combination() -> None:
+    code = RlncCode(BlockConfig(symbols=4, repair=2))
+    symbols = [bytes([i]) * 8 for i in range(1, 5)]
+    for j, data in enumerate(code.repairs(7, symbols)):
+        expected = bytearray(8)
+        gf256.combine(expected, symbols, gf256.coefficients((7 << 8) | j, 4))
+        assert data == expected

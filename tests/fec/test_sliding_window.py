@@ -5,6 +5,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nanoping.fec import gf256
 from nanoping.fec.sliding_window import (
     REPAIR_TYPE,
     SOURCE_TYPE,
@@ -179,3 +180,15 @@ def test_sequence_numbers_wrap_around() -> None:
             out += decoder.receive(datagram, 0.0)
     assert sorted(out) == [bytes([i]) * 20 for i in range(8)]
     assert decoder.counters.recovered == 1
+
+
+def test_golden_bytes_of_sources_and_repairs() -> None:
+    encoder = SlidingWindowEncoder(SlidingWindowConfig(repair_rate=0.5))
+    assert encoder.encode(b"hi", 0.0) == [bytes.fromhex("10 00000000") + b"hi"]
+    source, repair = encoder.encode(b"abc", 0.0)
+    assert source == bytes.fromhex("10 00000001") + b"abc"
+    c0, c1 = gf256.coefficients(0, 2)
+    symbols = [b"\x00\x02hi\x00", b"\x00\x03abc"]
+    data = bytes(gf256.mul(c0, a) ^ gf256.mul(c1, b) for a, b in zip(*symbols, strict=True))
+    # key 0, DT 15 and NSS 2, first ESI 0, then the combination of the padded symbols
+    assert repair == bytes.fromhex("11 0000 f002 00000000") + data
