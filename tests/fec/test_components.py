@@ -1,6 +1,7 @@
 """The FEC and encryption components in a pipeline on a fake clock:
 source -> encoder -> encrypt -> loss -> decrypt -> decoder -> sink."""
 
+import logging
 from typing import Any
 
 import pytest
@@ -101,11 +102,17 @@ def test_rely_rides_out_timed_bursts_shorter_than_its_power() -> None:
     assert value(flow, "decoder", "lost") == 0
 
 
-def test_a_wrong_key_drops_everything_counted_and_nothing_gets_through() -> None:
-    flow = run(pipeline("rely", random_loss(0), decrypt_key="ff" * 16))
+def test_a_wrong_key_drops_everything_counted_and_nothing_gets_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="nanoping.dataplane.components.encryption"):
+        flow = run(pipeline("rely", random_loss(0), decrypt_key="ff" * 16))
     assert value(flow, "decrypt", "auth_failures") > PACKETS
     assert value(flow, "decrypt", "packets_out") == 0
     assert value(flow, "sink", "packets_received") == 0
+    # 3 s of stream, at most one line per 10 s: one line, naming the likely cause
+    (record,) = caplog.records
+    assert "failed authentication - wrong key or tampered" in record.getMessage()
 
 
 @pytest.mark.parametrize(

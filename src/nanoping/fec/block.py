@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from pyeclib.ec_iface import ECDriver
+from pyeclib.ec_iface import ECDriver, ECDriverError
 
 from nanoping.fec.gf256 import coefficients, combine
 from nanoping.fec.linear_system import LinearSystem
@@ -129,6 +129,11 @@ class BlockState:
         """Source indexes known to exist but not received."""
         assert self.count is not None
         return [i for i in range(self.count) if i not in self.sources]
+
+    def known_count(self) -> int:
+        """Sources known: received, rebuilt, or implicit zeros after ``count``."""
+        assert self.count is not None
+        return len(self.sources) + self.code_symbols - self.count
 
     def padded(self, size: int) -> dict[int, bytes]:
         """Received symbols, zero-padded to ``size`` (short blocks: zero symbols after count)."""
@@ -344,11 +349,11 @@ class RlncCode(BlockCode):
         return out
 
     def recover(self, state: BlockState) -> dict[int, bytes]:
+        if state.known_count() + len(state.repairs) < self.config.symbols:
+            return {}
         size = max(len(r) for r in state.repairs.values())
         known = state.padded(size)
         missing = [i for i in range(self.config.symbols) if i not in known]
-        if len(known) + len(state.repairs) < self.config.symbols:
-            return {}
         system = LinearSystem(max_rows=len(missing))
         solved: dict[int, bytes] = {}
         for index, data in state.repairs.items():
@@ -392,14 +397,19 @@ class ReedSolomonCode(BlockCode):
 
     def recover(self, state: BlockState) -> dict[int, bytes]:
         k = self.config.symbols
+        if state.known_count() + len(state.repairs) < k:
+            return {}
         size = max(len(r) for r in state.repairs.values())
         known = state.padded(size)
-        if len(known) + len(state.repairs) < k:
-            return {}
+        if any(len(s) != size for s in (*known.values(), *state.repairs.values())):
+            raise ValueError("a block's packets disagree on its symbol size")
         headers = self._headers(size)
         fragments = [headers[i] + s for i, s in known.items()]
         fragments += [headers[k + j] + data for j, data in state.repairs.items()]
-        data = self._driver.decode(fragments[: k + self.config.repair])
+        try:
+            data = self._driver.decode(fragments)
+        except ECDriverError as error:
+            raise ValueError(f"reed-solomon decode failed: {error}") from None
         return {i: data[i * size : (i + 1) * size] for i in range(k) if i not in known}
 
     def _headers(self, size: int) -> list[bytes]:

@@ -277,12 +277,18 @@ class SlidingWindowDecoder:
         floor = self._highest - self._history + 1
         if floor <= self._floor:
             return
-        for esi in range(self._floor, floor):
-            self._symbols.pop(esi, None)
-            self._given_up.discard(esi)
-            if esi in self._missing:
-                self._give_up(esi)
+        if floor - self._floor <= self._history:  # the usual small step
+            for esi in range(self._floor, floor):
+                self._symbols.pop(esi, None)
                 self._given_up.discard(esi)
+                if esi in self._missing:
+                    self._give_up(esi)
+                    self._given_up.discard(esi)
+        else:  # a jump (a long silence, or a hostile sequence number): filter, never count up
+            for esi in [e for e in self._missing if e < floor]:
+                self._give_up(esi)
+            self._symbols = {e: s for e, s in self._symbols.items() if e >= floor}
+            self._given_up = {e for e in self._given_up if e >= floor}
         self._floor = floor
 
     # ---- repairs ----------------------------------------------------------------------------
@@ -362,7 +368,10 @@ class SlidingWindowDecoder:
         while esi <= self._highest:
             if esi in held:
                 out.append(held.pop(esi))
-            elif esi not in given_up and esi >= self._floor:
+            elif esi < self._floor:  # nothing more can come below the window: skip to what can
+                esi = min(min(held, default=self._floor), self._floor)
+                continue
+            elif esi not in given_up:
                 break
             esi += 1
         self._next_release = esi
