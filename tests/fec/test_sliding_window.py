@@ -170,7 +170,7 @@ def test_malformed_datagrams_are_counted_and_dropped() -> None:
 def test_sequence_numbers_wrap_around() -> None:
     config = SlidingWindowConfig(repair_rate=0.5, timeout=1.0)
     encoder, decoder = SlidingWindowEncoder(config), SlidingWindowDecoder(config)
-    encoder._next_esi = 2**32 - 3  # start just before the wrap
+    encoder._first_esi = encoder._next_esi = 2**32 - 3  # start just before the wrap
     out: list[bytes] = []
     for i in range(8):
         datagrams = encoder.encode(bytes([i]) * 20, 0.0)

@@ -120,10 +120,17 @@ class BlockState:
     """Everything the decoder holds for one block."""
 
     block: int
+    """Block number."""
     opened: float
+    """When its first packet arrived."""
+    code_symbols: int
+    """Sources per block in the configuration."""
     sources: dict[int, bytes] = field(default_factory=dict)
+    """Symbols received or rebuilt, by index."""
     repairs: dict[int, bytes] = field(default_factory=dict)
+    """Repair data received, by repair index."""
     count: int | None = None
+    """Sources the block really holds (from its repairs); None until a repair arrives."""
 
     def missing(self) -> list[int]:
         """Source indexes known to exist but not received."""
@@ -136,14 +143,12 @@ class BlockState:
         return len(self.sources) + self.code_symbols - self.count
 
     def padded(self, size: int) -> dict[int, bytes]:
-        """Received symbols, zero-padded to ``size`` (short blocks: zero symbols after count)."""
+        """Known symbols, zero-padded to ``size`` (short blocks: zero symbols after count)."""
         assert self.count is not None
         out = {i: s.ljust(size, b"\0") for i, s in self.sources.items()}
         for i in range(self.count, self.code_symbols):
             out[i] = bytes(size)
         return out
-
-    code_symbols: int = 0
 
 
 class BlockEncoder:
@@ -249,7 +254,7 @@ class BlockDecoder:
             return None
         state = self._open.get(block)
         if state is None:
-            state = self._open[block] = BlockState(block, now, code_symbols=self.config.symbols)
+            state = self._open[block] = BlockState(block, now, self.config.symbols)
             while len(self._open) > self.config.max_blocks:
                 self._close(next(iter(self._open)))
             self.counters.open_blocks = len(self._open)

@@ -118,7 +118,11 @@ class SlidingWindowEncoder:
     def __init__(self, config: SlidingWindowConfig) -> None:
         self.config = config
         self.counters = EncoderCounters()
-        self._window: deque[tuple[int, bytes, float]] = deque()
+        # The window as two parallel deques (symbols, arrival times) and the ESI of its first
+        # symbol, so a repair hands the symbols to the kernel without a Python loop.
+        self._symbols: deque[bytes] = deque()
+        self._times: deque[float] = deque()
+        self._first_esi = 0
         self._next_esi = 0
         self._repair_key = 0
         self._credit = 0.0
@@ -130,10 +134,10 @@ class SlidingWindowEncoder:
         esi = self._next_esi
         self._next_esi = (esi + 1) & _MASK32
         self._evict(now)
-        window = self._window
-        window.append((esi, symbol, now))
-        if len(window) > self.config.max_window:
-            window.popleft()
+        self._symbols.append(symbol)
+        self._times.append(now)
+        if len(self._symbols) > self.config.max_window:
+            self._drop_oldest()
         if self._flush_at is None:
             self._flush_at = now + self.config.window_time
         out = [_SOURCE.pack(SOURCE_TYPE, esi) + payload]
@@ -142,7 +146,7 @@ class SlidingWindowEncoder:
         while self._credit >= 1.0:
             self._credit -= 1.0
             out.append(self._repair())
-        self.counters.window = len(window)
+        self.counters.window = len(self._symbols)
         return out
 
     def poll(self, now: float) -> list[bytes]:
@@ -151,9 +155,9 @@ class SlidingWindowEncoder:
             return []
         self._credit = 0.0
         self.counters.flushes += 1
-        repair = self._repair() if self._window else None
+        repair = self._repair() if self._symbols else None
         self._flush_at = None
-        self.counters.window = len(self._window)
+        self.counters.window = len(self._symbols)
         return [repair] if repair is not None else []
 
     def next_deadline(self) -> float | None:
@@ -162,21 +166,25 @@ class SlidingWindowEncoder:
 
     def _evict(self, now: float) -> None:
         oldest = now - self.config.window_time
-        window = self._window
-        while window and window[0][2] < oldest:
-            window.popleft()
+        times = self._times
+        while times and times[0] < oldest:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        self._symbols.popleft()
+        self._times.popleft()
+        self._first_esi = (self._first_esi + 1) & _MASK32
 
     def _repair(self) -> bytes:
-        window = self._window
-        symbols = [symbol for _, symbol, _ in window]
+        symbols = self._symbols
+        count = len(symbols)
         key = self._repair_key
         self._repair_key = (key + 1) & 0xFFFF
         data = bytearray(max(map(len, symbols)))
-        combine(data, symbols, coefficients(key, len(symbols)))
+        combine(data, symbols, coefficients(key, count))
         self._flush_at = None
         self.counters.repairs_sent += 1
-        header = _REPAIR.pack(REPAIR_TYPE, key, _DT_DENSE | len(symbols), window[0][0])
-        return header + data
+        return _REPAIR.pack(REPAIR_TYPE, key, _DT_DENSE | count, self._first_esi) + data
 
 
 class SlidingWindowDecoder:
