@@ -6,11 +6,14 @@ from typing import Any
 
 import pytest
 
+from nanoping.dataplane.components.encryption import BoringsslEncrypt, CipherParams
 from nanoping.dataplane.config import validate_config
 from nanoping.dataplane.dataflow import Dataflow
 from nanoping.dataplane.errors import ConfigError
 from nanoping.dataplane.events import RunEnded
 from nanoping.dataplane.fakes import FakeClock, config_doc, run_virtual, wire
+from nanoping.dataplane.packet import Packet
+from nanoping.fec.aead import MAX_PACKETS_PER_KEY
 
 PACKETS = 3000
 KEY = "00112233445566778899aabbccddeeff"
@@ -134,3 +137,15 @@ def test_bad_parameters_are_refused_naming_the_key(
     with pytest.raises(ConfigError, match=message) as error:
         validate_config(doc)
     assert error.value.key == key
+
+
+def test_encrypt_ends_the_run_instead_of_reusing_a_nonce() -> None:
+    component = BoringsslEncrypt(component_id="e", params=CipherParams(key=KEY))
+    component._sealer.counter = MAX_PACKETS_PER_KEY - 1
+    component.push(0, [Packet(b"last", 0.0)], 0.0)
+    assert len(component.outputs[0].take()) == 1
+    component.push(0, [Packet(b"one too many", 0.0)], 0.0)
+    assert component.outputs[0].take() == []
+    assert component.packets_dropped == 1
+    (event,) = component.events
+    assert "2^32 packets" in event.reason

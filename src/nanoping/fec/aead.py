@@ -56,19 +56,20 @@ def parse_key(suite: str, *, text: str | None = None, file: str | None = None) -
     size = SUITES[suite][1]
     if (text is None) == (file is None):
         raise KeyFormatError("give the key either as text or as a file, not both or neither")
+    raw = None
     if file is not None:
         try:
             raw = Path(file).read_bytes()
         except OSError as error:
             raise KeyFormatError(f"cannot read key file {file}: {error.strerror}") from None
-        if len(raw) == size:
-            return raw
-        text = raw.decode("ascii", errors="replace").strip()
+        text = raw.decode("ascii", errors="replace")
     assert text is not None
     key = _decode(text.strip())
-    if key is None or len(key) != size:
-        raise KeyFormatError(f"{suite} needs a {size}-byte key as {2 * size} hex digits or base64")
-    return key
+    if key is not None and len(key) == size:
+        return key
+    if raw is not None and len(raw) == size:  # not text of the right size: the key's own bytes
+        return raw
+    raise KeyFormatError(f"{suite} needs a {size}-byte key as {2 * size} hex digits or base64")
 
 
 def _decode(text: str) -> bytes | None:
