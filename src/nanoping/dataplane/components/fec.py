@@ -179,6 +179,12 @@ class DecoderComponent(Component[Any]):
     def pending(self) -> int:
         return self.held()
 
+    def finished(self, now: float, *, inputs_done: bool, outputs_done: bool) -> bool:
+        # After the input ends the codec still gives up on what is missing (its deadline),
+        # so the counters end up saying exactly what was lost.
+        idle = self.pending() == 0 and self.codec.next_deadline() is None
+        return (inputs_done and idle) or (outputs_done and bool(self.outputs))
+
     def next_deadline(self) -> float | None:
         return self.codec.next_deadline()
 
