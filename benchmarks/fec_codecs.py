@@ -303,7 +303,18 @@ def _poll(encoder: Any, decoder: Any, now: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    parser.add_argument(
+        "--rely-cpu",
+        type=float,
+        metavar="SECONDS",
+        help="only measurement 2, over a stream of SECONDS (0: start-up only, a baseline "
+        "for timing the whole process from outside)",
+    )
     args = parser.parse_args()
+    if args.rely_cpu is not None:
+        for line in rely_cpu(seconds=args.rely_cpu) if args.rely_cpu > 0 else []:
+            print(line)
+        return
     print(f"GF(2^8) kernel: {gf256.kernel()}")
     for line in speed(blocks=200 if args.quick else 2000, runs=3 if args.quick else 7):
         print(line)
