@@ -44,6 +44,8 @@ _SOURCE = struct.Struct(">BI")
 _REPAIR = struct.Struct(">BHHI")
 _DT_DENSE = 15 << 12
 _MASK32 = 0xFFFFFFFF
+_WHOLE_CREDIT = 1.0 - 1e-9
+"""A credit this close to 1 pays a repair: ten additions of 0.1 fall short of 1.0 in floats."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,7 +145,7 @@ class SlidingWindowEncoder:
         out = [_SOURCE.pack(SOURCE_TYPE, esi) + payload]
         self.counters.sources_sent += 1
         self._credit += self.config.repair_rate
-        while self._credit >= 1.0:
+        while self._credit >= _WHOLE_CREDIT:
             self._credit -= 1.0
             out.append(self._repair())
         self.counters.window = len(self._symbols)
@@ -250,16 +252,17 @@ class SlidingWindowDecoder:
         if esi in self._symbols or esi < self._floor:
             self.counters.duplicates += 1
             return []
-        if esi in self._given_up:
+        late = esi in self._given_up  # not delivered, but it may still rebuild others
+        if late:
             self.counters.late += 1
-            return []
-        self.counters.sources_received += 1
+        else:
+            self.counters.sources_received += 1
         self._extend(esi, now)
         symbol = to_symbol(payload)
         self._symbols[esi] = symbol
         was_missing = self._missing.pop(esi, None) is not None
-        solved = self._system.known(esi, symbol) if was_missing else []
-        out = self._deliver(esi, payload)
+        solved = self._system.known(esi, symbol) if was_missing or late else []
+        out = [] if late else self._deliver(esi, payload)
         for other, data in solved:
             out += self._recovered(other, data)
         self._update_gauges()
@@ -288,15 +291,18 @@ class SlidingWindowDecoder:
         if floor - self._floor <= self._history:  # the usual small step
             for esi in range(self._floor, floor):
                 self._symbols.pop(esi, None)
-                self._given_up.discard(esi)
                 if esi in self._missing:
                     self._give_up(esi)
+                if esi in self._given_up:
                     self._given_up.discard(esi)
+                    self._system.forget(esi)
         else:  # a jump (a long silence, or a hostile sequence number): filter, never count up
             for esi in [e for e in self._missing if e < floor]:
                 self._give_up(esi)
+            for esi in [e for e in self._given_up if e < floor]:
+                self._given_up.discard(esi)
+                self._system.forget(esi)
             self._symbols = {e: s for e, s in self._symbols.items() if e >= floor}
-            self._given_up = {e for e in self._given_up if e >= floor}
         self._floor = floor
 
     # ---- repairs ----------------------------------------------------------------------------
@@ -349,14 +355,15 @@ class SlidingWindowDecoder:
         except SymbolError:
             self.counters.decode_failures += 1
             return []
+        symbol = self._symbols[esi] = to_symbol(payload)
+        solved = self._system.known(esi, symbol)
         if esi in self._given_up:
             self.counters.late += 1
-            return []
-        self._missing.pop(esi, None)
-        self._symbols[esi] = to_symbol(payload)
-        self.counters.recovered += 1
-        solved = self._system.known(esi, self._symbols[esi])
-        out = self._deliver(esi, payload)
+            out = []
+        else:
+            self._missing.pop(esi, None)
+            self.counters.recovered += 1
+            out = self._deliver(esi, payload)
         for other, more in solved:
             out += self._recovered(other, more)
         return out
@@ -386,9 +393,9 @@ class SlidingWindowDecoder:
         return out
 
     def _give_up(self, esi: int) -> None:
+        # Its equations stay: solving them may still rebuild younger packets in time.
         del self._missing[esi]
         self._given_up.add(esi)
-        self._system.forget(esi)
         self.counters.lost += 1
 
     def _unwrap(self, wire: int) -> int:
