@@ -115,7 +115,7 @@ class BlockCode:
         raise NotImplementedError
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class BlockState:
     """Everything the decoder holds for one block."""
 
@@ -254,7 +254,9 @@ class BlockDecoder:
             return None
         state = self._open.get(block)
         if state is None:
-            state = self._open[block] = BlockState(block, now, self.config.symbols)
+            state = self._open[block] = BlockState(
+                block=block, opened=now, code_symbols=self.config.symbols
+            )
             while len(self._open) > self.config.max_blocks:
                 self._close(next(iter(self._open)))
             self.counters.open_blocks = len(self._open)
