@@ -137,3 +137,13 @@ def test_keys_from_hex_base64_and_files(tmp_path: Path) -> None:
         parse_key("rot13", text="00")
     with pytest.raises(KeyFormatError, match="either as text or as a file"):
         parse_key("aes_128_gcm")
+
+
+def test_a_jump_of_the_counter_forgets_the_old_window() -> None:
+    sealer, opener = Sealer("aes_128_gcm", bytes(16)), Opener("aes_128_gcm", bytes(16))
+    first = sealer.seal(b"a")
+    assert opener.open(first) == b"a"
+    sealer.counter = 2**31
+    assert opener.open(sealer.seal(b"far ahead")) == b"far ahead"
+    assert opener.open(first) is None  # far behind now: refused as a replay
+    assert opener.counters.replayed == 1

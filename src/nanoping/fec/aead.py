@@ -140,7 +140,8 @@ class _ReplayWindow:
     def mark(self, counter: int) -> None:
         if counter > self.highest:
             shift = counter - self.highest
-            self.bits = ((self.bits << shift) | 1) & ((1 << REPLAY_WINDOW) - 1)
+            kept = self.bits << shift if shift < REPLAY_WINDOW else 0  # never a huge shift
+            self.bits = (kept | 1) & ((1 << REPLAY_WINDOW) - 1)
             self.highest = counter
         else:
             self.bits |= 1 << (self.highest - counter)
