@@ -1,0 +1,477 @@
+"""The Raft endpoint: a sans-IO core for N streams over M carriers to one peer.
+
+Inputs: :meth:`RaftEndpoint.send` (an application packet of a stream), :meth:`receive` (a
+datagram from a carrier) and :meth:`poll` (time passed). Outputs: :meth:`take_datagrams`
+(``(carrier index, bytes)``), :meth:`take_delivered` (``(stream index, bytes)``),
+:meth:`take_events` and :meth:`next_deadline`. Time is always an argument, in seconds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from nanoping.raft import scheduler, wire
+from nanoping.raft.arq import NackPlanner, SendHistory, Sent, ranges
+from nanoping.raft.carrier import EXCLUDED, UP, CarrierState, ReceiveStats, WindowedMin, unwrap
+from nanoping.raft.events import CarrierExcluded, CarrierRestored, PeerSessionStarted, RaftEvent
+from nanoping.raft.jitter import JitterBuffer
+from nanoping.raft.settings import RaftSettings, SettingsError, StreamSpec
+
+HELLO_REPLY_GAP = 0.01
+"""Least time between two HELLO answers on one carrier (no amplification for a flooder)."""
+LOSSY = 0.25
+"""Loss rate above which a carrier much lossier than the others is excluded."""
+
+
+@dataclass(slots=True)
+class StreamCounters:
+    """Per-stream telemetry besides the jitter buffer's delivery counters."""
+
+    sent: int = 0
+    """Packets the application handed to this stream."""
+    retransmitted: int = 0
+    """Retransmissions sent for this stream."""
+    recovered_arq: int = 0
+    """Missing packets that arrived after a NACK."""
+    dropped_local: int = 0
+    """Packets dropped before leaving: no usable carrier, too big, or no time left."""
+
+
+@dataclass(slots=True)
+class StreamState:
+    """Both directions of one stream at this endpoint."""
+
+    spec: StreamSpec
+    next_seq: int = 0
+    history: SendHistory = field(init=False)
+    buffer: JitterBuffer = field(init=False)
+    planner: NackPlanner = field(default_factory=NackPlanner)
+    last_src_us: int = 0
+    counters: StreamCounters = field(default_factory=StreamCounters)
+
+    def __post_init__(self) -> None:
+        self.history = SendHistory(self.spec.timeout)
+        self.reset_receive()
+
+    def reset_receive(self) -> None:
+        """Forget everything received (the peer restarted)."""
+        spec = self.spec
+        self.buffer = JitterBuffer(policy=spec.policy, timeout=spec.timeout, playout=spec.playout)
+        self.planner = NackPlanner()
+        self.last_src_us = 0
+
+
+class RaftEndpoint:
+    """One side of a Raft session; see the module docstring for the contract."""
+
+    def __init__(self, *, settings: RaftSettings, session_id: int, now: float) -> None:
+        if not 0 < session_id < wire.U32:
+            raise SettingsError(f"session id {session_id} must be in 1..2^32-1")
+        self.settings = settings
+        self.session = session_id
+        self.peer_session = 0
+        self._epoch = now
+        self.carriers = [
+            CarrierState(
+                index=i, handle=c.handle, priority=c.priority, initial_rate_bps=c.initial_rate_bps
+            )
+            for i, c in enumerate(settings.carriers)
+        ]
+        self.streams = [StreamState(spec) for spec in settings.streams]
+        self._by_handle = {s.spec.handle: i for i, s in enumerate(self.streams)}
+        self._clock = WindowedMin(10.0)
+        self._out: list[tuple[int, bytes]] = []
+        self._delivered: list[tuple[int, bytes]] = []
+        self._events: list[RaftEvent] = []
+        self.dropped: Counter[str] = Counter()
+        """Datagrams refused on receipt, by reason (short, foreign, version, malformed, ...)."""
+
+    # ---- outputs ----------------------------------------------------------------------------
+
+    def take_datagrams(self) -> list[tuple[int, bytes]]:
+        """Datagrams to put on carriers, as (carrier index, bytes), in order."""
+        out, self._out = self._out, []
+        return out
+
+    def take_delivered(self) -> list[tuple[int, bytes]]:
+        """Packets for the application, as (stream index, bytes), in delivery order."""
+        out, self._delivered = self._delivered, []
+        return out
+
+    def take_events(self) -> list[RaftEvent]:
+        """Events since the last call."""
+        out, self._events = self._events, []
+        return out
+
+    def next_deadline(self) -> float | None:
+        """The earliest time :meth:`poll` has work; None only before any carrier is touched."""
+        times: list[float | None] = [self._timer_deadline()]
+        for carrier in self.carriers:
+            times.append(carrier.pacer.due())
+        for stream in self.streams:
+            times.append(stream.buffer.next_deadline())
+            if stream.spec.arq and self._nack_carrier() is not None:
+                times.append(stream.planner.next_deadline())
+        return min((t for t in times if t is not None), default=None)
+
+    def _timer_deadline(self) -> float:
+        s = self.settings
+        times = []
+        for c in self.carriers:
+            times.append(max(c.last_tx, c.last_rx) + s.keepalive_interval)
+            if c.rx.unreported:
+                times.append(c.last_feedback_sent + s.feedback_interval)
+            if c.established and c.state == UP and c.first_tx_after_rx >= 0:
+                times.append(c.first_tx_after_rx + self._dark_after(c))
+            if c.state == EXCLUDED and c.healthy_since >= 0:
+                times.append(c.healthy_since + s.restore_after)
+        return min(times)
+
+    # ---- sending ----------------------------------------------------------------------------
+
+    def send(self, stream_index: int, payload: bytes, now: float) -> bool:
+        """Take one application packet of a stream; False if it was dropped at once."""
+        stream = self.streams[stream_index]
+        stream.counters.sent += 1
+        if len(payload) > self.settings.max_payload:
+            stream.counters.dropped_local += 1
+            return False
+        seq = stream.next_seq
+        stream.next_seq += 1
+        src_us = self._us(now)
+        deadline = now + stream.spec.timeout
+        data = wire.Data(stream.spec.handle, seq, src_us, 0, payload)
+        _, body = wire.encode_body(data)
+        chosen = self._place(stream, body, now, deadline)
+        if chosen < 0:
+            stream.counters.dropped_local += 1
+        if stream.spec.arq:
+            stream.history.add(seq, Sent(now, payload, chosen), now)
+        self.poll(now)
+        return chosen >= 0
+
+    def _place(self, stream: StreamState, body: bytes, now: float, deadline: float) -> int:
+        if stream.spec.replicate:
+            usable = [c for c in self.carriers if c.usable]
+            for carrier in usable:
+                carrier.pacer.push(wire.DATA, body, deadline)
+            return usable[0].index if usable else -1
+        chosen = scheduler.pick(self.carriers, len(body), now)
+        if chosen is None or chosen.expected_arrival(now, len(body)) > deadline:
+            return -1
+        chosen.pacer.push(wire.DATA, body, deadline)
+        return chosen.index
+
+    def _us(self, now: float) -> int:
+        return int((now - self._epoch) * 1e6)
+
+    def _transmit(self, carrier: CarrierState, kind: int, body: bytes, now: float) -> None:
+        header = wire.Header(
+            kind=kind,
+            src_session=self.session,
+            dst_session=self.peer_session,
+            pkt_num=carrier.pkt_num,
+            tx_us=self._us(now),
+        )
+        carrier.pkt_num += 1
+        datagram = wire.encode(header, body)
+        carrier.note_sent(len(datagram), now)
+        self._out.append((carrier.index, datagram))
+
+    def _control(self, carrier: CarrierState, body: wire.Body, now: float) -> None:
+        kind, encoded = wire.encode_body(body)
+        self._transmit(carrier, kind, encoded, now)
+
+    def _hello(self, carrier: CarrierState, now: float) -> None:
+        flags = 0 if carrier.established else wire.HELLO_REPLY
+        self._control(carrier, wire.Hello(self.settings.carriers[carrier.index].handle, flags), now)
+
+    # ---- receiving --------------------------------------------------------------------------
+
+    def receive(self, carrier_index: int, datagram: bytes, now: float) -> None:
+        """Take one datagram that arrived on a carrier."""
+        carrier = self.carriers[carrier_index]
+        try:
+            header, body = wire.decode(datagram)
+        except wire.WireError as error:
+            self.dropped[error.reason] += 1
+            return
+        if isinstance(body, wire.Hello):
+            self._on_hello(carrier, header, body, now)
+        elif header.src_session != self.peer_session or header.dst_session != self.session:
+            self.dropped["stale"] += 1
+            self._answer_hello(carrier, now)
+            return
+        else:
+            carrier.established = True
+            self._account(carrier, header, len(datagram), now)
+            self._dispatch(carrier, header, body, now)
+        self.poll(now)
+
+    def _account(self, carrier: CarrierState, header: wire.Header, size: int, now: float) -> None:
+        carrier.rx.add(header.pkt_num, header.tx_us, size, now)
+        carrier.note_received(now)
+
+    def _dispatch(
+        self, carrier: CarrierState, header: wire.Header, body: wire.Body, now: float
+    ) -> None:
+        if isinstance(body, wire.Data):
+            self._on_data(body, now)
+        elif isinstance(body, wire.Feedback):
+            sent_bps = carrier.take_sent_rate(now)
+            carrier.estimate.on_feedback(body, self._us(now), now, sent_bps)
+        elif isinstance(body, wire.Nack):
+            self._on_nack(body, now)
+
+    def _on_hello(
+        self, carrier: CarrierState, header: wire.Header, body: wire.Hello, now: float
+    ) -> None:
+        if body.carrier_handle != self.settings.carriers[carrier.index].handle:
+            self.dropped["foreign_carrier"] += 1
+            return
+        if header.src_session != self.peer_session:
+            self._adopt_peer(header.src_session)
+        if header.dst_session == self.session:
+            carrier.established = True
+        self._account(carrier, header, wire.HEADER_BYTES + 9, now)
+        if body.flags & wire.HELLO_REPLY:
+            self._answer_hello(carrier, now)
+
+    def _answer_hello(self, carrier: CarrierState, now: float) -> None:
+        if now - carrier.last_hello_reply >= HELLO_REPLY_GAP or carrier.last_hello_reply < 0:
+            carrier.last_hello_reply = now
+            self._hello(carrier, now)
+
+    def _adopt_peer(self, session: int) -> None:
+        restarted = self.peer_session != 0
+        self.peer_session = session
+        self._clock = WindowedMin(10.0)
+        for stream in self.streams:
+            stream.reset_receive()
+            stream.next_seq = 0
+            stream.history = SendHistory(stream.spec.timeout)
+        for carrier in self.carriers:
+            carrier.established = False
+            carrier.rx = ReceiveStats()
+            carrier.pacer.drain()
+        self._events.append(PeerSessionStarted(session, restarted))
+
+    def _on_data(self, data: wire.Data, now: float) -> None:
+        index = self._by_handle.get(data.stream_handle)
+        if index is None:
+            self.dropped["unknown_stream"] += 1
+            return
+        stream = self.streams[index]
+        src_us = unwrap(data.src_us, stream.last_src_us)
+        stream.last_src_us = max(stream.last_src_us, src_us)
+        base = self._clock.add(now - src_us / 1e6, now)
+        send_time = src_us / 1e6 + base - self._min_one_way()
+        seq = unwrap(data.seq, max(stream.planner.highest, 0))
+        if seq < 0:
+            self.dropped["malformed"] += 1
+            return
+        wait = self._reorder_wait()
+        filled = stream.planner.on_arrival(
+            seq, send_time, now, wait=wait, timeout=stream.spec.timeout
+        )
+        late_before = stream.buffer.counters.late
+        for payload in stream.buffer.insert(seq, send_time, data.payload, now):
+            self._delivered.append((index, payload))
+        if (
+            filled
+            and data.flags & wire.DATA_RETRANSMIT
+            and stream.buffer.counters.late == late_before
+        ):
+            stream.counters.recovered_arq += 1
+
+    def _min_one_way(self) -> float:
+        measured = [c.estimate.rtt.min_rtt / 2 for c in self.carriers if c.estimate.rtt.samples]
+        return min(measured, default=0.0)
+
+    def _reorder_wait(self) -> float:
+        """How long a gap may be reordering (paths of different delay) before it is a loss."""
+        used = [c.estimate.rtt for c in self.carriers if c.usable and c.estimate.rtt.samples]
+        if not used:
+            return 0.005
+        spread = max(r.one_way for r in used) - min(r.one_way for r in used)
+        return 0.002 + spread + min(r.rttvar for r in used)
+
+    def _on_nack(self, nack: wire.Nack, now: float) -> None:
+        index = self._by_handle.get(nack.stream_handle)
+        if index is None:
+            self.dropped["unknown_stream"] += 1
+            return
+        stream = self.streams[index]
+        base = max(stream.next_seq - 1, 0)
+        for first, count in nack.ranges:
+            start = unwrap(first, base)
+            for seq in range(start, min(start + count, stream.next_seq)):
+                self._resend(stream, seq, now)
+
+    def _resend(self, stream: StreamState, seq: int, now: float) -> None:
+        sent = stream.history.packets.get(seq)
+        if sent is None:
+            return
+        data = wire.Data(
+            stream.spec.handle, seq, self._us(sent.send_time), wire.DATA_RETRANSMIT, sent.payload
+        )
+        _, body = wire.encode_body(data)
+        carrier = scheduler.pick(self.carriers, len(body), now, avoid=sent.carrier)
+        if carrier is None:
+            return
+        one_way = carrier.expected_arrival(now, len(body)) - now
+        if stream.history.resendable(seq, now, one_way, carrier.estimate.rtt.smoothed) is None:
+            return
+        sent.resent += 1
+        sent.last_resend = now
+        sent.carrier = carrier.index
+        carrier.pacer.push(wire.DATA, body, sent.send_time + stream.spec.timeout, urgent=True)
+        stream.counters.retransmitted += 1
+
+    # ---- time -------------------------------------------------------------------------------
+
+    def poll(self, now: float) -> None:
+        """Do everything due at ``now``: handshakes, feedback, NACKs, releases, pacing."""
+        for carrier in self.carriers:
+            self._carrier_timers(carrier, now)
+        for index, stream in enumerate(self.streams):
+            self._stream_timers(index, stream, now)
+        for carrier in self.carriers:
+            self._health(carrier, now)
+            self._drain_pacer(carrier, now)
+
+    def _carrier_timers(self, carrier: CarrierState, now: float) -> None:
+        s = self.settings
+        if carrier.rx.unreported and now >= carrier.last_feedback_sent + s.feedback_interval:
+            carrier.last_feedback_sent = now
+            self._control(carrier, carrier.rx.report(now), now)
+        if now >= max(carrier.last_tx, carrier.last_rx) + s.keepalive_interval:
+            self._hello(carrier, now)
+
+    def _stream_timers(self, index: int, stream: StreamState, now: float) -> None:
+        for _seq, payload in stream.buffer.release(now):
+            self._delivered.append((index, payload))
+        stream.planner.forget_below(stream.buffer.next_seq)
+        if not stream.spec.arq or not stream.planner.missing:
+            return
+        via = self._nack_carrier()
+        if via is None:
+            return
+        rtt = via.estimate.rtt
+        wanted = [
+            q
+            for q in stream.planner.due(now, rtt.smoothed, rtt.rttvar)
+            if stream.buffer.missing_below(q)
+        ]
+        runs = ranges(wanted)
+        for start in range(0, len(runs), wire.NACK_MAX_RANGES):
+            chunk = tuple(runs[start : start + wire.NACK_MAX_RANGES])
+            self._control(via, wire.Nack(stream.spec.handle, chunk), now)
+
+    def _nack_carrier(self) -> CarrierState | None:
+        return scheduler.fastest(self.carriers)
+
+    def _drain_pacer(self, carrier: CarrierState, now: float) -> None:
+        pacer, est = carrier.pacer, carrier.estimate
+        while (item := pacer.pop(now, est.rate_bps)) is not None:
+            kind, body, deadline = item
+            if now + est.rtt.one_way > deadline:
+                self.dropped["expired_in_queue"] += 1
+                continue
+            self._transmit(carrier, kind, body, now)
+
+    # ---- carrier health ---------------------------------------------------------------------
+
+    def _dark_after(self, carrier: CarrierState) -> float:
+        rtt = carrier.estimate.rtt
+        return rtt.smoothed + 3 * self.settings.feedback_interval + 4 * rtt.rttvar
+
+    def _health(self, carrier: CarrierState, now: float) -> None:
+        if not carrier.established:
+            return
+        reason = self._trouble(carrier, now)
+        if carrier.state == UP and reason is not None:
+            self._exclude(carrier, reason, now)
+        elif carrier.state == EXCLUDED:
+            if reason is not None:
+                carrier.healthy_since = -1.0
+            elif carrier.healthy_since < 0:
+                carrier.healthy_since = now
+            elif now >= carrier.healthy_since + self.settings.restore_after:
+                carrier.state = UP
+                self._events.append(CarrierRestored(carrier.handle))
+
+    def _trouble(self, carrier: CarrierState, now: float) -> str | None:
+        if self._dark(carrier, now):
+            return "dark"
+        others = [c for c in self.carriers if c is not carrier and c.usable]
+        if not others:
+            return None
+        est = carrier.estimate
+        best_loss = min(c.estimate.loss for c in others)
+        if est.loss > LOSSY and est.loss > 4 * best_loss:
+            return "lossy"
+        budget = min(s.spec.timeout for s in self.streams)
+        best_owd = min(c.estimate.rtt.one_way for c in others)
+        if est.rtt.one_way > best_owd + budget:
+            return "slow"
+        return None
+
+    def _dark(self, carrier: CarrierState, now: float) -> bool:
+        dark_after = self._dark_after(carrier)
+        if carrier.state == EXCLUDED:  # probed by keep-alives: healthy only while they are answered
+            limit = self.settings.keepalive_interval + dark_after
+            return carrier.last_rx < 0 or now > carrier.last_rx + limit
+        silent_since = carrier.first_tx_after_rx
+        return silent_since >= 0 and now >= silent_since + dark_after
+
+    def _exclude(self, carrier: CarrierState, reason: str, now: float) -> None:
+        carrier.state = EXCLUDED
+        carrier.healthy_since = -1.0
+        self._events.append(CarrierExcluded(carrier.handle, reason))
+        for kind, body, deadline in carrier.pacer.drain():
+            target = scheduler.pick(self.carriers, len(body), now)
+            if target is not None:
+                target.pacer.push(kind, body, deadline)
+
+    # ---- telemetry --------------------------------------------------------------------------
+
+    def stream_stats(self, index: int) -> dict[str, float]:
+        """Counters and gauges of one stream."""
+        stream = self.streams[index]
+        c, d = stream.counters, stream.buffer.counters
+        return {
+            "sent": c.sent,
+            "delivered": d.delivered,
+            "recovered_fec": 0,
+            "recovered_arq": c.recovered_arq,
+            "late": d.late,
+            "lost": d.lost,
+            "duplicates": d.duplicates,
+            "retransmitted": c.retransmitted,
+            "nacks_sent": stream.planner.nacks_sent,
+            "dropped_local": c.dropped_local,
+            "buffer_delay_ms": 1e3 * d.buffer_delay_sum / d.delivered if d.delivered else 0.0,
+            "held": stream.buffer.held,
+            "repair_rate": 0.0,
+        }
+
+    def carrier_stats(self, index: int) -> dict[str, float]:
+        """Counters and estimates of one carrier."""
+        c = self.carriers[index]
+        est = c.estimate
+        return {
+            "established": float(c.established),
+            "excluded": float(c.state == EXCLUDED),
+            "rtt_ms": est.rtt.smoothed * 1e3,
+            "rttvar_ms": est.rtt.rttvar * 1e3,
+            "loss": est.loss,
+            "burst": est.burst,
+            "capacity_bps": est.rate_bps,
+            "delivery_bps": est.delivered_bps,
+            "queue_delay_ms": est.queue_delay * 1e3,
+            "sent_datagrams": c.sent_datagrams,
+            "sent_bytes": c.sent_bytes,
+            "queued_bytes": c.pacer.queued_bytes,
+        }
