@@ -24,6 +24,9 @@ MINIMAL_PARAMS: dict[str, dict[str, Any]] = {
     },
     "bandwidth_limit_dynamic": {"flows": [FLOW], "max_queue_size": 5},
     "timed_burst_loss": {"interval_ms": 10, "burst_packets": 3},
+    "boringssl_encrypt": {"key": "00" * 16},
+    "boringssl_decrypt": {"key": "00" * 16},
+    "rely_decoder": {"release_in_order": True},
 }
 NAMES = sorted(component_types())
 START = 100.0
@@ -96,6 +99,16 @@ def test_every_registered_component_is_covered() -> None:
         "loss_tracker_receiver",
         "throughput_tracker",
         "bomb",
+        "rely_encoder",
+        "rely_decoder",
+        "rlnc_encoder",
+        "rlnc_decoder",
+        "reed_solomon_encoder",
+        "reed_solomon_decoder",
+        "parity_2d_encoder",
+        "parity_2d_decoder",
+        "boringssl_encrypt",
+        "boringssl_decrypt",
     }
     assert set(NAMES) == expected
 

@@ -1,0 +1,190 @@
+"""Authenticated encryption of single datagrams (AES-GCM, ChaCha20-Poly1305 via ``cryptography``).
+
+Wire format (docs/fec-wire-formats.md): ``0x50 | suite (1) | salt (4) | counter (8) |
+ciphertext || tag (16)``; the 14-byte header is the associated data, so it cannot be changed
+without failing authentication. The 12-byte nonce is ``salt || counter``: the salt is drawn at
+random when a :class:`Sealer` is made (a restarted sender gets a new one) and the counter counts
+packets, so a nonce never repeats for a key. A sealer refuses to go past 2^32 packets
+(:class:`KeyExhausted`): a new key is needed then.
+
+An :class:`Opener` drops (and counts, never raises on) malformed, truncated, wrong-suite,
+tampered or wrong-key packets and replays: each sender salt has a 1,024-packet sliding replay
+window, and the windows of the last 8 salts seen are kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import struct
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+PACKET_TYPE = 0x50
+SUITES: dict[str, tuple[int, int]] = {
+    "aes_128_gcm": (1, 16),
+    "aes_256_gcm": (2, 32),
+    "chacha20_poly1305": (3, 32),
+}
+"""Suite name -> (wire id, key bytes)."""
+MAX_PACKETS_PER_KEY = 2**32
+"""Packets one key may seal; the counter could go on, but the limit keeps GCM's bounds wide."""
+TAG_SIZE = 16
+REPLAY_WINDOW = 1024
+"""Counters this far behind the highest seen are still accepted once."""
+SALTS_KEPT = 8
+_HEADER = struct.Struct(">BBIQ")
+
+
+class KeyFormatError(ValueError):
+    """A key that cannot be used: wrong encoding, wrong length or unreadable file."""
+
+
+class KeyExhausted(RuntimeError):
+    """The key has sealed its 2^32 packets; sealing more would risk a repeated nonce."""
+
+
+def parse_key(suite: str, *, text: str | None = None, file: str | None = None) -> bytes:
+    """The key for ``suite`` from hex or base64 text, or from a file holding either (or raw bytes)."""
+    if suite not in SUITES:
+        raise KeyFormatError(f"unknown suite {suite!r}; allowed: {', '.join(SUITES)}")
+    size = SUITES[suite][1]
+    if (text is None) == (file is None):
+        raise KeyFormatError("give the key either as text or as a file, not both or neither")
+    if file is not None:
+        try:
+            raw = Path(file).read_bytes()
+        except OSError as error:
+            raise KeyFormatError(f"cannot read key file {file}: {error.strerror}") from None
+        if len(raw) == size:
+            return raw
+        text = raw.decode("ascii", errors="replace").strip()
+    assert text is not None
+    key = _decode(text.strip())
+    if key is None or len(key) != size:
+        raise KeyFormatError(f"{suite} needs a {size}-byte key as {2 * size} hex digits or base64")
+    return key
+
+
+def _decode(text: str) -> bytes | None:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        pass
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _cipher(suite: str, key: bytes) -> AESGCM | ChaCha20Poly1305:
+    return ChaCha20Poly1305(key) if suite == "chacha20_poly1305" else AESGCM(key)
+
+
+class Sealer:
+    """Encrypts and authenticates datagrams under one key, with never-repeating nonces."""
+
+    def __init__(self, suite: str, key: bytes, *, salt: int | None = None) -> None:
+        if suite not in SUITES or len(key) != SUITES[suite][1]:
+            raise KeyFormatError(f"{suite} needs a {SUITES.get(suite, (0, 0))[1]}-byte key")
+        self.suite_id = SUITES[suite][0]
+        self._cipher = _cipher(suite, key)
+        self.salt = int.from_bytes(os.urandom(4), "big") if salt is None else salt
+        self.counter = 0
+
+    def seal(self, payload: bytes) -> bytes:
+        """The sealed datagram carrying ``payload``."""
+        counter = self.counter
+        if counter >= MAX_PACKETS_PER_KEY:
+            raise KeyExhausted("this key has sealed 2^32 packets: configure a new key")
+        self.counter = counter + 1
+        header = _HEADER.pack(PACKET_TYPE, self.suite_id, self.salt, counter)
+        return header + self._cipher.encrypt(header[2:], payload, header)
+
+
+@dataclass(slots=True)
+class OpenerCounters:
+    """What an opener accepted and why it dropped the rest."""
+
+    opened: int = 0
+    """Packets that passed authentication and the replay check."""
+    auth_failures: int = 0
+    """Tampered packets or packets sealed with another key."""
+    replayed: int = 0
+    """Packets seen before or too old for the replay window."""
+    malformed: int = 0
+    """Packets too short to hold a header and a tag, or not of this format."""
+    wrong_suite: int = 0
+    """Packets sealed with another cipher suite."""
+
+
+class _ReplayWindow:
+    __slots__ = ("bits", "highest")
+
+    def __init__(self) -> None:
+        self.highest = -1
+        self.bits = 0
+
+    def seen(self, counter: int) -> bool:
+        if counter > self.highest:
+            return False
+        behind = self.highest - counter
+        return behind >= REPLAY_WINDOW or bool(self.bits >> behind & 1)
+
+    def mark(self, counter: int) -> None:
+        if counter > self.highest:
+            shift = counter - self.highest
+            self.bits = ((self.bits << shift) | 1) & ((1 << REPLAY_WINDOW) - 1)
+            self.highest = counter
+        else:
+            self.bits |= 1 << (self.highest - counter)
+
+
+class Opener:
+    """Authenticates and decrypts datagrams of a :class:`Sealer` with the same suite and key."""
+
+    def __init__(self, suite: str, key: bytes) -> None:
+        if suite not in SUITES or len(key) != SUITES[suite][1]:
+            raise KeyFormatError(f"{suite} needs a {SUITES.get(suite, (0, 0))[1]}-byte key")
+        self.suite_id = SUITES[suite][0]
+        self._cipher = _cipher(suite, key)
+        self._windows: OrderedDict[int, _ReplayWindow] = OrderedDict()
+        self.counters = OpenerCounters()
+
+    def open(self, datagram: bytes) -> bytes | None:
+        """The payload, or None when the datagram is dropped (the counters say why)."""
+        if len(datagram) < _HEADER.size + TAG_SIZE or datagram[0] != PACKET_TYPE:
+            self.counters.malformed += 1
+            return None
+        _, suite_id, salt, counter = _HEADER.unpack_from(datagram)
+        if suite_id != self.suite_id:
+            self.counters.wrong_suite += 1
+            return None
+        window = self._windows.get(salt)
+        if window is not None and window.seen(counter):
+            self.counters.replayed += 1
+            return None
+        header = datagram[: _HEADER.size]
+        try:
+            payload = self._cipher.decrypt(header[2:], datagram[_HEADER.size :], header)
+        except InvalidTag:
+            self.counters.auth_failures += 1
+            return None
+        self._window(salt).mark(counter)
+        self.counters.opened += 1
+        return payload
+
+    def _window(self, salt: int) -> _ReplayWindow:
+        window = self._windows.get(salt)
+        if window is None:
+            window = self._windows[salt] = _ReplayWindow()
+            while len(self._windows) > SALTS_KEPT:
+                self._windows.popitem(last=False)
+        else:
+            self._windows.move_to_end(salt)
+        return window

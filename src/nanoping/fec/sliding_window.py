@@ -1,0 +1,385 @@
+"""Sliding-window random linear code over GF(2^8) (RFC 8681 style): the codec of ``rely`` and Raft.
+
+Contract, for every user of this module (the ``rely_*`` components, the Raft transport):
+
+* **Encoder** — ``SlidingWindowEncoder(config)``. ``encode(payload, now)`` returns the datagrams
+  to send now: the source datagram first (the payload, unchanged, behind a 5-byte header), then
+  any repair datagrams the repair credit has paid for. ``poll(now)`` returns the flush repairs
+  that are due; call it at ``next_deadline()`` (None = nothing scheduled). Nothing else is sent.
+* **Decoder** — ``SlidingWindowDecoder(config)``. ``receive(datagram, now)`` takes any datagram
+  of the encoder (in any order, duplicated or not) and returns the payloads delivered by it:
+  a source's own payload at once (or, with ``release_in_order``, when every earlier one is
+  delivered or given up), and every payload that became decodable. ``poll(now)`` gives up on
+  missing packets whose ``timeout`` has passed and returns what that releases; call it at
+  ``next_deadline()``. Malformed datagrams raise nothing: they are counted and dropped.
+* **now** is a float in seconds on any monotonic clock, the same clock for every call of one
+  object; it is the only source of time (tests use a fake clock). Both sides keep time only
+  from the arrival of source packets, so no clock synchronisation is needed.
+* **Counters** are plain attributes (see ``EncoderCounters`` / ``DecoderCounters``).
+
+Coding: the encoder keeps the sources of the last ``window_time`` seconds, at most
+``max_window`` of them. Every source adds ``repair_rate`` to a credit; each whole unit of credit
+sends one repair over the current window. When the first source not yet covered by a repair is
+about to leave the window, one *flush* repair is sent (and the credit reset) so no source goes
+unprotected. A repair is ``sum c_i * symbol_i`` over the window, where ``symbol_i`` is the
+payload with its 2-byte length in front, zero-padded to the longest in the window, and the
+``c_i`` are ``gf256.coefficients(repair_key, nss)``. The wire format is in docs/fec-wire-formats.md.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from dataclasses import dataclass
+
+from nanoping.fec.gf256 import coefficients, combine
+from nanoping.fec.linear_system import LinearSystem
+from nanoping.fec.symbol import SymbolError, from_symbol, to_symbol
+
+SOURCE_TYPE = 0x10
+REPAIR_TYPE = 0x11
+MAX_WINDOW = 4095
+"""Most sources one repair can cover (its NSS field is 12 bits)."""
+_SOURCE = struct.Struct(">BI")
+_REPAIR = struct.Struct(">BHHI")
+_DT_DENSE = 15 << 12
+_MASK32 = 0xFFFFFFFF
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlidingWindowConfig:
+    """Settings shared by the encoder and the decoder of one stream."""
+
+    repair_rate: float = 0.1
+    """Repair packets per source packet (0.1 = 10 % extra packets)."""
+    window_time: float = 0.075
+    """Seconds a source stays in the encoding window."""
+    max_window: int = 64
+    """Most sources in the encoding window (1..4095)."""
+    timeout: float = 0.1
+    """Seconds the decoder waits for a missing packet before giving up on it."""
+    release_in_order: bool = False
+    """Decoder: deliver in sequence order (waiting for gaps) instead of at once."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.repair_rate <= 16:
+            raise ValueError(f"repair_rate must be in (0, 16], got {self.repair_rate}")
+        if not self.window_time > 0:
+            raise ValueError(f"window_time must be > 0 seconds, got {self.window_time}")
+        if not 1 <= self.max_window <= MAX_WINDOW:
+            raise ValueError(f"max_window must be in 1..{MAX_WINDOW}, got {self.max_window}")
+        if not self.timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {self.timeout}")
+
+
+@dataclass(slots=True)
+class EncoderCounters:
+    """What a sliding-window encoder has done."""
+
+    sources_sent: int = 0
+    """Source datagrams produced."""
+    repairs_sent: int = 0
+    """Repair datagrams produced (flushes included)."""
+    flushes: int = 0
+    """Repairs sent because a source was about to leave the window unprotected."""
+    window: int = 0
+    """Sources in the encoding window now."""
+
+
+@dataclass(slots=True)
+class DecoderCounters:
+    """What a sliding-window decoder has seen and done."""
+
+    sources_received: int = 0
+    """Source datagrams accepted (duplicates excluded)."""
+    repairs_received: int = 0
+    """Repair datagrams accepted."""
+    recovered: int = 0
+    """Missing sources rebuilt from repairs and delivered."""
+    lost: int = 0
+    """Missing sources given up on (timeout or out of the decoding window): lost for good."""
+    late: int = 0
+    """Sources that arrived or were rebuilt after they had been given up (dropped)."""
+    duplicates: int = 0
+    """Source datagrams seen before (dropped)."""
+    decode_failures: int = 0
+    """Malformed datagrams and rebuilt symbols that failed their checks (dropped)."""
+    repairs_useless: int = 0
+    """Repairs that covered no missing source or added no information."""
+    missing: int = 0
+    """Sources known missing and still waited for."""
+    equations: int = 0
+    """Pending repair equations."""
+
+
+class SlidingWindowEncoder:
+    """Sends each payload at once and interleaves repairs over a window bounded in time and size."""
+
+    def __init__(self, config: SlidingWindowConfig) -> None:
+        self.config = config
+        self.counters = EncoderCounters()
+        self._window: deque[tuple[int, bytes, float]] = deque()
+        self._next_esi = 0
+        self._repair_key = 0
+        self._credit = 0.0
+        self._flush_at: float | None = None
+
+    def encode(self, payload: bytes, now: float) -> list[bytes]:
+        """Datagrams to send for one new payload: its source datagram, then due repairs."""
+        symbol = to_symbol(payload)
+        esi = self._next_esi
+        self._next_esi = (esi + 1) & _MASK32
+        self._evict(now)
+        window = self._window
+        window.append((esi, symbol, now))
+        if len(window) > self.config.max_window:
+            window.popleft()
+        if self._flush_at is None:
+            self._flush_at = now + self.config.window_time
+        out = [_SOURCE.pack(SOURCE_TYPE, esi) + payload]
+        self.counters.sources_sent += 1
+        self._credit += self.config.repair_rate
+        while self._credit >= 1.0:
+            self._credit -= 1.0
+            out.append(self._repair())
+        self.counters.window = len(window)
+        return out
+
+    def poll(self, now: float) -> list[bytes]:
+        """Flush repairs due at ``now``."""
+        if self._flush_at is None or now < self._flush_at:
+            return []
+        self._credit = 0.0
+        self.counters.flushes += 1
+        repair = self._repair() if self._window else None
+        self._flush_at = None
+        self.counters.window = len(self._window)
+        return [repair] if repair is not None else []
+
+    def next_deadline(self) -> float | None:
+        """When ``poll`` has a flush to send, or None."""
+        return self._flush_at
+
+    def _evict(self, now: float) -> None:
+        oldest = now - self.config.window_time
+        window = self._window
+        while window and window[0][2] < oldest:
+            window.popleft()
+
+    def _repair(self) -> bytes:
+        window = self._window
+        symbols = [symbol for _, symbol, _ in window]
+        key = self._repair_key
+        self._repair_key = (key + 1) & 0xFFFF
+        data = bytearray(max(map(len, symbols)))
+        combine(data, symbols, coefficients(key, len(symbols)))
+        self._flush_at = None
+        self.counters.repairs_sent += 1
+        header = _REPAIR.pack(REPAIR_TYPE, key, _DT_DENSE | len(symbols), window[0][0])
+        return header + data
+
+
+class SlidingWindowDecoder:
+    """Delivers sources as they arrive and rebuilds lost ones from repairs while it still can."""
+
+    def __init__(self, config: SlidingWindowConfig) -> None:
+        self.config = config
+        self.counters = DecoderCounters()
+        self._history = max(2 * config.max_window, 32)
+        self._symbols: dict[int, bytes] = {}
+        self._missing: dict[int, float] = {}
+        self._given_up: set[int] = set()
+        self._held: dict[int, bytes] = {}
+        self._system = LinearSystem(max_rows=self._history)
+        self._highest = -1
+        self._floor = 0
+        self._next_release = -1
+
+    @property
+    def held(self) -> int:
+        """Payloads held back for in-order release."""
+        return len(self._held)
+
+    # ---- inputs -----------------------------------------------------------------------------
+
+    def receive(self, datagram: bytes, now: float) -> list[bytes]:
+        """Payloads delivered because ``datagram`` arrived."""
+        kind = datagram[0] if datagram else -1
+        try:
+            if kind == SOURCE_TYPE and len(datagram) >= _SOURCE.size:
+                return self._on_source(datagram, now)
+            if kind == REPAIR_TYPE and len(datagram) >= _REPAIR.size + 2:
+                return self._on_repair(datagram, now)
+        except (SymbolError, ValueError):
+            pass
+        self.counters.decode_failures += 1
+        return []
+
+    def poll(self, now: float) -> list[bytes]:
+        """Give up on packets whose timeout passed; payloads that releases (in-order mode)."""
+        missing = self._missing
+        expired = []
+        for esi, deadline in missing.items():
+            if deadline > now:
+                break
+            expired.append(esi)
+        for esi in expired:
+            self._give_up(esi)
+        self._update_gauges()
+        return self._release() if expired else []
+
+    def next_deadline(self) -> float | None:
+        """When the oldest missing packet times out, or None."""
+        for deadline in self._missing.values():
+            return deadline
+        return None
+
+    # ---- sources ----------------------------------------------------------------------------
+
+    def _on_source(self, datagram: bytes, now: float) -> list[bytes]:
+        esi = self._unwrap(_SOURCE.unpack_from(datagram)[1])
+        payload = datagram[_SOURCE.size :]
+        if esi in self._symbols or esi < self._floor:
+            self.counters.duplicates += 1
+            return []
+        if esi in self._given_up:
+            self.counters.late += 1
+            return []
+        self.counters.sources_received += 1
+        self._extend(esi, now)
+        symbol = to_symbol(payload)
+        self._symbols[esi] = symbol
+        was_missing = self._missing.pop(esi, None) is not None
+        solved = self._system.known(esi, symbol) if was_missing else []
+        out = self._deliver(esi, payload)
+        for other, data in solved:
+            out += self._recovered(other, data)
+        self._update_gauges()
+        return out
+
+    def _extend(self, last: int, now: float, *, seen: bool = True) -> None:
+        """Note that sources up to ``last`` exist; the ones never seen are missing from now
+        (``last`` itself too unless ``seen``)."""
+        if self._highest < 0:
+            self._highest = last - 1
+            self._floor = self._next_release = last
+        if last <= self._highest:
+            return
+        deadline = now + self.config.timeout
+        first = max(self._highest + 1, last - self._history)
+        self.counters.lost += first - (self._highest + 1)
+        for esi in range(first, last if seen else last + 1):
+            self._missing[esi] = deadline
+        self._highest = last
+        self._evict()
+
+    def _evict(self) -> None:
+        floor = self._highest - self._history + 1
+        if floor <= self._floor:
+            return
+        for esi in range(self._floor, floor):
+            self._symbols.pop(esi, None)
+            self._given_up.discard(esi)
+            if esi in self._missing:
+                self._give_up(esi)
+                self._given_up.discard(esi)
+        self._floor = floor
+
+    # ---- repairs ----------------------------------------------------------------------------
+
+    def _on_repair(self, datagram: bytes, now: float) -> list[bytes]:
+        _, key, dt_nss, fss = _REPAIR.unpack_from(datagram)
+        count = dt_nss & 0xFFF
+        if dt_nss >> 12 != 15 or count == 0:
+            raise ValueError("unsupported repair density or empty window")
+        self.counters.repairs_received += 1
+        first = self._unwrap(fss)
+        self._extend(first + count - 1, now, seen=False)
+        if first < self._floor:
+            self.counters.repairs_useless += 1
+            return []
+        symbols = self._symbols
+        unknown = [esi for esi in range(first, first + count) if esi not in symbols]
+        if not unknown:
+            self.counters.repairs_useless += 1
+            return []
+        solved = self._system.add(*self._equation(datagram, key, first, count, unknown))
+        if not solved:
+            self._update_gauges()
+            return []
+        out: list[bytes] = []
+        for esi, data in solved:
+            out += self._recovered(esi, data)
+        self._update_gauges()
+        return out
+
+    def _equation(
+        self, datagram: bytes, key: int, first: int, count: int, unknown: list[int]
+    ) -> tuple[dict[int, int], bytearray]:
+        coefs = coefficients(key, count)
+        data = bytearray(datagram[_REPAIR.size :])
+        if len(unknown) < count:
+            lost = set(unknown)
+            known = [esi for esi in range(first, first + count) if esi not in lost]
+            sources = [self._symbols[esi] for esi in known]
+            combine(data, sources, bytes(coefs[esi - first] for esi in known))
+        return {esi: coefs[esi - first] for esi in unknown}, data
+
+    # ---- delivery ---------------------------------------------------------------------------
+
+    def _recovered(self, esi: int, data: bytearray) -> list[bytes]:
+        if esi < self._floor or esi in self._symbols:
+            return []
+        try:
+            payload = from_symbol(data)
+        except SymbolError:
+            self.counters.decode_failures += 1
+            return []
+        if esi in self._given_up:
+            self.counters.late += 1
+            return []
+        self._missing.pop(esi, None)
+        self._symbols[esi] = to_symbol(payload)
+        self.counters.recovered += 1
+        solved = self._system.known(esi, self._symbols[esi])
+        out = self._deliver(esi, payload)
+        for other, more in solved:
+            out += self._recovered(other, more)
+        return out
+
+    def _deliver(self, esi: int, payload: bytes) -> list[bytes]:
+        if not self.config.release_in_order:
+            return [payload]
+        self._held[esi] = payload
+        return self._release()
+
+    def _release(self) -> list[bytes]:
+        if not self.config.release_in_order:
+            return []
+        out = []
+        held, given_up = self._held, self._given_up
+        esi = self._next_release
+        while esi <= self._highest:
+            if esi in held:
+                out.append(held.pop(esi))
+            elif esi not in given_up and esi >= self._floor:
+                break
+            esi += 1
+        self._next_release = esi
+        return out
+
+    def _give_up(self, esi: int) -> None:
+        del self._missing[esi]
+        self._given_up.add(esi)
+        self._system.forget(esi)
+        self.counters.lost += 1
+
+    def _unwrap(self, wire: int) -> int:
+        if self._highest < 0:
+            return wire
+        offset = (wire - self._highest + 0x80000000) & _MASK32
+        return self._highest + offset - 0x80000000
+
+    def _update_gauges(self) -> None:
+        self.counters.missing = len(self._missing)
+        self.counters.equations = len(self._system)

@@ -1,0 +1,129 @@
+"""The FEC and encryption components in a pipeline on a fake clock:
+source -> encoder -> encrypt -> loss -> decrypt -> decoder -> sink."""
+
+from typing import Any
+
+import pytest
+
+from nanoping.dataplane.config import validate_config
+from nanoping.dataplane.dataflow import Dataflow
+from nanoping.dataplane.errors import ConfigError
+from nanoping.dataplane.events import RunEnded
+from nanoping.dataplane.fakes import FakeClock, config_doc, run_virtual, wire
+
+PACKETS = 3000
+KEY = "00112233445566778899aabbccddeeff"
+CHAIN = ["source", "encoder", "encrypt", "loss", "decrypt", "decoder", "sink"]
+CODECS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "rely": ({"repair_target_rate": 0.25}, {"release_in_order": True}),
+    "rlnc": ({"symbols": 8, "repair": 3}, {"symbols": 8, "repair": 3}),
+    "reed_solomon": ({"symbols": 8, "repair": 3}, {"symbols": 8, "repair": 3}),
+    "parity_2d": ({"rows": 4, "columns": 4}, {"rows": 4, "columns": 4}),
+}
+
+
+def pipeline(codec: str, loss: dict[str, Any], *, decrypt_key: str = KEY) -> dict[str, object]:
+    links = [wire(CHAIN[i + 1], 0, CHAIN[i], 0) for i in range(len(CHAIN) - 1)]
+
+    def io(i: int) -> dict[str, str]:
+        out = {}
+        if i > 0:
+            out["input"] = links[i - 1]
+        if i < len(CHAIN) - 1:
+            out["output"] = links[i]
+        return out
+
+    encoder, decoder = CODECS[codec]
+    return config_doc(
+        {
+            "source": {
+                "uniform_traffic_source": {
+                    **io(0),
+                    "total_packets": PACKETS,
+                    "interval": 1,
+                    "packet_size": 300,
+                }
+            },
+            "encoder": {f"{codec}_encoder": {**io(1), **encoder}},
+            "encrypt": {"boringssl_encrypt": {**io(2), "key": KEY}},
+            "loss": {
+                next(iter(loss)): {
+                    **(
+                        {"input": links[2], "output": links[3]}
+                        if "timed" in next(iter(loss))
+                        else {}
+                    ),
+                    **next(iter(loss.values())),
+                }
+            },
+            "decrypt": {"boringssl_decrypt": {**io(4), "key": decrypt_key}},
+            "decoder": {f"{codec}_decoder": {**io(5), **decoder}},
+            "sink": {"traffic_sink": {**io(6), "timeout_ms": 1000}},
+        }
+    )
+
+
+def random_loss(percent: float) -> dict[str, Any]:
+    flows = [{"input": wire("loss", 0, "encrypt", 0), "output": wire("decrypt", 0, "loss", 0)}]
+    phases = [{"duration": 1000, "loss_probability": percent}]
+    return {"loss_dynamic": {"flows": flows, "phases": phases, "seed": 7}}
+
+
+def run(doc: dict[str, object]) -> Dataflow:
+    flow = Dataflow(validate_config(doc))
+    assert run_virtual(flow, FakeClock(1000.0)) == RunEnded(0, "all components finished")
+    return flow
+
+
+def value(flow: Dataflow, component: str, name: str) -> float:
+    return flow.components[component].metrics(0.0).value(name)
+
+
+@pytest.mark.parametrize("codec", sorted(CODECS))
+def test_the_sink_gets_what_the_decoder_did_not_lose(codec: str) -> None:
+    flow = run(pipeline(codec, random_loss(5)))
+    unique = value(flow, "sink", "packets_unique")
+    lost_for_good = value(flow, "decoder", "lost")
+    assert value(flow, "decoder", "recovered") > 0.03 * PACKETS
+    assert unique + lost_for_good == PACKETS
+    assert value(flow, "sink", "packets_duplicated") == 0
+    assert value(flow, "decrypt", "auth_failures") == 0
+    assert value(flow, "decoder", "decode_failures") == 0
+    if codec != "parity_2d":  # 2-D parity cannot rebuild some 2x2 patterns
+        assert unique > 0.995 * PACKETS
+
+
+def test_rely_rides_out_timed_bursts_shorter_than_its_power() -> None:
+    burst = {"timed_burst_loss": {"interval_ms": 40, "burst_packets": 2}}
+    flow = run(pipeline("rely", burst))
+    assert value(flow, "loss", "packets_dropped") > 100
+    assert value(flow, "sink", "packets_unique") == PACKETS
+    assert value(flow, "decoder", "lost") == 0
+
+
+def test_a_wrong_key_drops_everything_counted_and_nothing_gets_through() -> None:
+    flow = run(pipeline("rely", random_loss(0), decrypt_key="ff" * 16))
+    assert value(flow, "decrypt", "auth_failures") > PACKETS
+    assert value(flow, "decrypt", "packets_out") == 0
+    assert value(flow, "sink", "packets_received") == 0
+
+
+@pytest.mark.parametrize(
+    ("component", "params", "key", "message"),
+    [
+        ("boringssl_encrypt", {"key": "abcd"}, "key", "aes_128_gcm needs a 16-byte key"),
+        ("boringssl_decrypt", {}, "key", "either as text or as a file"),
+        ("boringssl_encrypt", {"key": KEY, "cipher_suite": "rot13"}, "cipher_suite", "allowed"),
+        ("rely_encoder", {"repair_target_rate": 0}, "repair_target_rate", "must be > 0"),
+        ("rely_encoder", {"max_payloads": 5000}, "max_payloads", "must be <= 4095"),
+        ("parity_2d_decoder", {"rows": 0}, "rows", "must be >= 1"),
+        ("reed_solomon_encoder", {"repair": 0}, "repair", "must be >= 1"),
+    ],
+)
+def test_bad_parameters_are_refused_naming_the_key(
+    component: str, params: dict[str, Any], key: str, message: str
+) -> None:
+    doc = config_doc({"c": {component: params}})
+    with pytest.raises(ConfigError, match=message) as error:
+        validate_config(doc)
+    assert error.value.key == key
