@@ -15,7 +15,15 @@ from nanoping.raft import scheduler, wire
 from nanoping.raft.arq import NackPlanner, SendHistory, Sent, ranges
 from nanoping.raft.carrier import EXCLUDED, UP, CarrierState, ReceiveStats, WindowedMin, unwrap
 from nanoping.raft.events import CarrierExcluded, CarrierRestored, PeerSessionStarted, RaftEvent
-from nanoping.raft.jitter import JitterBuffer
+from nanoping.raft.jitter import TRANSIT, JitterBuffer
+from nanoping.raft.repair import (
+    MIN_RATE,
+    RateController,
+    RepairInputs,
+    StreamRepair,
+    split,
+    window_time,
+)
 from nanoping.raft.settings import RaftSettings, SettingsError, StreamSpec
 
 HELLO_REPLY_GAP = 0.01
@@ -36,6 +44,10 @@ class StreamCounters:
     """Missing packets that arrived after a NACK."""
     dropped_local: int = 0
     """Packets dropped before leaving: no usable carrier, too big, or no time left."""
+    recovered_fec: int = 0
+    """Missing packets rebuilt from repair symbols."""
+    repairs_sent: int = 0
+    """Repair packets sent for this stream."""
 
 
 @dataclass(slots=True)
@@ -49,9 +61,16 @@ class StreamState:
     planner: NackPlanner = field(default_factory=NackPlanner)
     last_src_us: int = 0
     counters: StreamCounters = field(default_factory=StreamCounters)
+    repair: StreamRepair | None = None
+    rate: RateController = field(default_factory=RateController)
+    repair_gap: float = 0.0
+    last_repair_at: float = -1.0
 
     def __post_init__(self) -> None:
         self.history = SendHistory(self.spec.timeout)
+        spec = self.spec
+        if spec.fec and spec.policy != TRANSIT:
+            self.repair = StreamRepair(timeout=spec.timeout, window_time=0.05, rate=MIN_RATE)
         self.reset_receive()
 
     def reset_receive(self) -> None:
@@ -60,6 +79,16 @@ class StreamState:
         self.buffer = JitterBuffer(policy=spec.policy, timeout=spec.timeout, playout=spec.playout)
         self.planner = NackPlanner()
         self.last_src_us = 0
+        self.repair_gap, self.last_repair_at = 0.0, -1.0
+        if self.repair is not None:
+            self.repair.reset_receive()
+
+    def reset_send(self) -> None:
+        """Start numbering again at 0 (the peer restarted)."""
+        self.next_seq = 0
+        self.history = SendHistory(self.spec.timeout)
+        if self.repair is not None:
+            self.repair.reset_send()
 
 
 class RaftEndpoint:
@@ -111,6 +140,9 @@ class RaftEndpoint:
             times.append(carrier.pacer.due())
         for stream in self.streams:
             times.append(stream.buffer.next_deadline())
+            if stream.repair is not None:
+                times.append(stream.repair.encoder.next_deadline())
+                times.append(stream.repair.decoder.next_deadline())
             if stream.spec.arq and self._nack_carrier() is not None:
                 times.append(stream.planner.next_deadline())
         return min((t for t in times if t is not None), default=None)
@@ -148,6 +180,9 @@ class RaftEndpoint:
             stream.counters.dropped_local += 1
         if stream.spec.arq:
             stream.history.add(seq, Sent(now, payload, chosen), now)
+        if stream.repair is not None:
+            for codec in stream.repair.encode(seq, src_us, payload, now):
+                self._send_repair(stream, codec, now, avoid=chosen)
         self.poll(now)
         return chosen >= 0
 
@@ -162,6 +197,14 @@ class RaftEndpoint:
             return -1
         chosen.pacer.push(wire.DATA, body, deadline)
         return chosen.index
+
+    def _send_repair(self, stream: StreamState, codec: bytes, now: float, *, avoid: int) -> None:
+        """Queue a repair, on another carrier than its sources where there is one (diversity)."""
+        _, body = wire.encode_body(wire.Repair(stream.spec.handle, codec))
+        carrier = scheduler.pick(self.carriers, len(body), now, avoid=avoid)
+        if carrier is not None:
+            carrier.pacer.push(wire.REPAIR, body, now + stream.spec.timeout)
+            stream.counters.repairs_sent += 1
 
     def _us(self, now: float) -> int:
         return int((now - self._epoch) * 1e6)
@@ -218,9 +261,12 @@ class RaftEndpoint:
     ) -> None:
         if isinstance(body, wire.Data):
             self._on_data(body, now)
+        elif isinstance(body, wire.Repair):
+            self._on_repair(body, now)
         elif isinstance(body, wire.Feedback):
             sent_bps = carrier.take_sent_rate(now)
             carrier.estimate.on_feedback(body, self._us(now), now, sent_bps)
+            self._adapt_repair()
         elif isinstance(body, wire.Nack):
             self._on_nack(body, now)
 
@@ -249,8 +295,7 @@ class RaftEndpoint:
         self._clock = WindowedMin(10.0)
         for stream in self.streams:
             stream.reset_receive()
-            stream.next_seq = 0
-            stream.history = SendHistory(stream.spec.timeout)
+            stream.reset_send()
         for carrier in self.carriers:
             carrier.established = False
             carrier.rx = ReceiveStats()
@@ -263,27 +308,100 @@ class RaftEndpoint:
             self.dropped["unknown_stream"] += 1
             return
         stream = self.streams[index]
-        src_us = unwrap(data.src_us, stream.last_src_us)
+        retransmit = bool(data.flags & wire.DATA_RETRANSMIT)
+        seq = self._accept(
+            index, data.seq, data.src_us, data.payload, now, clock=not retransmit, resent=retransmit
+        )
+        if seq is None:
+            return
+        if stream.repair is not None:
+            for rebuilt in stream.repair.source_arrived(seq, data.src_us, data.payload, now):
+                self._rebuilt(index, rebuilt, now)
+
+    def _on_repair(self, repair: wire.Repair, now: float) -> None:
+        index = self._by_handle.get(repair.stream_handle)
+        if index is None or self.streams[index].repair is None:
+            self.dropped["unknown_stream"] += 1
+            return
+        stream = self.streams[index]
+        assert stream.repair is not None
+        if stream.last_repair_at >= 0:
+            stream.repair_gap += (now - stream.last_repair_at - stream.repair_gap) / 8
+        stream.last_repair_at = now
+        for rebuilt in stream.repair.repair_arrived(repair.codec, now):
+            self._rebuilt(index, rebuilt, now)
+
+    def _rebuilt(self, index: int, coded: bytes, now: float) -> None:
+        parts = split(coded)
+        if parts is None:
+            return
+        seq32, src_us, payload = parts
+        stream = self.streams[index]
+        before = stream.buffer.counters.delivered + stream.buffer.held
+        self._accept(index, seq32, src_us, payload, now, clock=False)
+        if stream.buffer.counters.delivered + stream.buffer.held > before:
+            stream.counters.recovered_fec += 1
+
+    def _accept(
+        self,
+        index: int,
+        seq32: int,
+        src_us32: int,
+        payload: bytes,
+        now: float,
+        *,
+        clock: bool,
+        resent: bool = False,
+    ) -> int | None:
+        """Put one packet (received, retransmitted or rebuilt) into its stream's buffer."""
+        stream = self.streams[index]
+        src_us = unwrap(src_us32, stream.last_src_us)
         stream.last_src_us = max(stream.last_src_us, src_us)
-        base = self._clock.add(now - src_us / 1e6, now)
+        base = self._clock.add(now - src_us / 1e6, now) if clock else self._clock.value
         send_time = src_us / 1e6 + base - self._min_one_way()
-        seq = unwrap(data.seq, max(stream.planner.highest, 0))
+        seq = unwrap(seq32, max(stream.planner.highest, 0))
         if seq < 0:
             self.dropped["malformed"] += 1
-            return
-        wait = self._reorder_wait()
+            return None
         filled = stream.planner.on_arrival(
-            seq, send_time, now, wait=wait, timeout=stream.spec.timeout
+            seq, send_time, now, wait=self._nack_wait(stream), timeout=stream.spec.timeout
         )
-        late_before = stream.buffer.counters.late
-        for payload in stream.buffer.insert(seq, send_time, data.payload, now):
-            self._delivered.append((index, payload))
-        if (
-            filled
-            and data.flags & wire.DATA_RETRANSMIT
-            and stream.buffer.counters.late == late_before
-        ):
+        counters = stream.buffer.counters
+        accepted = counters.delivered + stream.buffer.held
+        for released in stream.buffer.insert(seq, send_time, payload, now):
+            self._delivered.append((index, released))
+        if filled and resent and counters.delivered + stream.buffer.held > accepted:
             stream.counters.recovered_arq += 1
+        return seq
+
+    def _nack_wait(self, stream: StreamState) -> float:
+        """Reordering allowance, plus time for FEC to repair the gap first when it can."""
+        wait = self._reorder_wait()
+        if stream.repair is not None and stream.repair_gap > 0:
+            via = self._nack_carrier()
+            rtt = via.estimate.rtt.smoothed if via is not None else 0.0
+            wait += max(0.0, min(1.5 * stream.repair_gap, (stream.spec.timeout - rtt) / 2))
+        return wait
+
+    def _adapt_repair(self) -> None:
+        """Set every stream's repair rate and window from the carriers' measured loss."""
+        usable = [c for c in self.carriers if c.usable and c.sent_datagrams]
+        via = self._nack_carrier()
+        if not usable or via is None:
+            return
+        worst = max(usable, key=lambda c: c.estimate.loss)
+        rtt = via.estimate.rtt
+        for stream in self.streams:
+            if stream.repair is None:
+                continue
+            inputs = RepairInputs(
+                loss=worst.estimate.loss,
+                burst=worst.estimate.burst,
+                budget=stream.spec.timeout,
+                rtt=rtt.smoothed,
+                rttvar=rtt.rttvar,
+            )
+            stream.repair.set_rate(stream.rate.update(inputs), window_time(inputs))
 
     def _min_one_way(self) -> float:
         measured = [c.estimate.rtt.min_rtt / 2 for c in self.carriers if c.estimate.rtt.samples]
@@ -350,6 +468,10 @@ class RaftEndpoint:
             self._hello(carrier, now)
 
     def _stream_timers(self, index: int, stream: StreamState, now: float) -> None:
+        if stream.repair is not None:
+            for codec in stream.repair.encoder.poll(now):
+                self._send_repair(stream, codec, now, avoid=-1)
+            stream.repair.decoder.poll(now)
         for _seq, payload in stream.buffer.release(now):
             self._delivered.append((index, payload))
         stream.planner.forget_below(stream.buffer.next_seq)
@@ -444,7 +566,7 @@ class RaftEndpoint:
         return {
             "sent": c.sent,
             "delivered": d.delivered,
-            "recovered_fec": 0,
+            "recovered_fec": c.recovered_fec,
             "recovered_arq": c.recovered_arq,
             "late": d.late,
             "lost": d.lost,
@@ -454,7 +576,8 @@ class RaftEndpoint:
             "dropped_local": c.dropped_local,
             "buffer_delay_ms": 1e3 * d.buffer_delay_sum / d.delivered if d.delivered else 0.0,
             "held": stream.buffer.held,
-            "repair_rate": 0.0,
+            "repairs_sent": c.repairs_sent,
+            "repair_rate": stream.repair.encoder.config.repair_rate if stream.repair else 0.0,
         }
 
     def carrier_stats(self, index: int) -> dict[str, float]:

@@ -32,6 +32,8 @@ class StreamSpec:
     """Fixed replication: every packet on every usable carrier, first copy wins."""
     arq: bool = True
     """Request retransmissions of missing packets (benchmarks switch it off)."""
+    fec: bool = True
+    """Send adaptive sliding-window repairs (benchmarks switch it off)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.handle <= MAX_STREAM_HANDLE:

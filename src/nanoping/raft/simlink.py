@@ -164,8 +164,13 @@ class Outcome:
 
     @property
     def overhead(self) -> float:
-        """Forward wire bytes over payload bytes, minus one (UDP/IP headers included)."""
-        return self.wire_bytes_forward / self.payload_bytes - 1 if self.payload_bytes else 0.0
+        """Forward wire bytes over what plain UDP would have put on the wire, minus one.
+
+        Plain UDP pays the IP/UDP headers too, so this is what Raft adds: its headers,
+        repairs, retransmissions, replicas and control packets.
+        """
+        plain = self.payload_bytes + UDP_IP_OVERHEAD * self.sent
+        return self.wire_bytes_forward / plain - 1 if plain else 0.0
 
     def quantile(self, q: float) -> float:
         """Latency quantile in seconds (0 with nothing delivered)."""

@@ -16,12 +16,15 @@ U32 = 1 << 32
 HEADER = struct.Struct(">2sBBIIII")
 HEADER_BYTES = HEADER.size  # 20
 
-HELLO, DATA, FEEDBACK, NACK = 1, 2, 4, 5
+HELLO, DATA, REPAIR, FEEDBACK, NACK = 1, 2, 3, 4, 5
 
 _HELLO = struct.Struct(">QB")
 _DATA = struct.Struct(">IIIB")
 _FEEDBACK = struct.Struct(">IIIIIIIII")
 _NACK_HEAD = struct.Struct(">IH")
+_REPAIR = struct.Struct(">I")
+REPAIR_MIN_CODEC = 11
+"""Smallest codec repair: its 9-byte header and a 2-byte symbol."""
 _NACK_RANGE = struct.Struct(">IH")
 DATA_OVERHEAD = HEADER_BYTES + _DATA.size
 """Bytes a DATA datagram adds to its payload."""
@@ -45,7 +48,7 @@ class Header:
     """The common header every Raft datagram starts with."""
 
     kind: int
-    """Packet type (HELLO, DATA, FEEDBACK, NACK)."""
+    """Packet type (HELLO, DATA, REPAIR, FEEDBACK, NACK)."""
     src_session: int
     """Session id of the sending endpoint (random, new at every start)."""
     dst_session: int
@@ -83,6 +86,16 @@ class Data:
 
 
 @dataclass(frozen=True, slots=True)
+class Repair:
+    """A repair symbol of one stream's sliding-window code (format: docs/fec-wire-formats.md)."""
+
+    stream_handle: int
+    """Stream whose packets it protects."""
+    codec: bytes
+    """The codec's repair datagram: type 0x11, repair key, DT/NSS, FSS ESI, coded symbol."""
+
+
+@dataclass(frozen=True, slots=True)
 class Feedback:
     """Receiver report about one carrier: cumulative counters, delay and an RTT echo."""
 
@@ -116,7 +129,7 @@ class Nack:
     """(first sequence number, count) pairs."""
 
 
-Body = Hello | Data | Feedback | Nack
+Body = Hello | Data | Repair | Feedback | Nack
 NACK_MAX_RANGES = 64
 """Most ranges one NACK carries (keeps it well under any MTU)."""
 
@@ -144,6 +157,8 @@ def encode_body(body: Body) -> tuple[int, bytes]:
         return DATA, head + body.payload
     if isinstance(body, Hello):
         return HELLO, _HELLO.pack(body.carrier_handle, body.flags)
+    if isinstance(body, Repair):
+        return REPAIR, _REPAIR.pack(body.stream_handle) + body.codec
     if isinstance(body, Feedback):
         return FEEDBACK, _encode_feedback(body)
     return NACK, _encode_nack(body)
@@ -197,6 +212,9 @@ def _decode_body(kind: int, rest: memoryview) -> Body:
     if kind == HELLO:
         _exact(rest, _HELLO.size, "HELLO")
         return Hello(*_HELLO.unpack_from(rest))
+    if kind == REPAIR:
+        _need(rest, _REPAIR.size + REPAIR_MIN_CODEC, "REPAIR")
+        return Repair(_REPAIR.unpack_from(rest)[0], bytes(rest[_REPAIR.size :]))
     if kind == FEEDBACK:
         _exact(rest, _FEEDBACK.size, "FEEDBACK")
         return Feedback(*_FEEDBACK.unpack_from(rest))
