@@ -184,8 +184,8 @@ def test_nacks_are_only_sent_while_a_retransmission_can_arrive_in_time() -> None
     planner.on_arrival(3, 1.03, 1.04, wait=0.005, timeout=0.2)
     assert planner.due(1.04, srtt=0.05, rttvar=0.01) == []  # inside the reorder allowance
     assert planner.due(1.046, srtt=0.05, rttvar=0.01) == [1, 2]
-    assert planner.due(1.05, srtt=0.05, rttvar=0.01) == []  # re-NACK after srtt + 4 rttvar
-    assert planner.due(1.137, srtt=0.05, rttvar=0.01) == [1, 2]
+    assert planner.due(1.05, srtt=0.05, rttvar=0.01) == []  # re-NACK after srtt + 4 rttvar + 5 ms
+    assert planner.due(1.141, srtt=0.05, rttvar=0.01) == [1, 2]
     # Seq 1 is due at 1.21, 2 at 1.22: with srtt + rttvar = 0.06 nothing can make it after 1.16.
     assert planner.due(1.17, srtt=0.05, rttvar=0.01) == []
     assert not planner.missing

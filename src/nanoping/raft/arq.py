@@ -79,7 +79,8 @@ class NackPlanner:
         """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more."""
         out: list[int] = []
         expired: list[int] = []
-        interval = max(srtt + 4 * rttvar, RENACK_FLOOR)
+        # A resend takes a full round trip plus pacing: asking again sooner only duplicates.
+        interval = srtt + 4 * rttvar + RENACK_FLOOR
         for seq, hole in self.missing.items():
             if now + srtt + rttvar > hole.deadline:
                 expired.append(seq)

@@ -12,9 +12,9 @@ MISSING_MEMORY = 1024
 """Recently missing packet numbers kept so a late arrival is not counted as lost."""
 MIN_RATE_BPS = 64_000.0
 """Floor of a carrier's capacity estimate, so a starved carrier still carries probes."""
-OVERUSE_S = 0.010
+OVERUSE_S = 0.006
 """Queueing delay above which a carrier is taken as saturated (its rate drops to delivery)."""
-UNDERUSE_S = 0.004
+UNDERUSE_S = 0.003
 """Queueing delay below which the capacity estimate may probe upwards."""
 
 
@@ -131,11 +131,13 @@ class CarrierEstimate:
     def __init__(self, initial_rate_bps: float) -> None:
         self.rtt = RttEstimator()
         self.loss = 0.0
+        self.observed = 0
         self.burst = 1.0
         self.rate_bps = initial_rate_bps
         self.delivered_bps = 0.0
         self.queue_delay = 0.0
         self.last_feedback = -1.0
+        self._hold_until = 0.0
         self._previous: Feedback | None = None
 
     def on_feedback(self, fb: Feedback, tx_us_now: int, now: float, sent_bps: float) -> None:
@@ -148,7 +150,7 @@ class CarrierEstimate:
         sample = self._difference(fb)
         self._previous = fb
         if sample is not None:
-            self._learn(sample, sent_bps)
+            self._learn(sample, sent_bps, now)
 
     def _difference(self, fb: Feedback) -> FeedbackSample | None:
         prev = self._previous
@@ -165,22 +167,29 @@ class CarrierEstimate:
         nbytes = (fb.bytes_received - prev.bytes_received) % U32
         return FeedbackSample(interval, received, lost, min(runs, lost), nbytes * 8 / interval)
 
-    def _learn(self, s: FeedbackSample, sent_bps: float) -> None:
+    def _learn(self, s: FeedbackSample, sent_bps: float, now: float) -> None:
         total = s.received + s.lost
         if total:
-            gain = min(1.0, total / 200)
+            # A plain mean over the first 200 packets (keep-alives included), then an EWMA:
+            # the estimate is right quickly after start and follows changes within ~200 packets.
+            self.observed += total
+            gain = min(1.0, total / min(200, self.observed))
             self.loss += (s.lost / total - self.loss) * gain
         if s.runs:
             self.burst += (s.lost / s.runs - self.burst) / 8
         self.delivered_bps += (s.delivered_bps - self.delivered_bps) / 4
-        self._adapt_rate(s.delivered_bps, sent_bps)
+        self._adapt_rate(now, sent_bps)
 
-    def _adapt_rate(self, delivered_bps: float, sent_bps: float) -> None:
-        # Radio loss is not congestion: only a growing queue lowers the estimate.
-        if self.queue_delay > OVERUSE_S and delivered_bps > 0:
-            self.rate_bps = max(MIN_RATE_BPS, min(self.rate_bps, 0.92 * delivered_bps))
-        elif self.queue_delay < UNDERUSE_S and sent_bps > 0.7 * self.rate_bps:
-            self.rate_bps *= 1.04  # in use and no queue: probe for more
+    def _adapt_rate(self, now: float, sent_bps: float) -> None:
+        # Radio loss is not congestion: only a growing queue lowers the estimate. A saturated
+        # path delivers at its capacity, so the smoothed delivery rate is the new estimate;
+        # after a cut the queue needs about a round trip to drain before the next verdict.
+        if self.queue_delay > OVERUSE_S and self.delivered_bps > 0:
+            if now >= self._hold_until:
+                self.rate_bps = max(MIN_RATE_BPS, min(self.rate_bps, 0.92 * self.delivered_bps))
+                self._hold_until = now + self.rtt.smoothed
+        elif self.queue_delay < UNDERUSE_S and sent_bps > 0.5 * self.rate_bps:
+            self.rate_bps *= 1.02  # in use and no queue: probe for more
 
 
 class Pacer:

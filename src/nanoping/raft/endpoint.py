@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from nanoping.raft import scheduler, wire
-from nanoping.raft.arq import NackPlanner, SendHistory, Sent, ranges
+from nanoping.raft.arq import RENACK_FLOOR, NackPlanner, SendHistory, Sent, ranges
 from nanoping.raft.carrier import EXCLUDED, UP, CarrierState, ReceiveStats, WindowedMin, unwrap
 from nanoping.raft.events import CarrierExcluded, CarrierRestored, PeerSessionStarted, RaftEvent
 from nanoping.raft.jitter import TRANSIT, JitterBuffer
@@ -154,7 +154,8 @@ class RaftEndpoint:
             times.append(max(c.last_tx, c.last_rx) + s.keepalive_interval)
             if c.rx.unreported:
                 times.append(c.last_feedback_sent + s.feedback_interval)
-            if c.established and c.state == UP and c.first_tx_after_rx >= 0:
+            others = any(o.usable for o in self.carriers if o is not c)
+            if others and c.established and c.state == UP and c.first_tx_after_rx >= 0:
                 times.append(c.first_tx_after_rx + self._dark_after(c))
             if c.state == EXCLUDED and c.healthy_since >= 0:
                 times.append(c.healthy_since + s.restore_after)
@@ -265,7 +266,10 @@ class RaftEndpoint:
             self._on_repair(body, now)
         elif isinstance(body, wire.Feedback):
             sent_bps = carrier.take_sent_rate(now)
+            before = carrier.estimate.rate_bps
             carrier.estimate.on_feedback(body, self._us(now), now, sent_bps)
+            if carrier.estimate.rate_bps < 0.8 * before:
+                self._replace_queue(carrier, now)
             self._adapt_repair()
         elif isinstance(body, wire.Nack):
             self._on_nack(body, now)
@@ -375,13 +379,19 @@ class RaftEndpoint:
         return seq
 
     def _nack_wait(self, stream: StreamState) -> float:
-        """Reordering allowance, plus time for FEC to repair the gap first when it can."""
+        """Reordering allowance, plus time for FEC to repair the gap first.
+
+        FEC gets 1.5 repair intervals, but never so long that fewer than two NACK rounds fit
+        in the budget after it: under bursty loss a NACK or its resend is often lost too.
+        """
         wait = self._reorder_wait()
-        if stream.repair is not None and stream.repair_gap > 0:
-            via = self._nack_carrier()
-            rtt = via.estimate.rtt.smoothed if via is not None else 0.0
-            wait += max(0.0, min(1.5 * stream.repair_gap, (stream.spec.timeout - rtt) / 2))
-        return wait
+        via = self._nack_carrier()
+        if stream.repair is None or stream.repair_gap <= 0 or via is None:
+            return wait
+        rtt = via.estimate.rtt
+        rounds = 2 * (rtt.smoothed + 4 * rtt.rttvar + RENACK_FLOOR)
+        room = stream.spec.timeout - rtt.one_way - rounds
+        return wait + max(0.0, min(1.5 * stream.repair_gap, room))
 
     def _adapt_repair(self) -> None:
         """Set every stream's repair rate and window from the carriers' measured loss."""
@@ -525,11 +535,11 @@ class RaftEndpoint:
                 self._events.append(CarrierRestored(carrier.handle))
 
     def _trouble(self, carrier: CarrierState, now: float) -> str | None:
+        others = [c for c in self.carriers if c is not carrier and c.usable]
+        if not others:  # excluding the last carrier would only stop the traffic
+            return None
         if self._dark(carrier, now):
             return "dark"
-        others = [c for c in self.carriers if c is not carrier and c.usable]
-        if not others:
-            return None
         est = carrier.estimate
         best_loss = min(c.estimate.loss for c in others)
         if est.loss > LOSSY and est.loss > 4 * best_loss:
@@ -552,6 +562,10 @@ class RaftEndpoint:
         carrier.state = EXCLUDED
         carrier.healthy_since = -1.0
         self._events.append(CarrierExcluded(carrier.handle, reason))
+        self._replace_queue(carrier, now)
+
+    def _replace_queue(self, carrier: CarrierState, now: float) -> None:
+        """Schedule a carrier's queue again (it was excluded or its capacity fell)."""
         for kind, body, deadline in carrier.pacer.drain():
             target = scheduler.pick(self.carriers, len(body), now)
             if target is not None:

@@ -27,7 +27,7 @@ def pick(
     """
     usable = [c for c in carriers if c.usable and c.index != avoid]
     if not usable:
-        usable = [c for c in carriers if c.usable]
+        usable = [c for c in carriers if c.usable] or [c for c in carriers if c.established]
     if not usable:
         return None
     best: CarrierState | None = None
