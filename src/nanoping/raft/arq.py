@@ -44,12 +44,12 @@ class NackPlanner:
     def on_arrival(
         self, seq: int, send_time: float, now: float, *, wait: float, timeout: float
     ) -> bool:
-        """Note an arrival; returns True if it filled a hole that was NACKed."""
+        """Note an arrival; returns True if it filled a known hole."""
         hole = self.missing.pop(seq, None)
         if seq > self.highest:
             self._open_holes(seq, send_time, now, wait, timeout)
             self.highest, self._highest_send = seq, send_time
-        return hole is not None and hole.nacks > 0
+        return hole is not None
 
     def _open_holes(
         self, seq: int, send_time: float, now: float, wait: float, timeout: float

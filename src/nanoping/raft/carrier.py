@@ -15,6 +15,8 @@ MIN_RATE_BPS = 64_000.0
 OVERUSE_S = 0.006
 """Queueing delay above which a carrier is taken as saturated (its rate drops to delivery)."""
 UNDERUSE_S = 0.003
+FAST_LOSS_PACKETS = 80
+"""Span (packets) of the fast loss average that lets repair react to a loss step at once."""
 """Queueing delay below which the capacity estimate may probe upwards."""
 
 
@@ -131,6 +133,7 @@ class CarrierEstimate:
     def __init__(self, initial_rate_bps: float) -> None:
         self.rtt = RttEstimator()
         self.loss = 0.0
+        self.loss_fast = 0.0
         self.observed = 0
         self.burst = 1.0
         self.rate_bps = initial_rate_bps
@@ -139,6 +142,19 @@ class CarrierEstimate:
         self.last_feedback = -1.0
         self._hold_until = 0.0
         self._previous: Feedback | None = None
+
+    def forget_loss(self) -> None:
+        """Start loss statistics afresh (a blackout is not the carrier's loss rate)."""
+        self.loss = self.loss_fast = 0.0
+        self.observed = 0
+        self._previous = None
+
+    @property
+    def loss_for_repair(self) -> float:
+        """The slow loss average, or the fast one when it clearly jumped above (a loss step)."""
+        if self.loss_fast > 2 * self.loss + 0.01:
+            return self.loss_fast
+        return self.loss
 
     def on_feedback(self, fb: Feedback, tx_us_now: int, now: float, sent_bps: float) -> None:
         """Update RTT, loss, burst, delivery rate and capacity from one report."""
@@ -175,6 +191,10 @@ class CarrierEstimate:
             self.observed += total
             gain = min(1.0, total / min(200, self.observed))
             self.loss += (s.lost / total - self.loss) * gain
+            # Bursts make short averages swing: stretch the fast window by the burst length.
+            span = FAST_LOSS_PACKETS * max(1.0, self.burst)
+            fast = min(1.0, total / min(span, self.observed))
+            self.loss_fast += (s.lost / total - self.loss_fast) * fast
         if s.runs:
             self.burst += (s.lost / s.runs - self.burst) / 8
         self.delivered_bps += (s.delivered_bps - self.delivered_bps) / 4
@@ -249,6 +269,7 @@ class CarrierState:
         self.priority = priority
         self.established = False
         self.state = UP
+        self.excluded_for = ""
         self.healthy_since = -1.0
         self.rx = ReceiveStats()
         self.estimate = CarrierEstimate(initial_rate_bps)

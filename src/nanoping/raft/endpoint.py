@@ -405,7 +405,7 @@ class RaftEndpoint:
             if stream.repair is None:
                 continue
             inputs = RepairInputs(
-                loss=worst.estimate.loss,
+                loss=worst.estimate.loss_for_repair,
                 burst=worst.estimate.burst,
                 budget=stream.spec.timeout,
                 rtt=rtt.smoothed,
@@ -530,6 +530,8 @@ class RaftEndpoint:
                 carrier.healthy_since = -1.0
             elif carrier.healthy_since < 0:
                 carrier.healthy_since = now
+                if carrier.excluded_for == "dark":
+                    carrier.estimate.forget_loss()
             elif now >= carrier.healthy_since + self.settings.restore_after:
                 carrier.state = UP
                 self._events.append(CarrierRestored(carrier.handle))
@@ -560,9 +562,30 @@ class RaftEndpoint:
 
     def _exclude(self, carrier: CarrierState, reason: str, now: float) -> None:
         carrier.state = EXCLUDED
+        carrier.excluded_for = reason
         carrier.healthy_since = -1.0
         self._events.append(CarrierExcluded(carrier.handle, reason))
         self._replace_queue(carrier, now)
+        if reason == "dark":
+            self._resend_unconfirmed(carrier, now)
+
+    def _resend_unconfirmed(self, carrier: CarrierState, now: float) -> None:
+        """Resend at once, elsewhere, what went into a carrier since it last answered.
+
+        The receiver cannot NACK those packets until later ones arrive on another carrier,
+        which on a blackout is too late for the first of them.
+        """
+        since = carrier.last_rx - carrier.estimate.rtt.smoothed
+        for stream in self.streams:
+            if not stream.spec.arq:
+                continue
+            lost = [
+                seq
+                for seq, sent in stream.history.packets.items()
+                if sent.carrier == carrier.index and sent.send_time >= since
+            ]
+            for seq in lost:
+                self._resend(stream, seq, now)
 
     def _replace_queue(self, carrier: CarrierState, now: float) -> None:
         """Schedule a carrier's queue again (it was excluded or its capacity fell)."""

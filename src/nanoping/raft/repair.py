@@ -168,8 +168,8 @@ def window_time(inputs: RepairInputs) -> float:
 class RateController:
     """Fast attack, slow decay around :func:`target_rate` (losses come in waves)."""
 
-    DECAY = 0.97
-    """Factor per update by which the rate may fall towards a lower target."""
+    DECAY = 0.99
+    """Factor per update (about 100 per second) by which the rate may fall to a lower target."""
 
     def __init__(self) -> None:
         self.rate = MIN_RATE

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nanoping.raft.endpoint import RaftEndpoint
@@ -142,15 +143,25 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def run_raft(
-    scenario: Scenario, *, count: int, seed: int, arq: bool = True, fec: bool = True
+    scenario: Scenario,
+    *,
+    count: int,
+    seed: int,
+    arq: bool = True,
+    fec: bool = True,
+    monitor: Callable[[float, RaftEndpoint, RaftEndpoint], None] | None = None,
 ) -> tuple[Outcome, RaftEndpoint, RaftEndpoint]:
-    """Offer ``count`` packets over Raft; the outcome and both endpoints (for telemetry)."""
+    """Offer ``count`` packets over Raft; the outcome and both endpoints (for telemetry).
+
+    ``monitor(now, a, b)`` is called after every simulation step when given.
+    """
     settings = scenario.settings(arq=arq, fec=fec)
     rng = random.Random(seed)
     a = RaftEndpoint(settings=settings, session_id=rng.randrange(1, 2**32), now=0.0)
     b = RaftEndpoint(settings=settings, session_id=rng.randrange(1, 2**32), now=0.0)
     sim = Simulation(a=a, b=b, paths=list(scenario.paths), seed=seed)
-    outcome = sim.run(rate_pps=scenario.rate_pps, size=scenario.size, count=count)
+    watch = None if monitor is None else (lambda now: monitor(now, a, b))
+    outcome = sim.run(rate_pps=scenario.rate_pps, size=scenario.size, count=count, monitor=watch)
     return outcome, a, b
 
 

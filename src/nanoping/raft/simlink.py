@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import random
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nanoping.raft.endpoint import RaftEndpoint
@@ -199,8 +200,19 @@ class Simulation:
         self.outcome = Outcome()
         self.budget = a.settings.streams[0].timeout
 
-    def run(self, *, rate_pps: float, size: int, count: int, warmup: float = 1.0) -> Outcome:
-        """Offer ``count`` packets of ``size`` bytes at ``rate_pps`` after ``warmup`` seconds."""
+    def run(
+        self,
+        *,
+        rate_pps: float,
+        size: int,
+        count: int,
+        warmup: float = 1.0,
+        monitor: Callable[[float], None] | None = None,
+    ) -> Outcome:
+        """Offer ``count`` packets of ``size`` bytes at ``rate_pps`` after ``warmup`` seconds.
+
+        ``monitor`` is called with the virtual time after every step (to sample telemetry).
+        """
         end = warmup + count / rate_pps + 2 * self.budget + 1.0
         next_i = 0
         while self.now < end:
@@ -211,6 +223,8 @@ class Simulation:
                 self._offer(next_i, size)
                 next_i += 1
             self._step()
+            if monitor is not None:
+                monitor(self.now)
         return self.outcome
 
     def _offer(self, i: int, size: int) -> None:
