@@ -278,6 +278,7 @@ class CarrierState:
         self.last_rx = -1.0
         self.last_tx = -1.0
         self.first_tx_after_rx = -1.0
+        self.sent_since_rx = 0
         self.last_feedback_sent = -1.0
         self.last_hello_reply = -1.0
         self.sent_datagrams = 0
@@ -301,6 +302,7 @@ class CarrierState:
         self.sent_bytes += size
         self.window_bytes += size
         self.last_tx = now
+        self.sent_since_rx += 1
         if self.first_tx_after_rx < 0:
             self.first_tx_after_rx = now
 
@@ -308,6 +310,7 @@ class CarrierState:
         """Account anything received from the peer on this carrier."""
         self.last_rx = now
         self.first_tx_after_rx = -1.0
+        self.sent_since_rx = 0
 
     def take_sent_rate(self, now: float) -> float:
         """Bits per second sent since the last call (for the capacity probe)."""

@@ -30,6 +30,10 @@ HELLO_REPLY_GAP = 0.01
 """Least time between two HELLO answers on one carrier (no amplification for a flooder)."""
 LOSSY = 0.25
 """Loss rate above which a carrier much lossier than the others is excluded."""
+DARK_UNANSWERED = 4
+"""Datagrams that must go unanswered (besides the time limit) before a carrier counts as dark."""
+LOSS_SAMPLES = 200
+"""Packets a carrier's loss rate must be measured over before it can exclude the carrier."""
 
 
 @dataclass(slots=True)
@@ -151,11 +155,12 @@ class RaftEndpoint:
         s = self.settings
         times = []
         for c in self.carriers:
-            times.append(max(c.last_tx, c.last_rx) + s.keepalive_interval)
+            times.append(c.last_tx + s.keepalive_interval)
             if c.rx.unreported:
                 times.append(c.last_feedback_sent + s.feedback_interval)
             others = any(o.usable for o in self.carriers if o is not c)
-            if others and c.established and c.state == UP and c.first_tx_after_rx >= 0:
+            watch = others and c.established and c.state == UP
+            if watch and c.first_tx_after_rx >= 0 and c.sent_since_rx >= DARK_UNANSWERED:
                 times.append(c.first_tx_after_rx + self._dark_after(c))
             if c.state == EXCLUDED and c.healthy_since >= 0:
                 times.append(c.healthy_since + s.restore_after)
@@ -474,7 +479,8 @@ class RaftEndpoint:
         if carrier.rx.unreported and now >= carrier.last_feedback_sent + s.feedback_interval:
             carrier.last_feedback_sent = now
             self._control(carrier, carrier.rx.report(now), now)
-        if now >= max(carrier.last_tx, carrier.last_rx) + s.keepalive_interval:
+        # Keyed on sending only: a carrier we only receive on must still show the peer we live.
+        if now >= carrier.last_tx + s.keepalive_interval:
             self._hello(carrier, now)
 
     def _stream_timers(self, index: int, stream: StreamState, now: float) -> None:
@@ -544,7 +550,7 @@ class RaftEndpoint:
             return "dark"
         est = carrier.estimate
         best_loss = min(c.estimate.loss for c in others)
-        if est.loss > LOSSY and est.loss > 4 * best_loss:
+        if est.observed >= LOSS_SAMPLES and est.loss > LOSSY and est.loss > 4 * best_loss:
             return "lossy"
         budget = min(s.spec.timeout for s in self.streams)
         best_owd = min(c.estimate.rtt.one_way for c in others)
@@ -557,8 +563,11 @@ class RaftEndpoint:
         if carrier.state == EXCLUDED:  # probed by keep-alives: healthy only while they are answered
             limit = self.settings.keepalive_interval + dark_after
             return carrier.last_rx < 0 or now > carrier.last_rx + limit
+        # Several unanswered datagrams, not one: on a lossy carrier that only carries
+        # keep-alives a single lost exchange is common and says nothing.
         silent_since = carrier.first_tx_after_rx
-        return silent_since >= 0 and now >= silent_since + dark_after
+        unanswered = carrier.sent_since_rx >= DARK_UNANSWERED
+        return unanswered and silent_since >= 0 and now >= silent_since + dark_after
 
     def _exclude(self, carrier: CarrierState, reason: str, now: float) -> None:
         carrier.state = EXCLUDED

@@ -5,9 +5,10 @@ from nanoping.dataplane.components import (
     encryption,
     fec,
     impairment,
+    raft,
     tracker,
     traffic,
     udp,
 )
 
-__all__ = ["bomb", "encryption", "fec", "impairment", "tracker", "traffic", "udp"]
+__all__ = ["bomb", "encryption", "fec", "impairment", "raft", "tracker", "traffic", "udp"]
