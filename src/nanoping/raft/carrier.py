@@ -204,9 +204,13 @@ class CarrierEstimate:
         # Radio loss is not congestion: only a growing queue lowers the estimate. A saturated
         # path delivers at its capacity, so the smoothed delivery rate is the new estimate;
         # after a cut the queue needs about a round trip to drain before the next verdict.
-        if self.queue_delay > OVERUSE_S and self.delivered_bps > 0:
+        # A queue we did not fill (little sent: delay from others or from the hosts) says
+        # nothing about capacity, and one verdict never cuts more than 30 %.
+        in_use = sent_bps > 0.5 * self.rate_bps
+        if self.queue_delay > OVERUSE_S and self.delivered_bps > 0 and in_use:
             if now >= self._hold_until:
-                self.rate_bps = max(MIN_RATE_BPS, min(self.rate_bps, 0.92 * self.delivered_bps))
+                target = max(0.92 * self.delivered_bps, 0.7 * self.rate_bps, MIN_RATE_BPS)
+                self.rate_bps = min(self.rate_bps, target)
                 self._hold_until = now + self.rtt.smoothed
         elif self.queue_delay < UNDERUSE_S and sent_bps > 0.5 * self.rate_bps:
             self.rate_bps *= 1.02  # in use and no queue: probe for more

@@ -8,7 +8,7 @@ datagram from a carrier) and :meth:`poll` (time passed). Outputs: :meth:`take_da
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from nanoping.raft import scheduler, wire
@@ -32,6 +32,8 @@ LOSSY = 0.25
 """Loss rate above which a carrier much lossier than the others is excluded."""
 DARK_UNANSWERED = 4
 """Datagrams that must go unanswered (besides the time limit) before a carrier counts as dark."""
+MAX_WAITING = 4096
+"""Packets one stream holds while no carrier is established yet."""
 LOSS_SAMPLES = 200
 """Packets a carrier's loss rate must be measured over before it can exclude the carrier."""
 
@@ -69,6 +71,7 @@ class StreamState:
     rate: RateController = field(default_factory=RateController)
     repair_gap: float = 0.0
     last_repair_at: float = -1.0
+    waiting: deque[tuple[bytes, float]] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
         self.history = SendHistory(self.spec.timeout)
@@ -175,22 +178,43 @@ class RaftEndpoint:
         if len(payload) > self.settings.max_payload:
             stream.counters.dropped_local += 1
             return False
+        if not any(c.established for c in self.carriers):
+            # No session yet: hold the packet (bounded) until one is up or its time is over.
+            if len(stream.waiting) >= MAX_WAITING:
+                stream.counters.dropped_local += 1
+                return False
+            stream.waiting.append((payload, now))
+            self.poll(now)
+            return True
+        chosen = self._send_from(stream, payload, now, now)
+        self.poll(now)
+        return chosen >= 0
+
+    def _send_from(self, stream: StreamState, payload: bytes, origin: float, now: float) -> int:
+        """Number, queue and protect one packet the application handed over at ``origin``."""
         seq = stream.next_seq
         stream.next_seq += 1
-        src_us = self._us(now)
-        deadline = now + stream.spec.timeout
+        src_us = self._us(origin)
+        deadline = origin + stream.spec.timeout
         data = wire.Data(stream.spec.handle, seq, src_us, 0, payload)
         _, body = wire.encode_body(data)
         chosen = self._place(stream, body, now, deadline)
         if chosen < 0:
             stream.counters.dropped_local += 1
         if stream.spec.arq:
-            stream.history.add(seq, Sent(now, payload, chosen), now)
+            stream.history.add(seq, Sent(origin, payload, chosen), now)
         if stream.repair is not None:
             for codec in stream.repair.encode(seq, src_us, payload, now):
                 self._send_repair(stream, codec, now, avoid=chosen)
-        self.poll(now)
-        return chosen >= 0
+        return chosen
+
+    def _release_waiting(self, stream: StreamState, now: float) -> None:
+        while stream.waiting:
+            payload, origin = stream.waiting.popleft()
+            if now < origin + stream.spec.timeout:
+                self._send_from(stream, payload, origin, now)
+            else:
+                stream.counters.dropped_local += 1
 
     def _place(self, stream: StreamState, body: bytes, now: float, deadline: float) -> int:
         if stream.spec.replicate:
@@ -484,6 +508,8 @@ class RaftEndpoint:
             self._hello(carrier, now)
 
     def _stream_timers(self, index: int, stream: StreamState, now: float) -> None:
+        if stream.waiting and any(c.established for c in self.carriers):
+            self._release_waiting(stream, now)
         if stream.repair is not None:
             for codec in stream.repair.encoder.poll(now):
                 self._send_repair(stream, codec, now, avoid=-1)

@@ -25,6 +25,17 @@ from nanoping.raft.settings import CarrierSpec, RaftSettings, SettingsError, Str
 from nanoping.raft.wire import DATA_OVERHEAD
 
 UINT64_MAX = 2**64 - 1
+REFUSALS = (
+    "short",
+    "foreign",
+    "version",
+    "malformed",
+    "stale",
+    "foreign_carrier",
+    "unknown_stream",
+    "expired_in_queue",
+)
+"""Reasons a datagram is refused (or dropped before sending), each counted in telemetry."""
 POLICIES = (ON_TIMEOUT, ON_ORDERED)
 
 
@@ -276,8 +287,15 @@ class Raft(Component[RaftParams]):
             "datagrams_refused",
             sum(core.dropped.values()),
             "datagrams",
-            "Received datagrams dropped: garbage, foreign, stale or for unknown streams.",
+            "Datagrams refused on receipt (garbage, foreign, stale) or expired before sending.",
         )
+        for reason in REFUSALS:
+            yield counter(
+                f"datagrams_refused_{reason}",
+                core.dropped[reason],
+                "datagrams",
+                f"Datagrams dropped as {reason.replace('_', ' ')}.",
+            )
         for i, stream in enumerate(self.params.streams):
             for name, value in core.stream_stats(i).items():
                 yield _metric(f"stream_{stream.stream_handle}_{name}", value)
