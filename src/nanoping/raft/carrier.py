@@ -201,19 +201,26 @@ class CarrierEstimate:
         self._adapt_rate(now, sent_bps)
 
     def _adapt_rate(self, now: float, sent_bps: float) -> None:
-        # Radio loss is not congestion: only a growing queue lowers the estimate. A saturated
-        # path delivers at its capacity, so the smoothed delivery rate is the new estimate;
-        # after a cut the queue needs about a round trip to drain before the next verdict.
-        # A queue we did not fill (little sent: delay from others or from the hosts) says
-        # nothing about capacity, and one verdict never cuts more than 30 %.
-        in_use = sent_bps > 0.5 * self.rate_bps
-        if self.queue_delay > OVERUSE_S and self.delivered_bps > 0 and in_use:
+        """Capacity from delivery rate and queueing delay; loss alone never lowers it.
+
+        A growing queue while the path delivers a good share of the estimate means the
+        estimate is too high: cut to the delivery rate (at most by half per verdict, then wait
+        one base round trip for the queue to drain). A queue we did not fill (little delivered:
+        delay from others or the hosts) says nothing. Probe upwards only while we send or the
+        path delivers close to the estimate with no queue (a lossy path delivers less than it
+        is sent), so an idle carrier's estimate never runs away from what it has shown.
+        """
+        in_use = self.delivered_bps > 0.3 * self.rate_bps
+        if self.queue_delay > OVERUSE_S and in_use:
             if now >= self._hold_until:
-                target = max(0.92 * self.delivered_bps, 0.7 * self.rate_bps, MIN_RATE_BPS)
+                target = max(0.92 * self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
                 self.rate_bps = min(self.rate_bps, target)
-                self._hold_until = now + self.rtt.smoothed
-        elif self.queue_delay < UNDERUSE_S and sent_bps > 0.5 * self.rate_bps:
-            self.rate_bps *= 1.02  # in use and no queue: probe for more
+                self._hold_until = now + self.rtt.min_rtt + 0.01
+        elif (
+            self.queue_delay < UNDERUSE_S
+            and max(self.delivered_bps, sent_bps) > 0.85 * self.rate_bps
+        ):
+            self.rate_bps *= 1.02
 
 
 class Pacer:
