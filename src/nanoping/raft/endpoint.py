@@ -117,6 +117,7 @@ class RaftEndpoint:
         self.streams = [StreamState(spec) for spec in settings.streams]
         self._by_handle = {s.spec.handle: i for i, s in enumerate(self.streams)}
         self._clock = WindowedMin(10.0)
+        self._health_check = True
         self._out: list[tuple[int, bytes]] = []
         self._delivered: list[tuple[int, bytes]] = []
         self._events: list[RaftEvent] = []
@@ -156,17 +157,23 @@ class RaftEndpoint:
 
     def _timer_deadline(self) -> float:
         s = self.settings
-        times = []
+        times = [self._health_deadline()]
         for c in self.carriers:
             times.append(c.last_tx + s.keepalive_interval)
             if c.rx.unreported:
                 times.append(c.last_feedback_sent + s.feedback_interval)
+        return min(times)
+
+    def _health_deadline(self) -> float:
+        """When a carrier may next turn dark or be restored (other verdicts follow feedback)."""
+        times = [float("inf")]
+        for c in self.carriers:
             others = any(o.usable for o in self.carriers if o is not c)
             watch = others and c.established and c.state == UP
             if watch and c.first_tx_after_rx >= 0 and c.sent_since_rx >= DARK_UNANSWERED:
                 times.append(c.first_tx_after_rx + self._dark_after(c))
             if c.state == EXCLUDED and c.healthy_since >= 0:
-                times.append(c.healthy_since + s.restore_after)
+                times.append(c.healthy_since + self.settings.restore_after)
         return min(times)
 
     # ---- sending ----------------------------------------------------------------------------
@@ -280,6 +287,8 @@ class RaftEndpoint:
             carrier.established = True
             self._account(carrier, header, len(datagram), now)
             self._dispatch(carrier, header, body, now)
+        if carrier.state == EXCLUDED or isinstance(body, wire.Feedback | wire.Hello):
+            self._health_check = True
         self.poll(now)
 
     def _account(self, carrier: CarrierState, header: wire.Header, size: int, now: float) -> None:
@@ -494,8 +503,12 @@ class RaftEndpoint:
             self._carrier_timers(carrier, now)
         for index, stream in enumerate(self.streams):
             self._stream_timers(index, stream, now)
+        # Health verdicts change only with feedback, arrivals on excluded carriers or time.
+        if self._health_check or now >= self._health_deadline():
+            self._health_check = False
+            for carrier in self.carriers:
+                self._health(carrier, now)
         for carrier in self.carriers:
-            self._health(carrier, now)
             self._drain_pacer(carrier, now)
 
     def _carrier_timers(self, carrier: CarrierState, now: float) -> None:
