@@ -250,3 +250,16 @@ def test_duplicate_handles_and_tiny_packets_are_refused() -> None:
         RaftSettings(
             streams=(StreamSpec(handle=1),), carriers=(CarrierSpec(handle=3),), max_packet_bytes=20
         )
+
+
+def test_a_nack_asking_for_everything_costs_at_most_a_bounded_number_of_resends() -> None:
+    bench = Bench()
+    bench.run(0.1)
+    for i in range(2000):
+        bench.a.send(0, b"%d" % i, bench.now)
+    bench.a.take_datagrams()
+    header = wire.Header(kind=wire.NACK, src_session=222, dst_session=111, pkt_num=10**6, tx_us=1)
+    ranges = tuple((0, 0xFFFF) for _ in range(wire.NACK_MAX_RANGES))
+    nack = wire.encode(header, wire.encode_body(wire.Nack(1, ranges))[1])
+    bench.a.receive(0, nack, bench.now)
+    assert 1000 <= bench.a.stream_stats(0)["retransmitted"] <= 1024

@@ -32,6 +32,8 @@ LOSSY = 0.25
 """Loss rate above which a carrier much lossier than the others is excluded."""
 DARK_UNANSWERED = 4
 """Datagrams that must go unanswered (besides the time limit) before a carrier counts as dark."""
+MAX_RESENDS_PER_NACK = 1024
+"""Sequence numbers one NACK may have resent."""
 MAX_WAITING = 4096
 """Packets one stream holds while no carrier is established yet."""
 LOSS_SAMPLES = 200
@@ -470,9 +472,16 @@ class RaftEndpoint:
             return
         stream = self.streams[index]
         base = max(stream.next_seq - 1, 0)
+        # Only what is still kept can be resent, and one NACK buys at most MAX_RESENDS_PER_NACK:
+        # a peer asking for millions of sequence numbers costs nothing beyond that.
+        lowest = next(iter(stream.history.packets), stream.next_seq)
+        budget = MAX_RESENDS_PER_NACK
         for first, count in nack.ranges:
-            start = unwrap(first, base)
+            start = max(unwrap(first, base), lowest)
             for seq in range(start, min(start + count, stream.next_seq)):
+                if budget == 0:
+                    return
+                budget -= 1
                 self._resend(stream, seq, now)
 
     def _resend(self, stream: StreamState, seq: int, now: float) -> None:
