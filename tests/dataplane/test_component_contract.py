@@ -39,6 +39,16 @@ MINIMAL_PARAMS: dict[str, dict[str, Any]] = {
     "boringssl_encrypt": {"key": "00" * 16},
     "boringssl_decrypt": {"key": "00" * 16},
     "rely_decoder": {"release_in_order": True},
+    "raft": {
+        "streams": [{**FLOW, "stream_handle": 1}],
+        "carriers": [
+            {
+                "input": "[c|in:1]-[net|out:0]",
+                "output": "[net|in:0]-[c|out:1]",
+                "carrier_handle": 7,
+            }
+        ],
+    },
 }
 NAMES = sorted(component_types())
 START = 100.0
@@ -130,6 +140,7 @@ def test_every_registered_component_is_covered() -> None:
         "parity_2d_decoder",
         "boringssl_encrypt",
         "boringssl_decrypt",
+        "raft",
     }
     assert set(NAMES) == expected
 
@@ -180,7 +191,7 @@ def test_parameters_are_documented(name: str) -> None:
     def check(infos: tuple[ParamInfo, ...]) -> None:
         for info in infos:
             assert info.doc.endswith("."), info.name
-            assert info.type_name in {"integer", "number", "boolean", "string", "array"}
+            assert info.type_name in {"integer", "number", "boolean", "string", "array", "object"}
             check(info.fields)
 
     check(catalogue()[name])

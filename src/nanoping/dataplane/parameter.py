@@ -6,7 +6,8 @@ parser builds it from JSON, the catalogue (:func:`describe`) is read from it, an
 reads its settings from it with full typing.
 
 Supported field types: ``int``, ``float``, ``bool``, ``str``, any of these ``| None`` (optional,
-unset = ``None``) and ``tuple[Record, ...]`` for repeated records (flows, phases).
+unset = ``None``), ``tuple[Record, ...]`` for repeated records (flows, phases) and ``Record | None``
+for an optional nested object (a Raft stream's ``realtime`` settings).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def describe(record: type[Any]) -> tuple[ParamInfo, ...]:
 def _info(field: dataclasses.Field[Any], hint: Any) -> ParamInfo:
     meta = _meta(field)
     base, _ = _unwrap_optional(hint)
-    item = _record_item(base)
+    item = _record_item(base) or _nested_record(base)
     required = field.default is dataclasses.MISSING
     default = None if required else field.default
     nested = describe(item) if item is not None else ()
@@ -155,7 +156,11 @@ def _parse_value(hint: Any, meta: ParamMeta, value: object, key: str) -> object:
             return None
         raise ParamError(key, f"expected {_type_name(base)}, got null")
     item = _record_item(base)
-    parsed = _parse_records(item, value, key) if item else _parse_scalar(base, value, key)
+    nested = _nested_record(base)
+    if nested is not None:
+        parsed: object = parse_params(nested, value, path=key)
+    else:
+        parsed = _parse_records(item, value, key) if item else _parse_scalar(base, value, key)
     _check_limits(meta, parsed, key)
     if meta.check is not None and (problem := meta.check(parsed)) is not None:
         raise ParamError(key, problem)
@@ -215,11 +220,17 @@ def _record_item(base: Any) -> type[Any] | None:
     return None
 
 
+def _nested_record(base: Any) -> type[Any] | None:
+    if dataclasses.is_dataclass(base) and isinstance(base, type):
+        return base
+    return None
+
+
 def _type_name(base: Any) -> str:
     names = {int: "an integer", float: "a number", bool: "a boolean", str: "a string"}
     if base in names:
         return names[base]
-    return "an array"
+    return "an object" if _nested_record(base) else "an array"
 
 
 def _join(path: str, key: str) -> str:

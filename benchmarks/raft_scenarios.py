@@ -1,0 +1,166 @@
+"""Raft against plain UDP on the transport scenarios S1-S10, in virtual time with fixed seeds.
+
+Every contender crosses the same simulated links (same profiles, same seed): plain UDP (no
+recovery), raft (adaptive FEC + deadline-aware ARQ + bonding), raft with ARQ only and raft
+with FEC only. Figures per scenario:
+
+* residual: share of packets not delivered within the stream budget;
+* overhead: forward wire bytes over what plain UDP puts on the wire for the same payloads,
+  minus one (Raft headers, repairs, retransmissions and control packets);
+* p50 / p99: in-order (on_ordered) delivery latency of the delivered packets;
+* CPU: process CPU per offered packet for the whole simulation (both endpoints and the
+  links), an upper bound of one endpoint's cost;
+* for S7, the share of packets delivered after a higher one (reordering at delivery).
+
+S10 measures one endpoint pair in process without sockets: a stream over two carriers,
+repairs at 10 % and AES-128-GCM sealing/opening every datagram (the encrypt components'
+cost), giving the CPU per packet and the packet rate one core sustains.
+
+Run: ``python benchmarks/raft_scenarios.py [--packets N] [--only S1,S3] [--seed N]``
+(defaults: 10^5 packets, seed 1; the full run takes several minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from nanoping.raft.endpoint import RaftEndpoint
+from nanoping.raft.scenarios import SCENARIOS, Scenario, run_plain, run_raft
+from nanoping.raft.settings import CarrierSpec, RaftSettings, StreamSpec
+from nanoping.raft.simlink import Outcome
+
+TARGETS = {
+    "S1": "residual <= 1e-5, overhead <= 15 %, p99 <= 150 ms",
+    "S2": "residual <= 1e-5, overhead <= 25 %",
+    "S3": "residual <= 1e-5, overhead <= 35 %, p99 <= 70 ms",
+    "S4": "residual <= 1e-5, overhead <= 25 %",
+    "S5": "residual <= 1e-5, overhead <= 30 %",
+    "S6": "residual <= 5e-5, overhead <= 12 %",
+    "S7a": "goodput >= 95 %, p99 <= 16 ms, < 1 % reordered",
+    "S7b": "goodput >= 95 %, p99 <= 45 ms, < 1 % reordered",
+    "S7c": "goodput >= 95 %",
+    "S8": "residual 0, at most one extra RTT of delay",
+    "S9": "queueing delay back under 20 ms within 1 s, residual <= 1e-4",
+}
+CONTENDERS = ("udp", "raft", "arq-only", "fec-only")
+
+
+def measure(scenario: Scenario, contender: str, packets: int, seed: int) -> tuple[Outcome, float]:
+    """One contender on one scenario: the outcome and CPU seconds spent."""
+    start = time.process_time()
+    if contender == "udp":
+        outcome = run_plain(scenario, count=packets, seed=seed)
+    else:
+        arq = contender != "fec-only"
+        fec = contender != "arq-only"
+        outcome, _, _ = run_raft(scenario, count=packets, seed=seed, arq=arq, fec=fec)
+    return outcome, time.process_time() - start
+
+
+def row(name: str, contender: str, outcome: Outcome, cpu: float) -> str:
+    """One line of the results table."""
+    reordered = outcome.reordered / outcome.sent if outcome.sent else 0.0
+    return (
+        f"| {name} | {contender} | {outcome.residual:.2e} | {100 * outcome.overhead:6.1f} % "
+        f"| {1e3 * outcome.quantile(0.5):6.1f} | {1e3 * outcome.quantile(0.99):6.1f} "
+        f"| {100 * reordered:5.2f} % | {1e6 * cpu / outcome.sent:6.1f} |"
+    )
+
+
+def cpu_s10(packets: int) -> tuple[float, float, int]:
+    """S10: CPU µs per packet of the sending and of the receiving endpoint (FEC at 10 %,
+    AES-128-GCM on every datagram, two carriers, no sockets), and packets not delivered."""
+    settings = RaftSettings(
+        streams=(StreamSpec(handle=1, timeout=0.2, policy="on_ordered"),),
+        carriers=(
+            CarrierSpec(handle=1, initial_rate_bps=1e9),
+            CarrierSpec(handle=2, initial_rate_bps=1e9),
+        ),
+    )
+    a = RaftEndpoint(settings=settings, session_id=1, now=0.0)
+    b = RaftEndpoint(settings=settings, session_id=2, now=0.0)
+    key = AESGCM(os.urandom(16))
+    spent = {"a": 0.0, "b": 0.0}
+    nonces = {"a": 0, "b": 1 << 64}
+    now = 0.0
+
+    def carry(src: str, dst: str) -> None:
+        ends = {"a": a, "b": b}
+        t0 = time.thread_time()
+        sealed = []
+        for carrier, datagram in ends[src].take_datagrams():
+            nonce = nonces[src].to_bytes(12, "big")
+            nonces[src] += 1
+            sealed.append((carrier, nonce, key.encrypt(nonce, datagram, b"")))
+        t1 = time.thread_time()
+        for carrier, nonce, blob in sealed:
+            ends[dst].receive(carrier, key.decrypt(nonce, blob, b""), now)
+        spent[src] += t1 - t0
+        spent[dst] += time.thread_time() - t1
+
+    for _ in range(50):  # handshake
+        now += 0.01
+        a.poll(now)
+        b.poll(now)
+        carry("a", "b")
+        carry("b", "a")
+    for stream in a.streams:  # the S10 setting: a fixed 10 % of repairs
+        assert stream.repair is not None
+        stream.repair.set_rate(0.1, 0.05)
+        stream.rate.rate = 0.1
+    spent["a"] = spent["b"] = 0.0
+    payload = bytes(1200)
+    delivered = 0
+    for _ in range(packets):
+        now += 1 / 30000
+        t0 = time.thread_time()
+        a.send(0, payload, now)
+        spent["a"] += time.thread_time() - t0
+        carry("a", "b")
+        t0 = time.thread_time()
+        delivered += len(b.take_delivered())
+        spent["b"] += time.thread_time() - t0
+        carry("b", "a")
+    now += 0.5
+    b.poll(now)
+    delivered += len(b.take_delivered())
+    return 1e6 * spent["a"] / packets, 1e6 * spent["b"] / packets, packets - delivered
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--packets", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", default="", help="comma-separated scenario names")
+    args = parser.parse_args()
+    names = [n for n in SCENARIOS if not args.only or n in args.only.split(",")]
+    print(f"{args.packets} packets per run, seed {args.seed}\n")
+    print(
+        "| scenario | contender | residual | overhead | p50 ms | p99 ms | reordered | CPU µs/pkt |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        scenario = SCENARIOS[name]
+        for contender in CONTENDERS:
+            if contender == "udp" and len(scenario.paths) > 1:
+                contender_label = "udp (path 1)"
+            else:
+                contender_label = contender
+            outcome, cpu = measure(scenario, contender, args.packets, args.seed)
+            print(row(name, contender_label, outcome, cpu), flush=True)
+        print(f"|   | target: {TARGETS.get(name, '')} | | | | | | |", flush=True)
+    if not args.only or "S10" in args.only:
+        sender, receiver, lost = cpu_s10(min(args.packets, 30_000))
+        print(
+            f"\nS10 (FEC 10 %, AES-128-GCM, two carriers, no sockets): sender {sender:.1f} µs"
+            f" per packet ({1e3 / sender:.1f} kpps per core), receiver {receiver:.1f} µs"
+            f" ({1e3 / receiver:.1f} kpps per core); {lost} packets not delivered"
+        )
+
+
+if __name__ == "__main__":
+    main()

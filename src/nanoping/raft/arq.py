@@ -1,0 +1,149 @@
+"""Deadline-aware retransmission: what the receiver asks for and what the sender resends.
+
+Nothing is requested unless a retransmission can still arrive before the packet's deadline
+(``now + srtt + rttvar <= deadline``), and nothing is resent unless it can still arrive
+(``now + one-way delay <= deadline``). Where the budget is below a round trip, both tests fail
+for every packet, so ARQ is off by construction.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+MAX_MISSING = 8192
+"""Missing sequence numbers one stream tracks; older ones are forgotten (they expire anyway)."""
+MAX_HISTORY = 65536
+"""Sent packets one stream keeps for retransmission (also bounded by the stream timeout)."""
+MAX_RETRANSMITS = 4
+"""Times one packet may be resent."""
+RENACK_FLOOR = 0.005
+
+
+@dataclass(slots=True)
+class Missing:
+    """A sequence number the receiver has not got yet."""
+
+    deadline: float
+    """Local time after which it is useless."""
+    next_nack: float
+    """When to ask (again)."""
+    nacks: int = 0
+    """How often it was asked for."""
+
+
+class NackPlanner:
+    """Receiver side: remembers holes in one stream and says which to NACK when."""
+
+    def __init__(self) -> None:
+        self.highest = -1
+        self._highest_send = 0.0
+        self.missing: OrderedDict[int, Missing] = OrderedDict()
+        self.nacks_sent = 0
+
+    def on_arrival(
+        self, seq: int, send_time: float, now: float, *, wait: float, timeout: float
+    ) -> bool:
+        """Note an arrival; returns True if it filled a known hole."""
+        hole = self.missing.pop(seq, None)
+        if seq > self.highest:
+            self._open_holes(seq, send_time, now, wait, timeout)
+            self.highest, self._highest_send = seq, send_time
+        return hole is not None
+
+    def _open_holes(
+        self, seq: int, send_time: float, now: float, wait: float, timeout: float
+    ) -> None:
+        if self.highest < 0:
+            first = 0
+            last_send = send_time
+        else:
+            first = self.highest + 1
+            last_send = self._highest_send
+        span = seq - first + 1
+        for missing in range(max(first, seq - MAX_MISSING), seq):
+            estimate = last_send + (send_time - last_send) * (missing - first + 1) / span
+            self.missing[missing] = Missing(deadline=estimate + timeout, next_nack=now + wait)
+        while len(self.missing) > MAX_MISSING:
+            self.missing.popitem(last=False)
+
+    def forget_below(self, seq: int) -> None:
+        """Drop holes the jitter buffer gave up on or no longer needs."""
+        while self.missing:
+            first = next(iter(self.missing))
+            if first >= seq:
+                break
+            del self.missing[first]
+
+    def due(self, now: float, srtt: float, rttvar: float) -> list[int]:
+        """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more."""
+        out: list[int] = []
+        expired: list[int] = []
+        # A resend takes a full round trip plus pacing: asking again sooner only duplicates.
+        interval = srtt + 4 * rttvar + RENACK_FLOOR
+        for seq, hole in self.missing.items():
+            if now + srtt + rttvar > hole.deadline:
+                expired.append(seq)
+            elif now >= hole.next_nack:
+                out.append(seq)
+                hole.nacks += 1
+                hole.next_nack = now + interval
+        for seq in expired:
+            del self.missing[seq]
+        self.nacks_sent += len(out)
+        return out
+
+    def next_deadline(self) -> float | None:
+        """Earliest time a NACK may be due."""
+        return min((h.next_nack for h in self.missing.values()), default=None)
+
+
+def ranges(seqs: list[int]) -> list[tuple[int, int]]:
+    """Sorted sequence numbers as (first, count) runs."""
+    out: list[tuple[int, int]] = []
+    for seq in sorted(seqs):
+        if out and out[-1][0] + out[-1][1] == seq and out[-1][1] < 0xFFFF:
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        else:
+            out.append((seq, 1))
+    return out
+
+
+@dataclass(slots=True)
+class Sent:
+    """A packet the sender keeps for possible retransmission."""
+
+    send_time: float
+    payload: bytes
+    carrier: int
+    """Carrier of the last transmission."""
+    resent: int = 0
+    last_resend: float = -1.0
+
+
+class SendHistory:
+    """Sender side: the packets of one stream still young enough to be resent."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.packets: OrderedDict[int, Sent] = OrderedDict()
+
+    def add(self, seq: int, sent: Sent, now: float) -> None:
+        """Keep a freshly sent packet; forget the ones past their deadline."""
+        self.packets[seq] = sent
+        while self.packets:
+            first = next(iter(self.packets.values()))
+            if first.send_time + self.timeout >= now and len(self.packets) <= MAX_HISTORY:
+                break
+            self.packets.popitem(last=False)
+
+    def resendable(self, seq: int, now: float, one_way: float, srtt: float) -> Sent | None:
+        """The packet if a resend can still arrive in time and is not too soon after the last."""
+        sent = self.packets.get(seq)
+        if sent is None or sent.resent >= MAX_RETRANSMITS:
+            return None
+        if now + one_way > sent.send_time + self.timeout:
+            return None
+        if sent.last_resend >= 0 and now - sent.last_resend < 0.5 * srtt:
+            return None
+        return sent

@@ -1,0 +1,335 @@
+"""One carrier as an endpoint sees it: receive accounting, estimates from feedback, pacing."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from nanoping.raft.rtt import RttEstimator
+from nanoping.raft.wire import U32, Feedback
+
+MISSING_MEMORY = 1024
+"""Recently missing packet numbers kept so a late arrival is not counted as lost."""
+MIN_RATE_BPS = 64_000.0
+"""Floor of a carrier's capacity estimate, so a starved carrier still carries probes."""
+OVERUSE_S = 0.006
+"""Queueing delay above which a carrier is taken as saturated (its rate drops to delivery)."""
+UNDERUSE_S = 0.003
+FAST_LOSS_PACKETS = 80
+"""Span (packets) of the fast loss average that lets repair react to a loss step at once."""
+"""Queueing delay below which the capacity estimate may probe upwards."""
+
+
+def unwrap(value: int, reference: int) -> int:
+    """The integer congruent to ``value`` mod 2^32 closest to ``reference``."""
+    delta = (value - reference) % U32
+    if delta >= U32 // 2:
+        delta -= U32
+    return reference + delta
+
+
+class WindowedMin:
+    """Minimum over the last one to two windows of ``span`` seconds: follows clock drift."""
+
+    __slots__ = ("_current", "_previous", "_span", "_started")
+
+    def __init__(self, span: float) -> None:
+        self._span = span
+        self._started = 0.0
+        self._current: float | None = None
+        self._previous: float | None = None
+
+    def add(self, value: float, now: float) -> float:
+        """Record a value and return the current minimum."""
+        if self._current is None or now - self._started >= self._span:
+            self._previous, self._current, self._started = self._current, value, now
+        else:
+            self._current = min(self._current, value)
+        return self.value
+
+    @property
+    def value(self) -> float:
+        """The minimum (0.0 before any value)."""
+        values = [v for v in (self._current, self._previous) if v is not None]
+        return min(values) if values else 0.0
+
+
+class ReceiveStats:
+    """What the receiving side counts about one carrier, reported back in FEEDBACK."""
+
+    def __init__(self) -> None:
+        self.highest = -1
+        self.received = 0
+        self.lost = 0
+        self.loss_runs = 0
+        self.bytes = 0
+        self.last_tx_us = 0
+        self.last_arrival = 0.0
+        self._missing: deque[int] = deque(maxlen=MISSING_MEMORY)
+        self._base_owd = WindowedMin(10.0)
+        self.queue_delay = 0.0
+        self.unreported = False
+
+    def add(self, pkt_num: int, tx_us: int, size: int, now: float) -> None:
+        """Account one datagram that arrived on the carrier."""
+        self.received += 1
+        self.bytes += size
+        self.unreported = True
+        num = pkt_num if self.highest < 0 else unwrap(pkt_num, self.highest)
+        if num > self.highest:
+            if self.highest >= 0 and num > self.highest + 1:
+                gap = num - self.highest - 1
+                self.lost += gap
+                self.loss_runs += 1
+                self._missing.extend(range(max(self.highest + 1, num - MISSING_MEMORY), num))
+            self.highest = num
+            self.last_tx_us = unwrap(tx_us, self.last_tx_us) if self.received > 1 else tx_us
+            self.last_arrival = now
+            self._track_delay(now)
+        elif num in self._missing:
+            self._missing.remove(num)
+            self.lost -= 1
+
+    def _track_delay(self, now: float) -> None:
+        owd = now - self.last_tx_us / 1e6
+        base = self._base_owd.add(owd, now)
+        self.queue_delay += (owd - base - self.queue_delay) / 4
+
+    def report(self, now: float) -> Feedback:
+        """The FEEDBACK body describing everything received so far."""
+        self.unreported = False
+        return Feedback(
+            highest_pkt=max(self.highest, 0),
+            received=self.received,
+            lost=self.lost,
+            loss_runs=self.loss_runs,
+            bytes_received=self.bytes,
+            rx_clock_us=int(now * 1e6),
+            echo_tx_us=self.last_tx_us,
+            hold_us=int(max(0.0, now - self.last_arrival) * 1e6),
+            queue_delay_us=int(max(0.0, self.queue_delay) * 1e6),
+        )
+
+
+@dataclass(slots=True)
+class FeedbackSample:
+    """What one FEEDBACK told the sender, as differences to the previous one."""
+
+    interval: float
+    """Receiver clock seconds since the previous report."""
+    received: int
+    """Datagrams received in the interval."""
+    lost: int
+    """Packet numbers lost in the interval."""
+    runs: int
+    """Loss runs that started in the interval."""
+    delivered_bps: float
+    """Delivery rate over the interval, bits per second."""
+
+
+class CarrierEstimate:
+    """The sender's model of a carrier, built from the peer's FEEDBACK (not from loss alone)."""
+
+    def __init__(self, initial_rate_bps: float) -> None:
+        self.rtt = RttEstimator()
+        self.loss = 0.0
+        self.loss_fast = 0.0
+        self.observed = 0
+        self.burst = 1.0
+        self.rate_bps = initial_rate_bps
+        self.delivered_bps = 0.0
+        self.queue_delay = 0.0
+        self.last_feedback = -1.0
+        self._hold_until = 0.0
+        self._previous: Feedback | None = None
+
+    def forget_loss(self) -> None:
+        """Start loss statistics afresh (a blackout is not the carrier's loss rate)."""
+        self.loss = self.loss_fast = 0.0
+        self.observed = 0
+        self._previous = None
+
+    @property
+    def loss_for_repair(self) -> float:
+        """The slow loss average, or the fast one when it clearly jumped above (a loss step)."""
+        if self.loss_fast > 2 * self.loss + 0.01:
+            return self.loss_fast
+        return self.loss
+
+    def on_feedback(self, fb: Feedback, tx_us_now: int, now: float, sent_bps: float) -> None:
+        """Update RTT, loss, burst, delivery rate and capacity from one report."""
+        self.last_feedback = now
+        echo = unwrap(fb.echo_tx_us, tx_us_now)
+        if echo <= tx_us_now:
+            self.rtt.add((tx_us_now - echo - fb.hold_us) / 1e6)
+        self.queue_delay = fb.queue_delay_us / 1e6
+        sample = self._difference(fb)
+        self._previous = fb
+        if sample is not None:
+            self._learn(sample, sent_bps, now)
+
+    def _difference(self, fb: Feedback) -> FeedbackSample | None:
+        prev = self._previous
+        if prev is None:
+            return None
+        interval = ((fb.rx_clock_us - prev.rx_clock_us) % U32) / 1e6
+        if interval <= 0.0 or interval > 10.0:
+            return None
+        received = (fb.received - prev.received) % U32
+        lost = (fb.lost - prev.lost) % U32
+        if lost > received + 65536:  # a late arrival made the cumulative count go down
+            lost = 0
+        runs = (fb.loss_runs - prev.loss_runs) % U32
+        nbytes = (fb.bytes_received - prev.bytes_received) % U32
+        return FeedbackSample(interval, received, lost, min(runs, lost), nbytes * 8 / interval)
+
+    def _learn(self, s: FeedbackSample, sent_bps: float, now: float) -> None:
+        total = s.received + s.lost
+        if total:
+            # A plain mean over the first 200 packets (keep-alives included), then an EWMA:
+            # the estimate is right quickly after start and follows changes within ~200 packets.
+            self.observed += total
+            gain = min(1.0, total / min(200, self.observed))
+            self.loss += (s.lost / total - self.loss) * gain
+            # Bursts make short averages swing: stretch the fast window by the burst length.
+            span = FAST_LOSS_PACKETS * max(1.0, self.burst)
+            fast = min(1.0, total / min(span, self.observed))
+            self.loss_fast += (s.lost / total - self.loss_fast) * fast
+        if s.runs:
+            self.burst += (s.lost / s.runs - self.burst) / 8
+        self.delivered_bps += (s.delivered_bps - self.delivered_bps) / 4
+        self._adapt_rate(now, sent_bps)
+
+    def _adapt_rate(self, now: float, sent_bps: float) -> None:
+        """Capacity from delivery rate and queueing delay; loss alone never lowers it.
+
+        A growing queue while the path delivers a good share of the estimate means the
+        estimate is too high: cut to the delivery rate (at most by half per verdict, then wait
+        one base round trip for the queue to drain). A queue we did not fill (little delivered:
+        delay from others or the hosts) says nothing. Probe upwards only while we send or the
+        path delivers close to the estimate with no queue (a lossy path delivers less than it
+        is sent), so an idle carrier's estimate never runs away from what it has shown.
+        """
+        in_use = self.delivered_bps > 0.3 * self.rate_bps
+        if self.queue_delay > OVERUSE_S and in_use:
+            if now >= self._hold_until:
+                target = max(0.92 * self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
+                self.rate_bps = min(self.rate_bps, target)
+                self._hold_until = now + self.rtt.min_rtt + 0.01
+        elif (
+            self.queue_delay < UNDERUSE_S
+            and max(self.delivered_bps, sent_bps) > 0.85 * self.rate_bps
+        ):
+            self.rate_bps *= 1.02
+
+
+class Pacer:
+    """Queue of encoded bodies waiting for their turn on one carrier, sent at ``rate_bps``."""
+
+    BURST_S = 0.002
+    """Sending may catch up this far behind schedule (small bursts after a late wake-up)."""
+
+    def __init__(self) -> None:
+        self.urgent: deque[tuple[int, bytes, float]] = deque()
+        self.normal: deque[tuple[int, bytes, float]] = deque()
+        self.queued_bytes = 0
+        self.next_send = 0.0
+
+    def push(self, kind: int, body: bytes, deadline: float, *, urgent: bool = False) -> None:
+        """Queue a body (without header) that must leave before ``deadline``."""
+        (self.urgent if urgent else self.normal).append((kind, body, deadline))
+        self.queued_bytes += len(body)
+
+    def wait(self, now: float, rate_bps: float, extra_bytes: int = 0) -> float:
+        """Seconds until ``extra_bytes`` queued now would have left the carrier."""
+        backlog = (self.queued_bytes + extra_bytes) * 8 / rate_bps
+        return max(0.0, self.next_send - now) + backlog
+
+    def pop(self, now: float, rate_bps: float) -> tuple[int, bytes, float] | None:
+        """The next body allowed to leave at ``now``, or None."""
+        if self.next_send > now or not (self.urgent or self.normal):
+            return None
+        item = self.urgent.popleft() if self.urgent else self.normal.popleft()
+        self.queued_bytes -= len(item[1])
+        start = max(self.next_send, now - self.BURST_S)
+        self.next_send = start + (len(item[1]) + 48) * 8 / rate_bps
+        return item
+
+    def due(self) -> float | None:
+        """When the next queued body may leave, or None if the queue is empty."""
+        return self.next_send if (self.urgent or self.normal) else None
+
+    def drain(self) -> list[tuple[int, bytes, float]]:
+        """Remove and return everything queued (the carrier is being excluded)."""
+        items = [*self.urgent, *self.normal]
+        self.urgent.clear()
+        self.normal.clear()
+        self.queued_bytes = 0
+        return items
+
+
+UP, EXCLUDED = "up", "excluded"
+
+
+class CarrierState:
+    """Everything one endpoint keeps about one carrier."""
+
+    def __init__(self, *, index: int, handle: int, priority: int, initial_rate_bps: float) -> None:
+        self.index = index
+        self.handle = handle
+        self.priority = priority
+        self.established = False
+        self.state = UP
+        self.excluded_for = ""
+        self.healthy_since = -1.0
+        self.rx = ReceiveStats()
+        self.estimate = CarrierEstimate(initial_rate_bps)
+        self.pacer = Pacer()
+        self.pkt_num = 0
+        self.last_rx = -1.0
+        self.last_tx = -1.0
+        self.first_tx_after_rx = -1.0
+        self.sent_since_rx = 0
+        self.last_feedback_sent = -1.0
+        self.last_hello_reply = -1.0
+        self.sent_datagrams = 0
+        self.sent_bytes = 0
+        self.window_bytes = 0
+        self.window_start = 0.0
+
+    @property
+    def usable(self) -> bool:
+        """Established and not excluded: may carry stream packets."""
+        return self.established and self.state == UP
+
+    def expected_arrival(self, now: float, size: int) -> float:
+        """When a packet of ``size`` bytes queued now would reach the peer."""
+        est = self.estimate
+        return now + self.pacer.wait(now, est.rate_bps, size) + est.rtt.one_way
+
+    def note_sent(self, size: int, now: float) -> None:
+        """Account a datagram handed to the carrier."""
+        self.sent_datagrams += 1
+        self.sent_bytes += size
+        self.window_bytes += size
+        self.last_tx = now
+        self.sent_since_rx += 1
+        if self.first_tx_after_rx < 0:
+            self.first_tx_after_rx = now
+
+    def note_received(self, now: float) -> None:
+        """Account anything received from the peer on this carrier."""
+        self.last_rx = now
+        self.first_tx_after_rx = -1.0
+        self.sent_since_rx = 0
+
+    def take_sent_rate(self, now: float) -> float:
+        """Bits per second sent since the last call (for the capacity probe)."""
+        span = now - self.window_start
+        rate = self.window_bytes * 8 / span if span > 0 else 0.0
+        self.window_bytes, self.window_start = 0, now
+        return rate
+
+    def silent_for(self, now: float) -> float:
+        """Seconds we have been sending without hearing anything back."""
+        return now - self.first_tx_after_rx if self.first_tx_after_rx >= 0 else 0.0

@@ -1,0 +1,694 @@
+"""The Raft endpoint: a sans-IO core for N streams over M carriers to one peer.
+
+Inputs: :meth:`RaftEndpoint.send` (an application packet of a stream), :meth:`receive` (a
+datagram from a carrier) and :meth:`poll` (time passed). Outputs: :meth:`take_datagrams`
+(``(carrier index, bytes)``), :meth:`take_delivered` (``(stream index, bytes)``),
+:meth:`take_events` and :meth:`next_deadline`. Time is always an argument, in seconds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from nanoping.raft import scheduler, wire
+from nanoping.raft.arq import RENACK_FLOOR, NackPlanner, SendHistory, Sent, ranges
+from nanoping.raft.carrier import EXCLUDED, UP, CarrierState, ReceiveStats, WindowedMin, unwrap
+from nanoping.raft.events import CarrierExcluded, CarrierRestored, PeerSessionStarted, RaftEvent
+from nanoping.raft.jitter import TRANSIT, JitterBuffer
+from nanoping.raft.repair import (
+    MIN_RATE,
+    RateController,
+    RepairInputs,
+    StreamRepair,
+    split,
+    window_time,
+)
+from nanoping.raft.settings import RaftSettings, SettingsError, StreamSpec
+
+HELLO_REPLY_GAP = 0.01
+"""Least time between two HELLO answers on one carrier (no amplification for a flooder)."""
+LOSSY = 0.25
+"""Loss rate above which a carrier much lossier than the others is excluded."""
+DARK_UNANSWERED = 4
+"""Datagrams that must go unanswered (besides the time limit) before a carrier counts as dark."""
+MAX_RESENDS_PER_NACK = 1024
+"""Sequence numbers one NACK may have resent."""
+MAX_WAITING = 4096
+"""Packets one stream holds while no carrier is established yet."""
+LOSS_SAMPLES = 200
+"""Packets a carrier's loss rate must be measured over before it can exclude the carrier."""
+
+
+@dataclass(slots=True)
+class StreamCounters:
+    """Per-stream telemetry besides the jitter buffer's delivery counters."""
+
+    sent: int = 0
+    """Packets the application handed to this stream."""
+    retransmitted: int = 0
+    """Retransmissions sent for this stream."""
+    recovered_arq: int = 0
+    """Missing packets that arrived after a NACK."""
+    dropped_local: int = 0
+    """Packets dropped before leaving: no usable carrier, too big, or no time left."""
+    recovered_fec: int = 0
+    """Missing packets rebuilt from repair symbols."""
+    repairs_sent: int = 0
+    """Repair packets sent for this stream."""
+
+
+@dataclass(slots=True)
+class StreamState:
+    """Both directions of one stream at this endpoint."""
+
+    spec: StreamSpec
+    next_seq: int = 0
+    history: SendHistory = field(init=False)
+    buffer: JitterBuffer = field(init=False)
+    planner: NackPlanner = field(default_factory=NackPlanner)
+    last_src_us: int = 0
+    counters: StreamCounters = field(default_factory=StreamCounters)
+    repair: StreamRepair | None = None
+    rate: RateController = field(default_factory=RateController)
+    repair_gap: float = 0.0
+    last_repair_at: float = -1.0
+    waiting: deque[tuple[bytes, float]] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        self.history = SendHistory(self.spec.timeout)
+        spec = self.spec
+        if spec.fec and spec.policy != TRANSIT:
+            self.repair = StreamRepair(timeout=spec.timeout, window_time=0.05, rate=MIN_RATE)
+        self.reset_receive()
+
+    def reset_receive(self) -> None:
+        """Forget everything received (the peer restarted)."""
+        spec = self.spec
+        self.buffer = JitterBuffer(policy=spec.policy, timeout=spec.timeout, playout=spec.playout)
+        self.planner = NackPlanner()
+        self.last_src_us = 0
+        self.repair_gap, self.last_repair_at = 0.0, -1.0
+        if self.repair is not None:
+            self.repair.reset_receive()
+
+    def reset_send(self) -> None:
+        """Start numbering again at 0 (the peer restarted)."""
+        self.next_seq = 0
+        self.history = SendHistory(self.spec.timeout)
+        if self.repair is not None:
+            self.repair.reset_send()
+
+
+class RaftEndpoint:
+    """One side of a Raft session; see the module docstring for the contract."""
+
+    def __init__(self, *, settings: RaftSettings, session_id: int, now: float) -> None:
+        if not 0 < session_id < wire.U32:
+            raise SettingsError(f"session id {session_id} must be in 1..2^32-1")
+        self.settings = settings
+        self.session = session_id
+        self.peer_session = 0
+        self._epoch = now
+        self.carriers = [
+            CarrierState(
+                index=i, handle=c.handle, priority=c.priority, initial_rate_bps=c.initial_rate_bps
+            )
+            for i, c in enumerate(settings.carriers)
+        ]
+        self.streams = [StreamState(spec) for spec in settings.streams]
+        self._by_handle = {s.spec.handle: i for i, s in enumerate(self.streams)}
+        self._clock = WindowedMin(10.0)
+        self._health_check = True
+        self._out: list[tuple[int, bytes]] = []
+        self._delivered: list[tuple[int, bytes]] = []
+        self._events: list[RaftEvent] = []
+        self.dropped: Counter[str] = Counter()
+        """Datagrams refused on receipt, by reason (short, foreign, version, malformed, ...)."""
+
+    # ---- outputs ----------------------------------------------------------------------------
+
+    def take_datagrams(self) -> list[tuple[int, bytes]]:
+        """Datagrams to put on carriers, as (carrier index, bytes), in order."""
+        out, self._out = self._out, []
+        return out
+
+    def take_delivered(self) -> list[tuple[int, bytes]]:
+        """Packets for the application, as (stream index, bytes), in delivery order."""
+        out, self._delivered = self._delivered, []
+        return out
+
+    def take_events(self) -> list[RaftEvent]:
+        """Events since the last call."""
+        out, self._events = self._events, []
+        return out
+
+    def next_deadline(self) -> float | None:
+        """The earliest time :meth:`poll` has work; None only before any carrier is touched."""
+        times: list[float | None] = [self._timer_deadline()]
+        for carrier in self.carriers:
+            times.append(carrier.pacer.due())
+        for stream in self.streams:
+            times.append(stream.buffer.next_deadline())
+            if stream.repair is not None:
+                times.append(stream.repair.encoder.next_deadline())
+                times.append(stream.repair.decoder.next_deadline())
+            if stream.spec.arq and self._nack_carrier() is not None:
+                times.append(stream.planner.next_deadline())
+        return min((t for t in times if t is not None), default=None)
+
+    def _timer_deadline(self) -> float:
+        s = self.settings
+        times = [self._health_deadline()]
+        for c in self.carriers:
+            times.append(c.last_tx + s.keepalive_interval)
+            if c.rx.unreported:
+                times.append(c.last_feedback_sent + s.feedback_interval)
+        return min(times)
+
+    def _health_deadline(self) -> float:
+        """When a carrier may next turn dark or be restored (other verdicts follow feedback)."""
+        times = [float("inf")]
+        for c in self.carriers:
+            others = any(o.usable for o in self.carriers if o is not c)
+            watch = others and c.established and c.state == UP
+            if watch and c.first_tx_after_rx >= 0 and c.sent_since_rx >= DARK_UNANSWERED:
+                times.append(c.first_tx_after_rx + self._dark_after(c))
+            if c.state == EXCLUDED and c.healthy_since >= 0:
+                times.append(c.healthy_since + self.settings.restore_after)
+        return min(times)
+
+    # ---- sending ----------------------------------------------------------------------------
+
+    def send(self, stream_index: int, payload: bytes, now: float) -> bool:
+        """Take one application packet of a stream; False if it was dropped at once."""
+        stream = self.streams[stream_index]
+        stream.counters.sent += 1
+        if len(payload) > self.settings.max_payload:
+            stream.counters.dropped_local += 1
+            return False
+        if not any(c.established for c in self.carriers):
+            # No session yet: hold the packet (bounded) until one is up or its time is over.
+            if len(stream.waiting) >= MAX_WAITING:
+                stream.counters.dropped_local += 1
+                return False
+            stream.waiting.append((payload, now))
+            self.poll(now)
+            return True
+        chosen = self._send_from(stream, payload, now, now)
+        self.poll(now)
+        return chosen >= 0
+
+    def _send_from(self, stream: StreamState, payload: bytes, origin: float, now: float) -> int:
+        """Number, queue and protect one packet the application handed over at ``origin``."""
+        seq = stream.next_seq
+        stream.next_seq += 1
+        src_us = self._us(origin)
+        deadline = origin + stream.spec.timeout
+        data = wire.Data(stream.spec.handle, seq, src_us, 0, payload)
+        _, body = wire.encode_body(data)
+        chosen = self._place(stream, body, now, deadline)
+        if chosen < 0:
+            stream.counters.dropped_local += 1
+        if stream.spec.arq:
+            stream.history.add(seq, Sent(origin, payload, chosen), now)
+        if stream.repair is not None:
+            for codec in stream.repair.encode(seq, src_us, payload, now):
+                self._send_repair(stream, codec, now, avoid=chosen)
+        return chosen
+
+    def _release_waiting(self, stream: StreamState, now: float) -> None:
+        while stream.waiting:
+            payload, origin = stream.waiting.popleft()
+            if now < origin + stream.spec.timeout:
+                self._send_from(stream, payload, origin, now)
+            else:
+                stream.counters.dropped_local += 1
+
+    def _place(self, stream: StreamState, body: bytes, now: float, deadline: float) -> int:
+        if stream.spec.replicate:
+            usable = [c for c in self.carriers if c.usable]
+            for carrier in usable:
+                carrier.pacer.push(wire.DATA, body, deadline)
+            return usable[0].index if usable else -1
+        chosen = scheduler.pick(self.carriers, len(body), now)
+        if chosen is None or chosen.expected_arrival(now, len(body)) > deadline:
+            return -1
+        chosen.pacer.push(wire.DATA, body, deadline)
+        return chosen.index
+
+    def _send_repair(self, stream: StreamState, codec: bytes, now: float, *, avoid: int) -> None:
+        """Queue a repair, on another carrier than its sources where there is one (diversity)."""
+        _, body = wire.encode_body(wire.Repair(stream.spec.handle, codec))
+        carrier = scheduler.pick(self.carriers, len(body), now, avoid=avoid)
+        if carrier is not None:
+            carrier.pacer.push(wire.REPAIR, body, now + stream.spec.timeout)
+            stream.counters.repairs_sent += 1
+
+    def _us(self, now: float) -> int:
+        return int((now - self._epoch) * 1e6)
+
+    def _transmit(self, carrier: CarrierState, kind: int, body: bytes, now: float) -> None:
+        header = wire.Header(
+            kind=kind,
+            src_session=self.session,
+            dst_session=self.peer_session,
+            pkt_num=carrier.pkt_num,
+            tx_us=self._us(now),
+        )
+        carrier.pkt_num += 1
+        datagram = wire.encode(header, body)
+        carrier.note_sent(len(datagram), now)
+        self._out.append((carrier.index, datagram))
+
+    def _control(self, carrier: CarrierState, body: wire.Body, now: float) -> None:
+        kind, encoded = wire.encode_body(body)
+        self._transmit(carrier, kind, encoded, now)
+
+    def _hello(self, carrier: CarrierState, now: float) -> None:
+        flags = 0 if carrier.established else wire.HELLO_REPLY
+        self._control(carrier, wire.Hello(self.settings.carriers[carrier.index].handle, flags), now)
+
+    # ---- receiving --------------------------------------------------------------------------
+
+    def receive(self, carrier_index: int, datagram: bytes, now: float) -> None:
+        """Take one datagram that arrived on a carrier."""
+        carrier = self.carriers[carrier_index]
+        try:
+            header, body = wire.decode(datagram)
+        except wire.WireError as error:
+            self.dropped[error.reason] += 1
+            return
+        if isinstance(body, wire.Hello):
+            self._on_hello(carrier, header, body, now)
+        elif header.src_session != self.peer_session or header.dst_session != self.session:
+            self.dropped["stale"] += 1
+            self._answer_hello(carrier, now)
+            return
+        else:
+            carrier.established = True
+            self._account(carrier, header, len(datagram), now)
+            self._dispatch(carrier, header, body, now)
+        if carrier.state == EXCLUDED or isinstance(body, wire.Feedback | wire.Hello):
+            self._health_check = True
+        self.poll(now)
+
+    def _account(self, carrier: CarrierState, header: wire.Header, size: int, now: float) -> None:
+        carrier.rx.add(header.pkt_num, header.tx_us, size, now)
+        carrier.note_received(now)
+
+    def _dispatch(
+        self, carrier: CarrierState, header: wire.Header, body: wire.Body, now: float
+    ) -> None:
+        if isinstance(body, wire.Data):
+            self._on_data(body, now)
+        elif isinstance(body, wire.Repair):
+            self._on_repair(body, now)
+        elif isinstance(body, wire.Feedback):
+            sent_bps = carrier.take_sent_rate(now)
+            before = carrier.estimate.rate_bps
+            carrier.estimate.on_feedback(body, self._us(now), now, sent_bps)
+            if carrier.estimate.rate_bps < 0.8 * before:
+                self._replace_queue(carrier, now)
+            self._adapt_repair()
+        elif isinstance(body, wire.Nack):
+            self._on_nack(body, now)
+
+    def _on_hello(
+        self, carrier: CarrierState, header: wire.Header, body: wire.Hello, now: float
+    ) -> None:
+        if body.carrier_handle != self.settings.carriers[carrier.index].handle:
+            self.dropped["foreign_carrier"] += 1
+            return
+        if header.src_session != self.peer_session:
+            self._adopt_peer(header.src_session)
+        if header.dst_session == self.session:
+            carrier.established = True
+        self._account(carrier, header, wire.HEADER_BYTES + 9, now)
+        if body.flags & wire.HELLO_REPLY:
+            self._answer_hello(carrier, now)
+
+    def _answer_hello(self, carrier: CarrierState, now: float) -> None:
+        if now - carrier.last_hello_reply >= HELLO_REPLY_GAP or carrier.last_hello_reply < 0:
+            carrier.last_hello_reply = now
+            self._hello(carrier, now)
+
+    def _adopt_peer(self, session: int) -> None:
+        restarted = self.peer_session != 0
+        self.peer_session = session
+        self._clock = WindowedMin(10.0)
+        for stream in self.streams:
+            stream.reset_receive()
+            stream.reset_send()
+        for carrier in self.carriers:
+            carrier.established = False
+            carrier.rx = ReceiveStats()
+            carrier.pacer.drain()
+        self._events.append(PeerSessionStarted(session, restarted))
+
+    def _on_data(self, data: wire.Data, now: float) -> None:
+        index = self._by_handle.get(data.stream_handle)
+        if index is None:
+            self.dropped["unknown_stream"] += 1
+            return
+        stream = self.streams[index]
+        retransmit = bool(data.flags & wire.DATA_RETRANSMIT)
+        seq = self._accept(
+            index, data.seq, data.src_us, data.payload, now, clock=not retransmit, resent=retransmit
+        )
+        if seq is None:
+            return
+        if stream.repair is not None:
+            for rebuilt in stream.repair.source_arrived(seq, data.src_us, data.payload, now):
+                self._rebuilt(index, rebuilt, now)
+
+    def _on_repair(self, repair: wire.Repair, now: float) -> None:
+        index = self._by_handle.get(repair.stream_handle)
+        if index is None or self.streams[index].repair is None:
+            self.dropped["unknown_stream"] += 1
+            return
+        stream = self.streams[index]
+        assert stream.repair is not None
+        if stream.last_repair_at >= 0:
+            stream.repair_gap += (now - stream.last_repair_at - stream.repair_gap) / 8
+        stream.last_repair_at = now
+        for rebuilt in stream.repair.repair_arrived(repair.codec, now):
+            self._rebuilt(index, rebuilt, now)
+
+    def _rebuilt(self, index: int, coded: bytes, now: float) -> None:
+        parts = split(coded)
+        if parts is None:
+            return
+        seq32, src_us, payload = parts
+        stream = self.streams[index]
+        before = stream.buffer.counters.delivered + stream.buffer.held
+        self._accept(index, seq32, src_us, payload, now, clock=False)
+        if stream.buffer.counters.delivered + stream.buffer.held > before:
+            stream.counters.recovered_fec += 1
+
+    def _accept(
+        self,
+        index: int,
+        seq32: int,
+        src_us32: int,
+        payload: bytes,
+        now: float,
+        *,
+        clock: bool,
+        resent: bool = False,
+    ) -> int | None:
+        """Put one packet (received, retransmitted or rebuilt) into its stream's buffer."""
+        stream = self.streams[index]
+        src_us = unwrap(src_us32, stream.last_src_us)
+        stream.last_src_us = max(stream.last_src_us, src_us)
+        base = self._clock.add(now - src_us / 1e6, now) if clock else self._clock.value
+        send_time = src_us / 1e6 + base - self._min_one_way()
+        seq = unwrap(seq32, max(stream.planner.highest, 0))
+        if seq < 0:
+            self.dropped["malformed"] += 1
+            return None
+        filled = stream.planner.on_arrival(
+            seq, send_time, now, wait=self._nack_wait(stream), timeout=stream.spec.timeout
+        )
+        counters = stream.buffer.counters
+        accepted = counters.delivered + stream.buffer.held
+        for released in stream.buffer.insert(seq, send_time, payload, now):
+            self._delivered.append((index, released))
+        if filled and resent and counters.delivered + stream.buffer.held > accepted:
+            stream.counters.recovered_arq += 1
+        return seq
+
+    def _nack_wait(self, stream: StreamState) -> float:
+        """Reordering allowance, plus time for FEC to repair the gap first.
+
+        FEC gets 1.5 repair intervals, but never so long that fewer than two NACK rounds fit
+        in the budget after it: under bursty loss a NACK or its resend is often lost too.
+        """
+        wait = self._reorder_wait()
+        via = self._nack_carrier()
+        if stream.repair is None or stream.repair_gap <= 0 or via is None:
+            return wait
+        rtt = via.estimate.rtt
+        rounds = 2 * (rtt.smoothed + 4 * rtt.rttvar + RENACK_FLOOR)
+        room = stream.spec.timeout - rtt.one_way - rounds
+        return wait + max(0.0, min(1.5 * stream.repair_gap, room))
+
+    def _adapt_repair(self) -> None:
+        """Set every stream's repair rate and window from the carriers' measured loss."""
+        usable = [c for c in self.carriers if c.usable and c.sent_datagrams]
+        via = self._nack_carrier()
+        if not usable or via is None:
+            return
+        worst = max(usable, key=lambda c: c.estimate.loss)
+        rtt = via.estimate.rtt
+        for stream in self.streams:
+            if stream.repair is None:
+                continue
+            inputs = RepairInputs(
+                loss=worst.estimate.loss_for_repair,
+                burst=worst.estimate.burst,
+                budget=stream.spec.timeout,
+                rtt=rtt.smoothed,
+                rttvar=rtt.rttvar,
+            )
+            stream.repair.set_rate(stream.rate.update(inputs), window_time(inputs))
+
+    def _min_one_way(self) -> float:
+        measured = [c.estimate.rtt.min_rtt / 2 for c in self.carriers if c.estimate.rtt.samples]
+        return min(measured, default=0.0)
+
+    def _reorder_wait(self) -> float:
+        """How long a gap may be reordering (paths of different delay) before it is a loss."""
+        used = [c.estimate.rtt for c in self.carriers if c.usable and c.estimate.rtt.samples]
+        if not used:
+            return 0.005
+        spread = max(r.one_way for r in used) - min(r.one_way for r in used)
+        return 0.002 + spread + min(r.rttvar for r in used)
+
+    def _on_nack(self, nack: wire.Nack, now: float) -> None:
+        index = self._by_handle.get(nack.stream_handle)
+        if index is None:
+            self.dropped["unknown_stream"] += 1
+            return
+        stream = self.streams[index]
+        base = max(stream.next_seq - 1, 0)
+        # Only what is still kept can be resent, and one NACK buys at most MAX_RESENDS_PER_NACK:
+        # a peer asking for millions of sequence numbers costs nothing beyond that.
+        lowest = next(iter(stream.history.packets), stream.next_seq)
+        budget = MAX_RESENDS_PER_NACK
+        for first, count in nack.ranges:
+            start = max(unwrap(first, base), lowest)
+            for seq in range(start, min(start + count, stream.next_seq)):
+                if budget == 0:
+                    return
+                budget -= 1
+                self._resend(stream, seq, now)
+
+    def _resend(self, stream: StreamState, seq: int, now: float) -> None:
+        sent = stream.history.packets.get(seq)
+        if sent is None:
+            return
+        data = wire.Data(
+            stream.spec.handle, seq, self._us(sent.send_time), wire.DATA_RETRANSMIT, sent.payload
+        )
+        _, body = wire.encode_body(data)
+        carrier = scheduler.pick(self.carriers, len(body), now, avoid=sent.carrier)
+        if carrier is None:
+            return
+        one_way = carrier.expected_arrival(now, len(body)) - now
+        if stream.history.resendable(seq, now, one_way, carrier.estimate.rtt.smoothed) is None:
+            return
+        sent.resent += 1
+        sent.last_resend = now
+        sent.carrier = carrier.index
+        carrier.pacer.push(wire.DATA, body, sent.send_time + stream.spec.timeout, urgent=True)
+        stream.counters.retransmitted += 1
+
+    # ---- time -------------------------------------------------------------------------------
+
+    def poll(self, now: float) -> None:
+        """Do everything due at ``now``: handshakes, feedback, NACKs, releases, pacing."""
+        for carrier in self.carriers:
+            self._carrier_timers(carrier, now)
+        for index, stream in enumerate(self.streams):
+            self._stream_timers(index, stream, now)
+        # Health verdicts change only with feedback, arrivals on excluded carriers or time.
+        if self._health_check or now >= self._health_deadline():
+            self._health_check = False
+            for carrier in self.carriers:
+                self._health(carrier, now)
+        for carrier in self.carriers:
+            self._drain_pacer(carrier, now)
+
+    def _carrier_timers(self, carrier: CarrierState, now: float) -> None:
+        s = self.settings
+        if carrier.rx.unreported and now >= carrier.last_feedback_sent + s.feedback_interval:
+            carrier.last_feedback_sent = now
+            self._control(carrier, carrier.rx.report(now), now)
+        # Keyed on sending only: a carrier we only receive on must still show the peer we live.
+        if now >= carrier.last_tx + s.keepalive_interval:
+            self._hello(carrier, now)
+
+    def _stream_timers(self, index: int, stream: StreamState, now: float) -> None:
+        if stream.waiting and any(c.established for c in self.carriers):
+            self._release_waiting(stream, now)
+        if stream.repair is not None:
+            for codec in stream.repair.encoder.poll(now):
+                self._send_repair(stream, codec, now, avoid=-1)
+            stream.repair.decoder.poll(now)
+        for _seq, payload in stream.buffer.release(now):
+            self._delivered.append((index, payload))
+        stream.planner.forget_below(stream.buffer.next_seq)
+        if not stream.spec.arq or not stream.planner.missing:
+            return
+        via = self._nack_carrier()
+        if via is None:
+            return
+        rtt = via.estimate.rtt
+        wanted = [
+            q
+            for q in stream.planner.due(now, rtt.smoothed, rtt.rttvar)
+            if stream.buffer.missing_below(q)
+        ]
+        runs = ranges(wanted)
+        for start in range(0, len(runs), wire.NACK_MAX_RANGES):
+            chunk = tuple(runs[start : start + wire.NACK_MAX_RANGES])
+            self._control(via, wire.Nack(stream.spec.handle, chunk), now)
+
+    def _nack_carrier(self) -> CarrierState | None:
+        return scheduler.fastest(self.carriers)
+
+    def _drain_pacer(self, carrier: CarrierState, now: float) -> None:
+        pacer, est = carrier.pacer, carrier.estimate
+        while (item := pacer.pop(now, est.rate_bps)) is not None:
+            kind, body, deadline = item
+            if now + est.rtt.one_way > deadline:
+                self.dropped["expired_in_queue"] += 1
+                continue
+            self._transmit(carrier, kind, body, now)
+
+    # ---- carrier health ---------------------------------------------------------------------
+
+    def _dark_after(self, carrier: CarrierState) -> float:
+        rtt = carrier.estimate.rtt
+        return rtt.smoothed + 3 * self.settings.feedback_interval + 4 * rtt.rttvar
+
+    def _health(self, carrier: CarrierState, now: float) -> None:
+        if not carrier.established:
+            return
+        reason = self._trouble(carrier, now)
+        if carrier.state == UP and reason is not None:
+            self._exclude(carrier, reason, now)
+        elif carrier.state == EXCLUDED:
+            if reason is not None:
+                carrier.healthy_since = -1.0
+            elif carrier.healthy_since < 0:
+                carrier.healthy_since = now
+                if carrier.excluded_for == "dark":
+                    carrier.estimate.forget_loss()
+            elif now >= carrier.healthy_since + self.settings.restore_after:
+                carrier.state = UP
+                self._events.append(CarrierRestored(carrier.handle))
+
+    def _trouble(self, carrier: CarrierState, now: float) -> str | None:
+        others = [c for c in self.carriers if c is not carrier and c.usable]
+        if not others:  # excluding the last carrier would only stop the traffic
+            return None
+        if self._dark(carrier, now):
+            return "dark"
+        est = carrier.estimate
+        best_loss = min(c.estimate.loss for c in others)
+        if est.observed >= LOSS_SAMPLES and est.loss > LOSSY and est.loss > 4 * best_loss:
+            return "lossy"
+        budget = min(s.spec.timeout for s in self.streams)
+        best_owd = min(c.estimate.rtt.one_way for c in others)
+        if est.rtt.one_way > best_owd + budget:
+            return "slow"
+        return None
+
+    def _dark(self, carrier: CarrierState, now: float) -> bool:
+        dark_after = self._dark_after(carrier)
+        if carrier.state == EXCLUDED:  # probed by keep-alives: healthy only while they are answered
+            limit = self.settings.keepalive_interval + dark_after
+            return carrier.last_rx < 0 or now > carrier.last_rx + limit
+        # Several unanswered datagrams, not one: on a lossy carrier that only carries
+        # keep-alives a single lost exchange is common and says nothing.
+        silent_since = carrier.first_tx_after_rx
+        unanswered = carrier.sent_since_rx >= DARK_UNANSWERED
+        return unanswered and silent_since >= 0 and now >= silent_since + dark_after
+
+    def _exclude(self, carrier: CarrierState, reason: str, now: float) -> None:
+        carrier.state = EXCLUDED
+        carrier.excluded_for = reason
+        carrier.healthy_since = -1.0
+        self._events.append(CarrierExcluded(carrier.handle, reason))
+        self._replace_queue(carrier, now)
+        if reason == "dark":
+            self._resend_unconfirmed(carrier, now)
+
+    def _resend_unconfirmed(self, carrier: CarrierState, now: float) -> None:
+        """Resend at once, elsewhere, what went into a carrier since it last answered.
+
+        The receiver cannot NACK those packets until later ones arrive on another carrier,
+        which on a blackout is too late for the first of them.
+        """
+        since = carrier.last_rx - carrier.estimate.rtt.smoothed
+        for stream in self.streams:
+            if not stream.spec.arq:
+                continue
+            lost = [
+                seq
+                for seq, sent in stream.history.packets.items()
+                if sent.carrier == carrier.index and sent.send_time >= since
+            ]
+            for seq in lost:
+                self._resend(stream, seq, now)
+
+    def _replace_queue(self, carrier: CarrierState, now: float) -> None:
+        """Schedule a carrier's queue again (it was excluded or its capacity fell)."""
+        for kind, body, deadline in carrier.pacer.drain():
+            target = scheduler.pick(self.carriers, len(body), now)
+            if target is not None:
+                target.pacer.push(kind, body, deadline)
+
+    # ---- telemetry --------------------------------------------------------------------------
+
+    def stream_stats(self, index: int) -> dict[str, float]:
+        """Counters and gauges of one stream."""
+        stream = self.streams[index]
+        c, d = stream.counters, stream.buffer.counters
+        return {
+            "sent": c.sent,
+            "delivered": d.delivered,
+            "recovered_fec": c.recovered_fec,
+            "recovered_arq": c.recovered_arq,
+            "late": d.late,
+            "lost": d.lost,
+            "duplicates": d.duplicates,
+            "retransmitted": c.retransmitted,
+            "nacks_sent": stream.planner.nacks_sent,
+            "dropped_local": c.dropped_local,
+            "buffer_delay_ms": 1e3 * d.buffer_delay_sum / d.delivered if d.delivered else 0.0,
+            "held": stream.buffer.held,
+            "repairs_sent": c.repairs_sent,
+            "repair_rate": stream.repair.encoder.config.repair_rate if stream.repair else 0.0,
+        }
+
+    def carrier_stats(self, index: int) -> dict[str, float]:
+        """Counters and estimates of one carrier."""
+        c = self.carriers[index]
+        est = c.estimate
+        return {
+            "established": float(c.established),
+            "excluded": float(c.state == EXCLUDED),
+            "rtt_ms": est.rtt.smoothed * 1e3,
+            "rttvar_ms": est.rtt.rttvar * 1e3,
+            "loss": est.loss,
+            "burst": est.burst,
+            "capacity_bps": est.rate_bps,
+            "delivery_bps": est.delivered_bps,
+            "queue_delay_ms": est.queue_delay * 1e3,
+            "sent_datagrams": c.sent_datagrams,
+            "sent_bytes": c.sent_bytes,
+            "queued_bytes": c.pacer.queued_bytes,
+        }

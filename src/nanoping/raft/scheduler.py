@@ -1,0 +1,49 @@
+"""Bonding: which carrier each packet takes.
+
+Carriers form tiers by priority. Within the highest usable tier a packet goes on the carrier
+where it is expected to arrive first (queue wait at the paced rate + one-way delay: EDPF), so
+a slow carrier is used only once the fast one's queue is longer than the delay difference. A
+lower tier takes traffic only while every higher tier is saturated (its queue wait is above
+``SATURATED_S``); then the earliest arrival over both wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nanoping.raft.carrier import CarrierState
+
+SATURATED_S = 0.015
+"""Queue wait at which a tier counts as saturated and the next tier is considered."""
+
+
+def pick(
+    carriers: Sequence[CarrierState], size: int, now: float, *, avoid: int = -1
+) -> CarrierState | None:
+    """The carrier for a packet of ``size`` bytes, or None when no carrier is usable.
+
+    ``avoid`` names a carrier to use only if it is the sole choice (a retransmission should not
+    take the path that just lost it).
+    """
+    usable = [c for c in carriers if c.usable and c.index != avoid]
+    if not usable:
+        usable = [c for c in carriers if c.usable] or [c for c in carriers if c.established]
+    if not usable:
+        return None
+    best: CarrierState | None = None
+    best_eta = 0.0
+    for priority in sorted({c.priority for c in usable}, reverse=True):
+        for carrier in (c for c in usable if c.priority == priority):
+            eta = carrier.expected_arrival(now, size)
+            if best is None or eta < best_eta:
+                best, best_eta = carrier, eta
+        assert best is not None
+        if best.pacer.wait(now, best.estimate.rate_bps, size) <= SATURATED_S:
+            return best
+    return best
+
+
+def fastest(carriers: Sequence[CarrierState]) -> CarrierState | None:
+    """The usable carrier with the smallest smoothed RTT (for NACKs and feedback-free sends)."""
+    usable = [c for c in carriers if c.usable] or [c for c in carriers if c.established]
+    return min(usable, key=lambda c: c.estimate.rtt.smoothed, default=None)

@@ -1,0 +1,265 @@
+"""The Raft endpoint on a fake clock: handshake, restarts, bad input, ARQ deadlines, bonding."""
+
+from __future__ import annotations
+
+import pytest
+
+from nanoping.raft import wire
+from nanoping.raft.arq import NackPlanner, SendHistory, Sent, ranges
+from nanoping.raft.carrier import CarrierState
+from nanoping.raft.endpoint import RaftEndpoint
+from nanoping.raft.events import PeerSessionStarted
+from nanoping.raft.rtt import RttEstimator
+from nanoping.raft.scheduler import pick
+from nanoping.raft.settings import CarrierSpec, RaftSettings, SettingsError, StreamSpec
+
+SETTINGS = RaftSettings(
+    streams=(StreamSpec(handle=1, timeout=0.2, policy="on_ordered"),),
+    carriers=(CarrierSpec(handle=10), CarrierSpec(handle=20)),
+)
+
+
+class Bench:
+    """Two endpoints joined by lossless links of fixed one-way delay, on one fake clock."""
+
+    def __init__(self, delay: float = 0.01, settings: RaftSettings = SETTINGS) -> None:
+        self.delay = delay
+        self.now = 0.0
+        self.settings = settings
+        self.a = RaftEndpoint(settings=settings, session_id=111, now=0.0)
+        self.b = RaftEndpoint(settings=settings, session_id=222, now=0.0)
+        self.flight: list[tuple[float, str, int, bytes]] = []
+        self.got_b: list[bytes] = []
+        self.cut: set[int] = set()
+
+    def run(self, until: float) -> None:
+        while True:
+            self._collect()
+            times = [t for t, *_ in self.flight]
+            times += [d for d in (self.a.next_deadline(), self.b.next_deadline()) if d is not None]
+            t = min(times, default=until)
+            if t > until:
+                break
+            self.now = max(self.now, t)
+            due = [f for f in self.flight if f[0] <= self.now]
+            self.flight = [f for f in self.flight if f[0] > self.now]
+            for _, side, carrier, datagram in due:
+                (self.b if side == "b" else self.a).receive(carrier, datagram, self.now)
+            self.a.poll(self.now)
+            self.b.poll(self.now)
+        self.now = until
+
+    def _collect(self) -> None:
+        for side, endpoint in (("b", self.a), ("a", self.b)):
+            for carrier, datagram in endpoint.take_datagrams():
+                if carrier not in self.cut:
+                    self.flight.append((self.now + self.delay, side, carrier, datagram))
+        self.got_b += [p for _, p in self.b.take_delivered()]
+        self.a.take_delivered()
+
+    def restart_b(self, session: int) -> None:
+        self.b = RaftEndpoint(settings=self.settings, session_id=session, now=self.now)
+
+
+def test_handshake_establishes_every_carrier_and_packets_flow() -> None:
+    bench = Bench()
+    bench.run(0.1)
+    assert all(c.established for c in bench.a.carriers + bench.b.carriers)
+    assert bench.a.peer_session == 222
+    assert bench.b.peer_session == 111
+    for i in range(20):
+        bench.a.send(0, b"p%d" % i, bench.now)
+        bench.run(bench.now + 0.001)
+    bench.run(bench.now + 0.3)
+    assert bench.got_b == [b"p%d" % i for i in range(20)]
+
+
+def test_a_restarted_peer_gets_a_new_session_fresh_sequence_numbers_and_no_stale_packets() -> None:
+    bench = Bench()
+    bench.run(0.1)
+    for i in range(5):
+        bench.a.send(0, b"old%d" % i, bench.now)
+    bench.run(0.105)  # packets in flight towards the old B
+    bench.restart_b(333)
+    bench.run(0.3)
+    assert bench.b.dropped["stale"] > 0
+    assert any(e == PeerSessionStarted(333, True) for e in bench.a.take_events())
+    assert bench.a.streams[0].next_seq == 0
+    for i in range(5):
+        bench.a.send(0, b"new%d" % i, bench.now)
+    bench.run(bench.now + 0.3)
+    assert bench.got_b == [b"new%d" % i for i in range(5)]
+    assert bench.b.stream_stats(0)["lost"] == 0
+
+
+def test_the_sender_restarting_resets_the_receiver_and_delivery_restarts_at_zero() -> None:
+    bench = Bench()
+    bench.run(0.1)
+    for i in range(3):
+        bench.a.send(0, b"x%d" % i, bench.now)
+    bench.run(0.4)
+    bench.a = RaftEndpoint(settings=SETTINGS, session_id=444, now=bench.now)
+    bench.run(0.6)
+    for i in range(3):
+        bench.a.send(0, b"y%d" % i, bench.now)
+    bench.run(1.0)
+    assert bench.got_b == [b"x0", b"x1", b"x2", b"y0", b"y1", b"y2"]
+    assert any(e == PeerSessionStarted(444, True) for e in bench.b.take_events())
+
+
+@pytest.mark.parametrize(
+    ("datagram", "reason"),
+    [
+        (b"", "short"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "foreign"),
+        (bytes.fromhex("52460702") + bytes(16), "version"),
+        (bytes.fromhex("5246010200000001") + bytes(12) + b"\x00", "malformed"),
+    ],
+)
+def test_garbage_and_foreign_packets_are_dropped_and_counted(datagram: bytes, reason: str) -> None:
+    bench = Bench()
+    bench.run(0.1)
+    before = bench.b.stream_stats(0)
+    bench.b.receive(0, datagram, bench.now)
+    assert bench.b.dropped[reason] == 1
+    assert bench.b.stream_stats(0) == before
+
+
+def test_a_hello_naming_another_carrier_handle_is_refused() -> None:
+    endpoint = RaftEndpoint(settings=SETTINGS, session_id=5, now=0.0)
+    header = wire.Header(kind=wire.HELLO, src_session=9, dst_session=5, pkt_num=0, tx_us=0)
+    endpoint.receive(0, wire.encode(header, wire.encode_body(wire.Hello(99, 0))[1]), 0.0)
+    assert endpoint.dropped["foreign_carrier"] == 1
+    assert endpoint.peer_session == 0
+    assert not endpoint.carriers[0].established
+
+
+def test_data_of_an_unknown_stream_is_dropped_and_counted() -> None:
+    bench = Bench()
+    bench.run(0.1)
+    header = wire.Header(kind=wire.DATA, src_session=111, dst_session=222, pkt_num=999, tx_us=1)
+    body = wire.encode_body(wire.Data(77, 0, 1, 0, b"z"))[1]
+    bench.b.receive(0, wire.encode(header, body), bench.now)
+    assert bench.b.dropped["unknown_stream"] == 1
+
+
+def test_oversized_packets_are_dropped_locally_and_counted() -> None:
+    bench = Bench()
+    bench.run(0.1)
+    assert not bench.a.send(0, bytes(SETTINGS.max_payload + 1), bench.now)
+    assert bench.a.stream_stats(0)["dropped_local"] == 1
+
+
+def test_a_dark_carrier_is_excluded_probed_and_restored_with_hysteresis() -> None:
+    bench = Bench()
+    bench.run(0.2)
+    bench.cut = {0}
+    for i in range(100):
+        bench.a.send(0, b"%d" % i, bench.now)
+        bench.run(bench.now + 0.005)
+    assert bench.a.carrier_stats(0)["excluded"] == 1.0
+    assert bench.a.carrier_stats(1)["excluded"] == 0.0
+    bench.cut = set()
+    bench.run(bench.now + 0.5)
+    assert bench.a.carrier_stats(0)["excluded"] == 1.0  # not yet: it must stay healthy 1 s
+    bench.run(bench.now + 1.0)
+    assert bench.a.carrier_stats(0)["excluded"] == 0.0
+    bench.run(bench.now + 0.5)
+    assert len(bench.got_b) == 100  # the packets lost on the dark carrier were resent
+
+
+def test_rtt_estimator_follows_rfc9002_smoothing() -> None:
+    rtt = RttEstimator()
+    rtt.add(0.1)
+    assert (rtt.smoothed, rtt.rttvar, rtt.min_rtt) == (0.1, 0.05, 0.1)
+    rtt.add(0.2)
+    assert rtt.smoothed == pytest.approx(0.1125)
+    assert rtt.rttvar == pytest.approx(0.0625)
+    assert rtt.min_rtt == 0.1
+
+
+def test_nacks_are_only_sent_while_a_retransmission_can_arrive_in_time() -> None:
+    planner = NackPlanner()
+    planner.on_arrival(0, 1.00, 1.01, wait=0.005, timeout=0.2)
+    planner.on_arrival(3, 1.03, 1.04, wait=0.005, timeout=0.2)
+    assert planner.due(1.04, srtt=0.05, rttvar=0.01) == []  # inside the reorder allowance
+    assert planner.due(1.046, srtt=0.05, rttvar=0.01) == [1, 2]
+    assert planner.due(1.05, srtt=0.05, rttvar=0.01) == []  # re-NACK after srtt + 4 rttvar + 5 ms
+    assert planner.due(1.141, srtt=0.05, rttvar=0.01) == [1, 2]
+    # Seq 1 is due at 1.21, 2 at 1.22: with srtt + rttvar = 0.06 nothing can make it after 1.16.
+    assert planner.due(1.17, srtt=0.05, rttvar=0.01) == []
+    assert not planner.missing
+
+
+def test_arq_is_off_where_the_budget_is_below_a_round_trip() -> None:
+    planner = NackPlanner()
+    planner.on_arrival(0, 1.00, 1.05, wait=0.0, timeout=0.15)
+    planner.on_arrival(2, 1.02, 1.07, wait=0.0, timeout=0.15)
+    assert planner.due(1.07, srtt=0.2, rttvar=0.0) == []
+
+
+def test_the_sender_resends_only_what_can_still_arrive() -> None:
+    history = SendHistory(timeout=0.1)
+    history.add(0, Sent(1.0, b"a", 0), 1.0)
+    assert history.resendable(0, 1.05, one_way=0.04, srtt=0.08) is not None
+    assert history.resendable(0, 1.07, one_way=0.04, srtt=0.08) is None
+    assert ranges([5, 1, 2, 3, 9]) == [(1, 3), (5, 1), (9, 1)]
+
+
+def _carrier(index: int, priority: int, rate: float, rtt: float) -> CarrierState:
+    c = CarrierState(index=index, handle=index, priority=priority, initial_rate_bps=rate)
+    c.established = True
+    c.estimate.rtt.add(rtt)
+    return c
+
+
+def test_within_a_tier_the_earliest_arrival_wins_and_the_slow_carrier_takes_overflow() -> None:
+    fast, slow = _carrier(0, 0, 20e6, 0.030), _carrier(1, 0, 5e6, 0.080)
+    assert pick([fast, slow], 1200, 0.0) is fast
+    for _ in range(60):  # ~29 ms of queue on the fast carrier, more than the 25 ms difference
+        fast.pacer.push(wire.DATA, bytes(1200), 1.0)
+    assert pick([fast, slow], 1200, 0.0) is slow
+
+
+def test_a_lower_priority_tier_is_used_only_when_the_higher_one_saturates() -> None:
+    high, low = _carrier(0, 2, 5e6, 0.080), _carrier(1, 1, 20e6, 0.010)
+    assert pick([high, low], 1200, 0.0) is high
+    for _ in range(10):  # ~20 ms of queue: saturated
+        high.pacer.push(wire.DATA, bytes(1200), 1.0)
+    assert pick([high, low], 1200, 0.0) is low
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"handle": -1}, "stream_handle -1"),
+        ({"handle": 1, "policy": "sometimes"}, "delivery policy 'sometimes'"),
+        ({"handle": 1, "timeout": 0.0}, "timeout 0.0s"),
+        ({"handle": 1, "timeout": 0.1, "jitter_buffer": 0.2}, "jitter_buffer 0.2s"),
+    ],
+)
+def test_bad_stream_settings_name_the_field(kwargs: dict[str, object], words: str) -> None:
+    with pytest.raises(SettingsError, match=words):
+        StreamSpec(**kwargs)  # type: ignore[arg-type]
+
+
+def test_duplicate_handles_and_tiny_packets_are_refused() -> None:
+    with pytest.raises(SettingsError, match="carrier_handle 3 is used twice"):
+        RaftSettings(streams=(StreamSpec(handle=1),), carriers=(CarrierSpec(handle=3),) * 2)
+    with pytest.raises(SettingsError, match="max_packet_bytes 20"):
+        RaftSettings(
+            streams=(StreamSpec(handle=1),), carriers=(CarrierSpec(handle=3),), max_packet_bytes=20
+        )
+
+
+def test_a_nack_asking_for_everything_costs_at_most_a_bounded_number_of_resends() -> None:
+    bench = Bench()
+    bench.run(0.1)
+    for i in range(2000):
+        bench.a.send(0, b"%d" % i, bench.now)
+    bench.a.take_datagrams()
+    header = wire.Header(kind=wire.NACK, src_session=222, dst_session=111, pkt_num=10**6, tx_us=1)
+    ranges = tuple((0, 0xFFFF) for _ in range(wire.NACK_MAX_RANGES))
+    nack = wire.encode(header, wire.encode_body(wire.Nack(1, ranges))[1])
+    bench.a.receive(0, nack, bench.now)
+    assert 1000 <= bench.a.stream_stats(0)["retransmitted"] <= 1024
