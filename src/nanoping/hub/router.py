@@ -99,7 +99,7 @@ class CallRouter:
         if where is Placement.HUB:
             handler = self._to_hub(method, self._hub_session)
         elif where is Placement.NETWORKS:
-            handler = self._to_hub(method, self._networks_session)
+            handler = self._to_networks_node(method)
         else:
             handler = self._to_named_node(method)
         return Method(
@@ -140,6 +140,39 @@ class CallRouter:
                 yield response
 
         return streaming
+
+    # -- networks services: the networks node (the hub), waiting for the link ----------------
+
+    def _to_networks_node(self, method: Method) -> Handler:
+        if self._hub is not None and not method.implemented:
+            return _refusing(
+                method, "networks are not enabled on this hub node (networks.enabled is false)"
+            )
+        handler = self._to_hub(method, self._networks_session)
+        if "node_id" not in method.request_type.DESCRIPTOR.fields_by_name:
+            return handler
+        # NetworkInstances: an empty node_id means the node the call was made on, which the
+        # networks node can only know if it is filled in here.
+        if method.kind is MethodKind.UNARY:
+
+            async def unary(request: Message) -> Message:
+                response: Message = await handler(self._with_node_id(request))  # type: ignore[misc]
+                return response
+
+            return unary
+
+        def streaming(request: Message) -> AsyncIterator[Message]:
+            return handler(self._with_node_id(request))  # type: ignore[return-value]
+
+        return streaming
+
+    def _with_node_id(self, request: Message) -> Message:
+        if _node_id(request):
+            return request
+        filled = type(request)()
+        filled.CopyFrom(request)
+        setattr(filled, "node_id", self._local_node_id)  # noqa: B010 - checked by the caller
+        return filled
 
     async def _networks_session(self) -> LinkSession | None:
         """None when this node hosts the hub (and so the networks), else its link, once open."""
@@ -206,6 +239,22 @@ class CallRouter:
 
 def _node_id(request: Message) -> str:
     return str(getattr(request, "node_id"))  # noqa: B009 - the field is checked by the caller
+
+
+def _refusing(method: Method, message: str) -> Handler:
+    """A handler answering FAILED_PRECONDITION with ``message``."""
+    if method.kind is MethodKind.UNARY:
+
+        async def unary(_request: Message) -> Message:
+            raise FailedPrecondition(message)
+
+        return unary
+
+    async def streaming(_request: Any) -> AsyncIterator[Message]:
+        raise FailedPrecondition(message)
+        yield  # pragma: no cover - makes this an async generator
+
+    return streaming
 
 
 def _checked_stream(open_stream: Callable[[Any], AsyncIterator[Message]]) -> Handler:
