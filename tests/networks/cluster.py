@@ -55,7 +55,8 @@ class Door:
     def call(self, path: str, *, timeout: float = 60, **fields: Any) -> Any:
         return self.api.call(self.channel, path, self.api.request(path, **fields), timeout=timeout)
 
-    def error(self, path: str, **fields: Any) -> grpc.RpcError:
+    def error(self, path: str, **fields: Any) -> Any:
+        """The failed call (``code()``, ``details()``) of a call that must fail."""
         with pytest.raises(grpc.RpcError) as raised:
             self.call(path, **fields)
         return raised.value

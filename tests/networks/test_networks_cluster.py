@@ -105,7 +105,8 @@ def test_blueprints_built_in_and_user(cluster: Cluster) -> None:
     created = edge.call(
         BLUEPRINTS + "createBlueprint", blueprint={"name": " Test ", "template": TEST_TEMPLATE}
     )
-    assert created.blueprint.name == "Test" and not created.blueprint.read_only
+    assert created.blueprint.name == "Test"
+    assert not created.blueprint.read_only
     fetched = cluster.hub.call(BLUEPRINTS + "getBlueprint", id=created.id)
     assert fetched.blueprint.template == TEST_TEMPLATE
     assert edge.error(BLUEPRINTS + "getBlueprint", id="nope").code() == grpc.StatusCode.NOT_FOUND
@@ -170,7 +171,8 @@ def test_a_network_from_create_to_delete(cluster: Cluster) -> None:
         on_client = edge.call(INSTANCES + "getNetworkPipelines", node_id=cluster.client_id)
         assert len(on_client.network_pipelines) == 1
         record = on_client.network_pipelines[0]
-        assert record.enabled and record.network_id == created.id
+        assert record.enabled
+        assert record.network_id == created.id
         pipeline = edge.pipelines(cluster.client_id)[record.pipeline_id]
         assert pipeline.started
         assert config_value(pipeline, "uniform_traffic_source-1", "packet_size") == 200
@@ -239,7 +241,8 @@ def test_a_network_from_create_to_delete(cluster: Cluster) -> None:
                 "parameters": '{"mtu": 1400}',
             },
         ).network
-        assert renamed.name == "lan2" and len(renamed.nodes) == 2
+        assert renamed.name == "lan2"
+        assert len(renamed.nodes) == 2
         pipeline = edge.pipelines(cluster.client_id)[record.pipeline_id]
         assert config_value(pipeline, "traffic_sink-1", "mtu") == 1400
         moved = edge.error(
