@@ -86,6 +86,8 @@ def test_every_registered_component_is_covered() -> None:
         "uniform_traffic_source",
         "traffic_sink",
         "udp_socket",
+        "tun",
+        "tap",
         "delay_constant",
         "loss_dynamic",
         "timed_burst_loss",

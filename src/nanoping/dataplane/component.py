@@ -21,6 +21,7 @@ from nanoping.dataplane.events import ComponentFailed
 from nanoping.dataplane.metrics import Metric, MetricsCollection, collection_path, counter
 from nanoping.dataplane.packet import Batch
 from nanoping.dataplane.parameter import describe, link_fields
+from nanoping.dataplane.ports import Ports
 from nanoping.dataplane.wiring import parse_link
 
 P = TypeVar("P")
@@ -57,6 +58,20 @@ class PortBuffer:
         self.count = 0
         return out
 
+    def drop_oldest(self, count: int) -> int:
+        """Discard up to ``count`` packets from the front; return how many went."""
+        dropped = 0
+        while self.batches and dropped < count:
+            head = self.batches[0]
+            cut = min(count - dropped, len(head))
+            if cut == len(head):
+                self.batches.popleft()
+            else:
+                del head[:cut]
+            dropped += cut
+        self.count -= dropped
+        return dropped
+
     @property
     def full(self) -> bool:
         """True when the producer should stop emitting into this buffer."""
@@ -72,15 +87,17 @@ class Component(Generic[P]):
     """Frozen dataclass declaring the parameters (see ``parameter.py``)."""
     io: ClassVar[bool] = False
     """True for components that own sockets and need :meth:`open`/:meth:`close`."""
+    needs_net_admin: ClassVar[bool] = False
+    """True for components that create interfaces or routes (root or CAP_NET_ADMIN)."""
     live_parameters: ClassVar[frozenset[str]] = frozenset()
     """Parameters a running instance can take new values of (see :meth:`reconfigure`)."""
 
     def __init__(self, *, component_id: str, params: P) -> None:
         self.id = component_id
         self.params = params
-        n_in, n_out = self.port_counts(params)
-        self.input_count = n_in
-        self.outputs = [PortBuffer() for _ in range(n_out)]
+        self.ports = self.declare_ports(params)
+        self.input_count = self.ports.input_count
+        self.outputs = [PortBuffer() for _ in range(self.ports.output_count)]
         self.events: list[ComponentFailed] = []
         self.packets_in = 0
         self.packets_out = 0
@@ -89,13 +106,27 @@ class Component(Generic[P]):
         self.packets_dropped = 0
 
     @classmethod
-    def port_counts(cls, params: Any) -> tuple[int, int]:
-        """Number of (input, output) ports for these parameters."""
+    def declare_ports(cls, params: Any) -> Ports:
+        """The ports an instance with these parameters has; override to declare your own.
+
+        The default suits the components whose links are plain fields: one ``flows`` group
+        with a port per flow, or an ``input`` and an ``output`` port when those fields exist.
+        A transport declares its groups explicitly, e.g.
+        ``Ports.of(inputs={"streams": s, "carriers": c}, outputs={"streams": s, "carriers": c})``.
+        """
         flows = getattr(params, "flows", None)
         if flows is not None:
-            return len(flows), len(flows)
+            return Ports.of(inputs={"flows": len(flows)}, outputs={"flows": len(flows)})
         names = link_fields(cls.params_type)
-        return int("input" in names), int("output" in names)
+        return Ports.of(
+            inputs={"input": int("input" in names)}, outputs={"output": int("output" in names)}
+        )
+
+    @classmethod
+    def port_counts(cls, params: Any) -> tuple[int, int]:
+        """Number of (input, output) ports for these parameters, from :meth:`declare_ports`."""
+        ports = cls.declare_ports(params)
+        return ports.input_count, ports.output_count
 
     # ---- driven by the engine -------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import Any
 from nanoping.dataplane.component import component_types
 from nanoping.dataplane.errors import ConfigError, IncompatibleVersionError, ParamError
 from nanoping.dataplane.parameter import json_type, link_fields, parse_params
+from nanoping.dataplane.ports import Ports
 from nanoping.dataplane.wiring import Link, WiringError, parse_link
 
 SUPPORTED_VERSION = 13
@@ -202,13 +203,16 @@ def _check_ranges(uses: list[_LinkUse], by_id: Mapping[str, ComponentSpec]) -> N
         )
         for component_id, role, port in ends:
             spec = by_id[component_id]
-            count = _port_count(spec, role)
+            ports = component_types()[spec.type_name].declare_ports(spec.params)
+            output = role == "output"
+            count = ports.output_count if output else ports.input_count
             if port >= count:
-                name = f"out:{port}" if role == "output" else f"in:{port}"
+                name = f"out:{port}" if output else f"in:{port}"
                 raise ConfigError(
                     use.component_id,
                     use.key,
-                    f"port {name} is out of range; '{spec.type_name}' has {count} {role} port(s) here",
+                    f"port {name} is out of range; '{spec.type_name}' has {count} {role} port(s) "
+                    f"here{_groups_note(ports, output=output)}",
                 )
 
 
@@ -239,9 +243,10 @@ def _check_pairs(uses: list[_LinkUse], others: list[_LinkUse], peer_role: str) -
             )
 
 
-def _port_count(spec: ComponentSpec, role: str) -> int:
-    n_in, n_out = component_types()[spec.type_name].port_counts(spec.params)
-    return n_out if role == "output" else n_in
+def _groups_note(ports: Ports, *, output: bool) -> str:
+    """Name the port groups when a side has several, so the message says which role is which."""
+    groups = ports.outputs if output else ports.inputs
+    return f" ({ports.describe(output=output)})" if len(groups) > 1 else ""
 
 
 def _require(obj: Mapping[str, object], key: str, parent: str | None) -> object:

@@ -23,6 +23,7 @@ Run-related rules (the reference leaves codes open; these are ours):
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from nanoping.api import pipelines_pb2
+from nanoping.dataplane.config import parse_json_config
+from nanoping.dataplane.privileges import privilege_warnings
 from nanoping.errors import (
     DeadlineExceeded,
     FailedPrecondition,
@@ -59,6 +62,8 @@ from nanoping.runs.supervision import RunTiming
 from nanoping.runs.supervisor import RunSupervisor
 from nanoping.runs.telemetry_feed import TelemetrySubscription
 from nanoping.storage.database import Database
+
+log = logging.getLogger(__name__)
 
 SERVICE_NAME = "nanopinggrpc.pipeline.PipelinesService"
 """Key of this implementation in the method table."""
@@ -151,6 +156,9 @@ class PipelinesService:
         settings = settings_from_create(request)
         settings.check(cpu_threads=self._cpu_threads)
         record = self.store.create(settings)
+        if settings.compatible:
+            for warning in privilege_warnings(parse_json_config(settings.config.text)):
+                log.warning("pipeline %s ('%s'): %s", record.id, settings.name, warning)
         return pipelines_pb2.CreatePipelineResponse(pipeline=pipeline_message(record))
 
     async def update_pipeline(

@@ -31,9 +31,11 @@ class NodeProcess:
         up_args: Sequence[str] = ("--grpc", "127.0.0.1:0"),
         global_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        command_prefix: Sequence[str] = (),
     ) -> None:
+        # command_prefix runs the node through another command, e.g. inside a namespace.
         self.command = [
-            sys.executable, "-m", "nanoping.cli.main", *global_args, "up",
+            *command_prefix, sys.executable, "-m", "nanoping.cli.main", *global_args, "up",
             "--data-dir", str(data_dir), *up_args,
         ]  # fmt: skip
         self._env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}

@@ -1,8 +1,8 @@
-"""``udp_socket``: where packets enter and leave a node.
+"""``udp_socket``: where packets enter and leave a node over the network.
 
-The only component here that touches the network. Datagrams received on the socket are
-queued by the asyncio protocol and handed to the pipeline on the next engine step; packets
-arriving on the component's input are written to the socket at once.
+Datagrams received on the socket are drained in batches and handed to the pipeline on the
+next engine step; packets arriving on the component's input are written to the socket at
+once, same-size runs in one GSO call where the kernel supports it.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from nanoping.dataplane.component import Component, register
-from nanoping.dataplane.metrics import Metric, counter, gauge
-from nanoping.dataplane.packet import Batch, Packet
+from nanoping.dataplane.component import register
+from nanoping.dataplane.datagram_io import DatagramComponent, DatagramDevice
+from nanoping.dataplane.metrics import Metric, gauge
 from nanoping.dataplane.parameter import param
+from nanoping.dataplane.udp_offload import NO_OFFLOADS, UdpDevice, probe_offloads
 
 Address = tuple[str, int]
 
@@ -73,70 +74,37 @@ class UdpSocketParams:
     )
     receive_queue: int = param(
         8192,
-        doc="Datagrams held between the socket and the pipeline; more are dropped and counted.",
+        doc="Datagrams held between the socket and the pipeline; when full, reading pauses "
+        "and the kernel buffer holds the rest.",
         minimum=1,
+    )
+    offload: bool = param(
+        True,
+        doc="Use UDP segmentation and receive offload (GSO/GRO) where the kernel has them.",
     )
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    """Feeds the component's receive queue; kept tiny because it runs once per datagram."""
-
-    def __init__(self, owner: UdpSocket) -> None:
-        self._owner = owner
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        owner = self._owner
-        if len(owner.rx_queue) >= owner.rx_capacity:
-            owner.rx_overflows += 1
-            return
-        owner.rx_queue.append(data)
-        owner.peer = addr
-        if not owner.woken:
-            owner.woken = True
-            owner.wake()
-
-    def error_received(self, exc: Exception) -> None:
-        self._owner.socket_errors += 1
-
-    def pause_writing(self) -> None:
-        self._owner.paused = True
-
-    def resume_writing(self) -> None:
-        self._owner.paused = False
-        self._owner.wake()
-
-
 @register("udp_socket")
-class UdpSocket(Component[UdpSocketParams]):
+class UdpSocket(DatagramComponent[UdpSocketParams]):
     """A UDP socket: sends its input to ``remote_address``, emits what it receives.
 
     With only ``bind_address`` it is a receiver (and answers senders when its input is used);
     with ``remote_address`` it sends. It finishes when its input has finished and nobody
-    downstream needs its received packets any more.
+    downstream needs its received packets any more. Reads and writes are batched, with UDP
+    GSO and GRO when the kernel has them (see ``udp_offload.py``).
     """
 
     params_type = UdpSocketParams
-    io = True
 
     def __init__(self, *, component_id: str, params: UdpSocketParams) -> None:
-        super().__init__(component_id=component_id, params=params)
-        self.rx_queue: list[bytes] = []
-        self.rx_capacity = params.receive_queue
-        self.rx_overflows = 0
-        self.socket_errors = 0
-        self.bytes_sent = 0
-        self.bytes_received = 0
-        self.peer: Any = None
-        self.woken = False
-        self.paused = False
-        self.wake: Callable[[], None] = _ignore
+        super().__init__(
+            component_id=component_id, params=params, receive_queue=params.receive_queue
+        )
         self.local_address: Address | None = None
         self._remote: Any = None
-        self._transport: asyncio.DatagramTransport | None = None
 
-    async def open(self, wake: Callable[[], None]) -> None:
+    async def open_device(self) -> DatagramDevice:
         """Bind the socket (``local_address`` then holds the real port) and resolve the remote."""
-        self.wake = wake
         loop = asyncio.get_running_loop()
         family = int(socket.AF_UNSPEC)
         if self.params.remote_address:
@@ -144,91 +112,29 @@ class UdpSocket(Component[UdpSocketParams]):
         local = self.params.bind_address or ("[::]:0" if family == socket.AF_INET6 else "0.0.0.0:0")
         bind, bind_family = await _resolve(loop, local)
         sock = _bound_socket(bind, bind_family, self.params.socket_buffer)
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=sock)
-        self._transport = transport
-        sockname = transport.get_extra_info("sockname")
+        offloads = probe_offloads(bind_family) if self.params.offload else NO_OFFLOADS
+        device = UdpDevice(sock, offloads)
+        sockname = sock.getsockname()
         self.local_address = (str(sockname[0]), int(sockname[1]))
+        return device
 
-    def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+    def destination(self) -> Any:
+        if self._remote is not None:
+            return self._remote
+        return self.device.last_peer if self.device is not None else None
 
-    def handle(self, port: int, batch: Batch, now: float) -> None:
-        transport = self._transport
-        remote = self._remote or self.peer
-        if transport is None or remote is None:
-            self.packets_dropped += len(batch)
-            return
-        sendto = transport.sendto
-        sent_bytes = 0
-        failed = 0
-        for packet in batch:
-            try:
-                sendto(packet.payload, remote)
-            except (OSError, ValueError):  # e.g. a datagram too large: drop it, keep running
-                failed += 1
-                continue
-            sent_bytes += len(packet.payload)
-        self.socket_errors += failed
-        self.bytes_sent += sent_bytes
-        self.packets_dropped += failed
-        self.packets_consumed += len(batch) - failed
+    def can_send(self) -> bool:
+        return self.destination() is not None
 
-    def poll(self, now: float) -> None:
-        self.woken = False
-        if not self.rx_queue:
-            return
-        received, self.rx_queue = self.rx_queue, []
-        batch = [Packet(data, now) for data in received]
-        self.bytes_received += sum(map(len, received))
-        self.packets_produced += len(batch)
-        self.emit(0, batch)
-
-    def next_deadline(self) -> float | None:
-        # A deadline in the past means "due now": datagrams are waiting.
-        return 0.0 if self.rx_queue else None
-
-    def can_accept(self) -> bool:
-        return not self.paused
-
-    def finished(self, now: float, *, inputs_done: bool, outputs_done: bool) -> bool:
-        return inputs_done and outputs_done
+    @property
+    def peer(self) -> Any:
+        """Address of the most recent sender, or None."""
+        return self.device.last_peer if self.device is not None else None
 
     def extra_metrics(self, now: float) -> Iterable[Metric]:
         port = self.local_address[1] if self.local_address else 0
         return (
-            counter(
-                "datagrams_sent",
-                self.packets_consumed,
-                "packets",
-                "Datagrams written to the socket.",
-            ),
-            counter("bytes_sent", self.bytes_sent, "bytes", "Payload bytes written to the socket."),
-            counter(
-                "datagrams_received",
-                self.packets_produced,
-                "packets",
-                "Datagrams read from the socket.",
-            ),
-            counter(
-                "bytes_received",
-                self.bytes_received,
-                "bytes",
-                "Payload bytes read from the socket.",
-            ),
-            counter(
-                "receive_overflows",
-                self.rx_overflows,
-                "packets",
-                "Datagrams dropped: receive queue full.",
-            ),
-            counter(
-                "socket_errors",
-                self.socket_errors,
-                "errors",
-                "Errors reported by the socket (e.g. ICMP unreachable).",
-            ),
+            *self.io_metrics(),
             gauge("local_port", port, "port", "UDP port the socket is bound to."),
         )
 
@@ -259,7 +165,3 @@ async def _resolve(loop: asyncio.AbstractEventLoop, text: str) -> tuple[Any, int
         return sockaddr, int(family)
     family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     return (str(ip), port), int(family)
-
-
-def _ignore() -> None:
-    """Wake callback used before the engine opens the component."""
