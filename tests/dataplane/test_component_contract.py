@@ -24,6 +24,7 @@ MINIMAL_PARAMS: dict[str, dict[str, Any]] = {
     },
     "bandwidth_limit_dynamic": {"flows": [FLOW], "max_queue_size": 5},
     "timed_burst_loss": {"interval_ms": 10, "burst_packets": 3},
+    "ip_router": {"flows": [{**FLOW, "destination": "10.0.0.0/8"}]},
 }
 NAMES = sorted(component_types())
 START = 100.0
@@ -92,6 +93,7 @@ def test_every_registered_component_is_covered() -> None:
         "loss_dynamic",
         "timed_burst_loss",
         "bandwidth_limit_dynamic",
+        "ip_router",
         "latency_tracker_sender",
         "latency_tracker_receiver",
         "loss_tracker_sender",

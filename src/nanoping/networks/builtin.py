@@ -1,16 +1,17 @@
-"""The built-in, read-only blueprints: a virtual LAN out of ``tun`` and ``udp_socket``.
+"""The built-in, read-only blueprints: a virtual LAN out of ``tun``, ``udp_socket`` and
+``ip_router``.
 
 How the defaults make the LAN (a star through the relay):
-- every client runs one pipeline (*client*): a TUN device holding the client's network address
-  with the network's prefix, exchanging packets over UDP with its own port on the relay
-  (the relay's first carrier address, port + the client's numeric id);
-- the relay runs one pipeline per client (*relay client*): a point-to-point TUN device (the
-  relay's address, the client's as peer) and the UDP socket of that client's port; the relay's
-  kernel forwards between those devices (IP forwarding must be enabled on the relay);
-- the *relay* blueprint and the client blueprint on the relay render nothing: a template that
-  renders only white space means "no pipeline for this node".
+- every client runs one pipeline (*client*): a TUN interface holding the client's network
+  address with the network's prefix, exchanging packets over UDP with its own port on the
+  relay (the relay's first carrier address, port + the client's numeric id);
+- the relay runs one pipeline (*relay*): its own TUN interface, one UDP socket per client on
+  that client's port, and an ``ip_router`` carrying packets between them by destination;
+- the *relay client* blueprint renders nothing (the relay pipeline serves every client), and
+  the client blueprint renders nothing on the relay: a template that renders only white space
+  means "no pipeline for this node".
 
-The data these templates use is described in docs/networks.md.
+The data these templates see is described in docs/networks.md.
 """
 
 from __future__ import annotations
@@ -21,8 +22,51 @@ RELAY_ID = "default-relay"
 RELAY_CLIENT_ID = "default-relay-client"
 CLIENT_ID = "default-client"
 
-_RELAY = """{{- /* The relay's part is done by its relay-client pipelines (one per client) and
-the kernel's forwarding between their devices: nothing to run here. */ -}}
+_RELAY = """{
+  "version": 13,
+  "plumr_config": {
+    "pipeline": {
+{{- range $port, $client := .clients }}
+      "udp_socket-{{ $client.numeric_id }}": {
+        "udp_socket": {
+          "bind_address": "{{ with index $.node.carriers 0 }}{{ .address.ip }}{{ end }}:{{ $client.relay_port }}",
+          "remote_address": "{{ with $client.carriers }}{{ with index . 0 }}{{ with .address }}{{ or .external_ip .ip }}:{{ .port }}{{ end }}{{ end }}{{ end }}",
+          "input": "[udp_socket-{{ $client.numeric_id }}|in:0]-[ip_router-1|out:{{ $port }}]",
+          "output": "[ip_router-1|in:{{ $port }}]-[udp_socket-{{ $client.numeric_id }}|out:0]"
+        }
+      },
+{{- end }}
+      "tun-1": {
+        "tun": {
+          "interface_name": "np{{ .network.short_id }}",
+          "ip": "{{ .node.ip }}",
+          "netmask": "{{ .network.prefix_length }}",
+          "mtu": {{ or .parameters.mtu 1400 }},
+          "input": "[tun-1|in:0]-[ip_router-1|out:{{ len .clients }}]",
+          "output": "[ip_router-1|in:{{ len .clients }}]-[tun-1|out:0]"
+        }
+      },
+      "ip_router-1": {
+        "ip_router": {
+          "flows": [
+{{- range $port, $client := .clients }}
+            {
+              "input": "[ip_router-1|in:{{ $port }}]-[udp_socket-{{ $client.numeric_id }}|out:0]",
+              "output": "[udp_socket-{{ $client.numeric_id }}|in:0]-[ip_router-1|out:{{ $port }}]",
+              "destination": "{{ $client.ip }}/32"
+            },
+{{- end }}
+            {
+              "input": "[ip_router-1|in:{{ len .clients }}]-[tun-1|out:0]",
+              "output": "[tun-1|in:0]-[ip_router-1|out:{{ len .clients }}]",
+              "destination": "{{ .node.ip }}/32"
+            }
+          ]
+        }
+      }
+    }
+  }
+}
 """
 
 _CLIENT = """{{- if eq .node.type "client" -}}
@@ -32,8 +76,9 @@ _CLIENT = """{{- if eq .node.type "client" -}}
     "pipeline": {
       "tun-1": {
         "tun": {
-          "name": "np{{ .network.short_id }}c",
-          "address": "{{ .node.ip }}/{{ .network.prefix_length }}",
+          "interface_name": "np{{ .network.short_id }}",
+          "ip": "{{ .node.ip }}",
+          "netmask": "{{ .network.prefix_length }}",
           "mtu": {{ or .parameters.mtu 1400 }},
           "input": "[tun-1|in:0]-[udp_socket-1|out:0]",
           "output": "[udp_socket-1|in:0]-[tun-1|out:0]"
@@ -53,31 +98,8 @@ _CLIENT = """{{- if eq .node.type "client" -}}
 {{- end }}
 """
 
-_RELAY_CLIENT = """{
-  "version": 13,
-  "plumr_config": {
-    "pipeline": {
-      "tun-1": {
-        "tun": {
-          "name": "np{{ .network.short_id }}r{{ .client.numeric_id }}",
-          "address": "{{ .node.ip }}/32",
-          "peer_address": "{{ .client.ip }}",
-          "mtu": {{ or .parameters.mtu 1400 }},
-          "input": "[tun-1|in:0]-[udp_socket-1|out:0]",
-          "output": "[udp_socket-1|in:0]-[tun-1|out:0]"
-        }
-      },
-      "udp_socket-1": {
-        "udp_socket": {
-          "bind_address": "{{ with index .node.carriers 0 }}{{ .address.ip }}{{ end }}:{{ .client.relay_port }}",
-          "remote_address": "{{ with .client.carriers }}{{ with index . 0 }}{{ with .address }}{{ or .external_ip .ip }}:{{ .port }}{{ end }}{{ end }}{{ end }}",
-          "input": "[udp_socket-1|in:0]-[tun-1|out:0]",
-          "output": "[tun-1|in:0]-[udp_socket-1|out:0]"
-        }
-      }
-    }
-  }
-}
+_RELAY_CLIENT = """{{- /* The default relay pipeline serves every client itself (one UDP socket per
+client and a router): no separate pipeline per client. */ -}}
 """
 
 BUILTIN: dict[str, BlueprintRecord] = {

@@ -30,7 +30,7 @@ from nanoping.errors import (
 )
 from nanoping.networks import planning
 from nanoping.networks.activity_log import ActivityLog
-from nanoping.networks.builtin import BUILTIN, DEFAULT_FOR_ROLE, RELAY_CLIENT_ID
+from nanoping.networks.builtin import BUILTIN, DEFAULT_FOR_ROLE, RELAY_ID
 from nanoping.networks.deployment import Deployer
 from nanoping.networks.feeds import NetworkFeeds
 from nanoping.networks.records import BlueprintRecord, InstanceRecord, NetworkPipelineRecord
@@ -150,7 +150,7 @@ class NetworkController:
     ) -> tuple[str, networks_pb2.Network]:
         network = self._checked(network)
         candidates = await self._candidates()
-        if network.blueprints.relay_client_blueprint in ("", RELAY_CLIENT_ID):
+        if network.blueprints.relay_blueprint in ("", RELAY_ID):
             _require_relay_address(network, candidates)
         del network.nodes[:]
         network.nodes.extend(planning.new_members(network, candidates))

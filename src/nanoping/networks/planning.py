@@ -306,6 +306,7 @@ class _Data:
                 "parameters": self.parameters,
             },
             "nodes": list(self.members.values()),
+            "clients": [m for m in self.members.values() if m["type"] == "client"],
             "relay": self.members[relay.node_id],
         }
 
