@@ -273,3 +273,40 @@ def test_a_network_from_create_to_delete(cluster: Cluster) -> None:
     finally:
         networks.close()
         client_pipelines.close()
+
+
+def test_a_node_removed_from_the_hub_leaves_its_networks(cluster: Cluster) -> None:
+    hub = cluster.hub
+    blueprint = hub.call(
+        BLUEPRINTS + "createBlueprint", blueprint={"name": "test", "template": TEST_TEMPLATE}
+    ).id
+    created = hub.call(
+        NETWORKS + "createNetwork",
+        network={"name": "lan", "subnet_cidr": "10.77.0.0/24", "blueprints": all_roles(blueprint)},
+    )
+    assert len(created.network.nodes) == 2
+    relay_records = hub.call(INSTANCES + "getNetworkPipelines", node_id=cluster.hub_id)
+    assert len(relay_records.network_pipelines) == 3  # relay, client, relay client
+    hub.call("/nanopinggrpc.hub.HubServerService/removeNode", node_id=cluster.client_id)
+
+    def left() -> bool:
+        network = hub.call(NETWORKS + "getNetwork", id=created.id).network
+        return [node.node_id for node in network.nodes] == [cluster.hub_id]
+
+    wait_until(left, what="the removed node to leave the network")
+    wait_until(
+        lambda: len(hub.pipelines(cluster.hub_id)) == 2,
+        what="the relay-client pipeline of the removed node to go",
+    )
+    gone = hub.error(INSTANCES + "getNetworkInstances", node_id=cluster.client_id)
+    assert gone.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_networks_calls_wait_for_the_hub_instead_of_failing(cluster: Cluster) -> None:
+    assert cluster.edge.call(NETWORKS + "getNetworks", timeout=10).networks == []
+    cluster.hub.node.stop()
+    waited = cluster.edge.error(NETWORKS + "getNetworks", timeout=1.5)
+    assert waited.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    # The hub's own services answer at once instead (they do not wait).
+    failed = cluster.edge.error("/nanopinggrpc.hub.HubServerService/getNodes", timeout=10)
+    assert failed.code() == grpc.StatusCode.UNAVAILABLE
