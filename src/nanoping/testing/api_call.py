@@ -1,6 +1,6 @@
 """Calls one API method and prints the answer as JSON: run inside a namespace by the tests.
 
-Usage: python api_call.py HOST:PORT /package.Service/method '{"request": "json"}'
+Usage: python -m nanoping.testing.api_call HOST:PORT /package.Service/method '{"request": "json"}'
 """
 
 from __future__ import annotations
