@@ -69,6 +69,9 @@ def test_the_public_client_over_rest(nodes: tuple[NodeProcess, NodeProcess]) -> 
         ).id
 
         changes = Follower(api.networks.stream_networks())
+        instance_changes = Follower(
+            api.network_instances.stream_network_instances(node_id=client.node_id)
+        )
         try:
             roles = nanoping_api.NetworkBlueprints(
                 relay_blueprint=blueprint,
@@ -83,8 +86,14 @@ def test_the_public_client_over_rest(nodes: tuple[NodeProcess, NodeProcess]) -> 
             assert created.network is not None
             assert [n.node_ip for n in created.network.nodes] == ["100.65.0.1", "100.65.0.2"]
             wait_until(changes.holds(1), what="the create event")
+            wait_until(instance_changes.holds(1), what="the instance's create event")
+            first_event = instance_changes.messages[0]
+            assert first_event.create is not None
+            assert first_event.create.network_instance is not None
+            assert first_event.create.network_instance.network_id == created.id
         finally:
             changes.close()
+            instance_changes.close()
 
         mine = api.network_instances.get_network_pipelines(
             node_id=client.node_id, optional_network_id=created.id
@@ -105,6 +114,17 @@ def test_the_public_client_over_rest(nodes: tuple[NodeProcess, NodeProcess]) -> 
         ).network_pipelines
         assert not again[0].enabled
 
+        instance = mine[0].instance_id
+        instance_log = api.network_instances.open_log_stream(
+            node_id=client.node_id,
+            network_instance_id=instance,
+            options=nanoping_api.Options(lines=5),
+        )
+        try:
+            entries = next(iter(instance_log)).messages
+            assert any("pipeline 'rest lan client' created" in e.message for e in entries)
+        finally:
+            instance_log.close()
         log = api.networks.open_log_stream(
             network_id=created.id, options=nanoping_api.Options(lines=10)
         )
