@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="YAML node configuration (keys: node.name, http.address, hubServer, grpcBridge.address, "
-        "restApi.address, pipelines); command-line flags override it",
+        "restApi.address, pipelines, networks); command-line flags override it",
     )
     parser.add_argument(
         "--log-level",
