@@ -210,11 +210,11 @@ class CallRouter:
             if self._is_local(target):
                 return method.handler(request)  # type: ignore[return-value]
             session, via = self._route_to(target)
-            return remote_call.stream(
+            return remote_call.stream_started(
                 session, method, remote_call.single(request), target_node_id=via
             )
 
-        return _checked_stream(streaming)
+        return streaming
 
     def _is_local(self, node_id: str) -> bool:
         return not node_id or node_id == self._local_node_id
@@ -255,13 +255,3 @@ def _refusing(method: Method, message: str) -> Handler:
         yield  # pragma: no cover - makes this an async generator
 
     return streaming
-
-
-def _checked_stream(open_stream: Callable[[Any], AsyncIterator[Message]]) -> Handler:
-    """A streaming handler whose routing errors surface when iteration starts."""
-
-    async def handler(request: Any) -> AsyncIterator[Message]:
-        async for response in open_stream(request):
-            yield response
-
-    return handler
