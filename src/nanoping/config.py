@@ -15,6 +15,8 @@ This module is the single home of the defaults. The YAML keys are the public Nan
     restApi:
       address: 127.0.0.1:10566     # REST API listener
     pipelines: {}                  # pipelines service; on by default, `enabled: false` turns it off
+    networks: {}                   # networks (only on the hub node); on there by default,
+                                   # `enabled: false` turns it off
 
 Every error names the source (file or flag), the dotted key and what is allowed.
 """
@@ -90,6 +92,16 @@ class NodeConfig:
     """`pipelines.enabled`: whether this node offers the pipelines service."""
     config_file: Path | None = None
     """The file the node was configured from; such a node refuses setNode."""
+    networks_enabled: bool | None = None
+    """`networks.enabled`: None = the default, on when this node hosts the hub server."""
+
+    @property
+    def networks_on(self) -> bool:
+        """Whether this node stores networks and blueprints (it must host the hub)."""
+        enabled = (
+            self.hub_server is not None if self.networks_enabled is None else self.networks_enabled
+        )
+        return enabled and self.hub_server is not None
 
     def with_overrides(self, **changes: Any) -> NodeConfig:
         """A copy with the given fields replaced (command-line flags win over the file)."""
@@ -242,7 +254,7 @@ def config_from_document(document: object, *, source: str, path: Path | None) ->
         document,
         source=source,
         path="",
-        allowed=("node", "http", "hubServer", "grpcBridge", "restApi", "pipelines"),
+        allowed=("node", "http", "hubServer", "grpcBridge", "restApi", "pipelines", "networks"),
     )
     hub_server = _hub_server(top) if top.has("hubServer") else None
     http_address = top.section("http", ("address",)).address("address")
@@ -260,7 +272,21 @@ def config_from_document(document: object, *, source: str, path: Path | None) ->
         rest_address=top.section("restApi", ("address",)).address("address"),
         pipelines_enabled=top.section("pipelines", ("enabled",)).boolean("enabled", True),
         config_file=path,
+        networks_enabled=_networks(top, hub_server is not None),
     )
+
+
+def _networks(top: _Section, hosts_hub: bool) -> bool | None:
+    if not top.has("networks"):
+        return None
+    enabled = top.section("networks", ("enabled",)).boolean("enabled", True)
+    if enabled and not hosts_hub:
+        raise ConfigError(
+            source=top.source,
+            key="networks.enabled",
+            problem="networks can only be enabled on the node hosting the hub (set hubServer)",
+        )
+    return enabled
 
 
 def _hub_server(top: _Section) -> HubServerConfig:

@@ -49,6 +49,7 @@ MINIMAL_PARAMS: dict[str, dict[str, Any]] = {
             }
         ],
     },
+    "ip_router": {"flows": [{**FLOW, "destination": "10.0.0.0/8"}]},
 }
 NAMES = sorted(component_types())
 START = 100.0
@@ -124,6 +125,7 @@ def test_every_registered_component_is_covered() -> None:
         "loss_dynamic",
         "timed_burst_loss",
         "bandwidth_limit_dynamic",
+        "ip_router",
         "latency_tracker_sender",
         "latency_tracker_receiver",
         "loss_tracker_sender",

@@ -110,7 +110,7 @@ def test_bad_addresses(text: object) -> None:
 BAD_FILES = [
     (
         "nodes: {name: x}\n",
-        "nodes: unknown key (allowed here: node, http, hubServer, grpcBridge, restApi, pipelines)",
+        "nodes: unknown key (allowed here: node, http, hubServer, grpcBridge, restApi, pipelines, networks)",
     ),
     ("node: {nme: x}\n", "node.nme: unknown key (allowed here: name)"),
     ("node: [a, b]\n", "node: must be a mapping of keys (name), got a list"),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nanoping import __version__
-from nanoping.cli import hub_commands, node_commands, pipeline_commands, up
+from nanoping.cli import hub_commands, network_commands, node_commands, pipeline_commands, up
 from nanoping.errors import StartupError
 
 DESCRIPTION = """\
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="YAML node configuration (keys: node.name, http.address, hubServer, grpcBridge.address, "
-        "restApi.address, pipelines); command-line flags override it",
+        "restApi.address, pipelines, networks); command-line flags override it",
     )
     parser.add_argument(
         "--log-level",
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     hub_commands.add_parsers(commands)
     node_commands.add_parsers(commands)
     pipeline_commands.add_parsers(commands)
+    network_commands.add_parsers(commands)
     return parser
 
 

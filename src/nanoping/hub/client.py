@@ -99,6 +99,19 @@ class HubClient:
             self.session.close("the node is shutting down")
         await self._stop_link()
 
+    async def connected_session(self) -> LinkSession:
+        """The open link to the hub, waiting while the node is (re)connecting to it.
+
+        FAILED_PRECONDITION when this node is not (or no longer) a member of a hub.
+        """
+        async for state in self._state.watch():
+            if self.membership is None:
+                raise FailedPrecondition("this node is not authenticated with a hub")
+            session = self.session
+            if state == CONNECTED and session is not None and session.is_open:
+                return session
+        raise FailedPrecondition("this node is shutting down")  # pragma: no cover - watch ends
+
     # -- the API -----------------------------------------------------------------------------
 
     async def authenticate_by_request(self, hub_server_address: str) -> None:

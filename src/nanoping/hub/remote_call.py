@@ -56,6 +56,38 @@ async def stream(
             await sender
 
 
+def stream_started(
+    session: LinkSession,
+    method: Method,
+    requests: AsyncIterator[Message],
+    *,
+    target_node_id: str,
+) -> AsyncIterator[Message]:
+    """Like :func:`stream`, but the call starts now, before the caller sends its headers.
+
+    A stream that subscribes at call time (streamPipelines) then subscribes at the target
+    before the caller can act on the headers, instead of racing its own first change.
+    """
+    call = session.open_call(
+        method.path, target_node_id=target_node_id, deadline=CALL_DEADLINE.get()
+    )
+    sender = asyncio.create_task(_send_all(call, requests))
+    return _responses(call, sender, method)
+
+
+async def _responses(
+    call: OutgoingCall, sender: asyncio.Task[None], method: Method
+) -> AsyncGenerator[Message, None]:
+    try:
+        while (data := await call.receive()) is not None:
+            yield method.response_type.FromString(data)
+    finally:
+        call.cancel()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
+
+
 async def single(request: Message) -> AsyncIterator[Message]:
     """A request stream of one message (for server-streaming calls)."""
     yield request

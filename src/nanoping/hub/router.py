@@ -3,18 +3,24 @@
 Every door (gRPC bridge, REST gateway) serves the *routed* table built here; a link's call
 executor serves the local table, since a call arriving over a link has already been routed.
 
-Rules, by method:
-- HubClientService getLocalNodeId, authenticateByRequest, disconnect, streamConnectionState:
-  always this node.
-- HubServerService: this node when it hosts the hub, else the hub through this node's link;
-  a node with neither answers FAILED_PRECONDITION.
-- Every other method names its node in the request's ``node_id``: empty or this node's id runs
-  here; another id goes through the hub (unknown node NOT_FOUND, offline UNAVAILABLE).
+Where each service runs is the table :data:`PLACEMENTS` (with per-method exceptions in
+:data:`METHOD_PLACEMENTS`); every service of the API has an entry:
+- ``HERE``: always this node (HubClientService getLocalNodeId, authenticateByRequest,
+  disconnect, streamConnectionState).
+- ``HUB``: this node when it hosts the hub, else the hub through this node's link; a node with
+  neither answers FAILED_PRECONDITION (HubServerService).
+- ``NETWORKS``: the networks node, which is the node hosting the hub (networks are enabled
+  there by default). Unlike ``HUB``, a member whose link is down *waits* for it to come back
+  instead of answering UNAVAILABLE, as the reference says (Networks, Blueprints,
+  NetworkInstances; the last takes ``node_id`` as the node whose instances to show).
+- ``NAMED_NODE``: the request's ``node_id``: empty or this node's id runs here; another id goes
+  through the hub (unknown node NOT_FOUND, offline UNAVAILABLE).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import enum
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from google.protobuf.message import Message
@@ -26,15 +32,44 @@ from nanoping.hub.link_session import LinkSession
 from nanoping.hub.server import HubServer
 from nanoping.service.method_table import Handler, Method, MethodKind, MethodTable
 
-HUB_SERVER_SERVICE = "nanopinggrpc.hub.HubServerService"
-ALWAYS_LOCAL = frozenset(
-    {
-        "/nanopinggrpc.hub.HubClientService/getLocalNodeId",
-        "/nanopinggrpc.hub.HubClientService/authenticateByRequest",
-        "/nanopinggrpc.hub.HubClientService/disconnect",
-        "/nanopinggrpc.hub.HubClientService/streamConnectionState",
-    }
-)
+
+class Placement(enum.Enum):
+    """Where the calls of a service run."""
+
+    HERE = "this node"
+    HUB = "the node hosting the hub"
+    NETWORKS = "the networks node (the hub), waiting for the link"
+    NAMED_NODE = "the node named by the request's node_id"
+
+
+PLACEMENTS: Mapping[str, Placement] = {
+    "nanopinggrpc.hub.HubClientService": Placement.NAMED_NODE,
+    "nanopinggrpc.hub.HubServerService": Placement.HUB,
+    "nanopinggrpc.hub.ConfigService": Placement.NAMED_NODE,
+    "nanopinggrpc.logging.LoggingService": Placement.NAMED_NODE,
+    "nanopinggrpc.networks.Networks": Placement.NETWORKS,
+    "nanopinggrpc.networks.Blueprints": Placement.NETWORKS,
+    "nanopinggrpc.networks.NetworkInstances": Placement.NETWORKS,
+    "nanopinggrpc.pipeline.PipelinesService": Placement.NAMED_NODE,
+    "nanopinggrpc.resources.ResourcesService": Placement.NAMED_NODE,
+}
+"""Where each service of the API runs."""
+
+METHOD_PLACEMENTS: Mapping[str, Placement] = {
+    "/nanopinggrpc.hub.HubClientService/getLocalNodeId": Placement.HERE,
+    "/nanopinggrpc.hub.HubClientService/authenticateByRequest": Placement.HERE,
+    "/nanopinggrpc.hub.HubClientService/disconnect": Placement.HERE,
+    "/nanopinggrpc.hub.HubClientService/streamConnectionState": Placement.HERE,
+}
+"""Methods placed differently from the rest of their service."""
+
+
+def placement(method: Method) -> Placement:
+    """Where ``method`` runs; a service missing from the table is a programming error."""
+    found = METHOD_PLACEMENTS.get(method.path) or PLACEMENTS.get(method.service)
+    if found is None:
+        raise KeyError(f"the router has no placement for service {method.service}")
+    return found
 
 
 class CallRouter:
@@ -58,14 +93,15 @@ class CallRouter:
         return MethodTable({method.path: self._routed(method) for method in self._local})
 
     def _routed(self, method: Method) -> Method:
-        if method.path in ALWAYS_LOCAL:
+        where = placement(method)
+        if where is Placement.HERE:
             return method
-        if method.service == HUB_SERVER_SERVICE:
-            handler = self._to_hub(method)
-        elif "node_id" in method.request_type.DESCRIPTOR.fields_by_name:
-            handler = self._to_named_node(method)
+        if where is Placement.HUB:
+            handler = self._to_hub(method, self._hub_session)
+        elif where is Placement.NETWORKS:
+            handler = self._to_networks_node(method)
         else:
-            return method
+            handler = self._to_named_node(method)
         return Method(
             service=method.service,
             name=method.name,
@@ -78,11 +114,13 @@ class CallRouter:
 
     # -- HubServerService: the hub, wherever it is ------------------------------------------
 
-    def _to_hub(self, method: Method) -> Handler:
+    def _to_hub(
+        self, method: Method, hub_session: Callable[[], Awaitable[LinkSession | None]]
+    ) -> Handler:
         if method.kind is MethodKind.UNARY:
 
             async def unary(request: Message) -> Message:
-                session = self._hub_session()
+                session = await hub_session()
                 if session is None:
                     response: Message = await method.handler(request)  # type: ignore[misc]
                     return response
@@ -90,17 +128,59 @@ class CallRouter:
 
             return unary
 
-        def streaming(requests: Any) -> AsyncIterator[Message]:
-            session = self._hub_session()
+        async def streaming(requests: Any) -> AsyncIterator[Message]:
+            session = await hub_session()
             if session is None:
-                return method.handler(requests)  # type: ignore[return-value]
-            if method.kind is MethodKind.SERVER_STREAMING:
-                requests = remote_call.single(requests)
-            return remote_call.stream(session, method, requests, target_node_id="")
+                responses: AsyncIterator[Message] = method.handler(requests)  # type: ignore[assignment]
+            else:
+                if method.kind is MethodKind.SERVER_STREAMING:
+                    requests = remote_call.single(requests)
+                responses = remote_call.stream(session, method, requests, target_node_id="")
+            async for response in responses:
+                yield response
 
-        return _checked_stream(streaming)
+        return streaming
 
-    def _hub_session(self) -> LinkSession | None:
+    # -- networks services: the networks node (the hub), waiting for the link ----------------
+
+    def _to_networks_node(self, method: Method) -> Handler:
+        if self._hub is not None and not method.implemented:
+            return _refusing(
+                method, "networks are not enabled on this hub node (networks.enabled is false)"
+            )
+        handler = self._to_hub(method, self._networks_session)
+        if "node_id" not in method.request_type.DESCRIPTOR.fields_by_name:
+            return handler
+        # NetworkInstances: an empty node_id means the node the call was made on, which the
+        # networks node can only know if it is filled in here.
+        if method.kind is MethodKind.UNARY:
+
+            async def unary(request: Message) -> Message:
+                response: Message = await handler(self._with_node_id(request))  # type: ignore[misc]
+                return response
+
+            return unary
+
+        def streaming(request: Message) -> AsyncIterator[Message]:
+            return handler(self._with_node_id(request))  # type: ignore[return-value]
+
+        return streaming
+
+    def _with_node_id(self, request: Message) -> Message:
+        if _node_id(request):
+            return request
+        filled = type(request)()
+        filled.CopyFrom(request)
+        setattr(filled, "node_id", self._local_node_id)  # noqa: B010 - checked by the caller
+        return filled
+
+    async def _networks_session(self) -> LinkSession | None:
+        """None when this node hosts the hub (and so the networks), else its link, once open."""
+        if self._hub is not None:
+            return None
+        return await self._hub_client.connected_session()
+
+    async def _hub_session(self) -> LinkSession | None:
         """None when this node hosts the hub (serve locally), else its link to the hub."""
         if self._hub is not None:
             return None
@@ -130,11 +210,11 @@ class CallRouter:
             if self._is_local(target):
                 return method.handler(request)  # type: ignore[return-value]
             session, via = self._route_to(target)
-            return remote_call.stream(
+            return remote_call.stream_started(
                 session, method, remote_call.single(request), target_node_id=via
             )
 
-        return _checked_stream(streaming)
+        return streaming
 
     def _is_local(self, node_id: str) -> bool:
         return not node_id or node_id == self._local_node_id
@@ -161,11 +241,17 @@ def _node_id(request: Message) -> str:
     return str(getattr(request, "node_id"))  # noqa: B009 - the field is checked by the caller
 
 
-def _checked_stream(open_stream: Callable[[Any], AsyncIterator[Message]]) -> Handler:
-    """A streaming handler whose routing errors surface when iteration starts."""
+def _refusing(method: Method, message: str) -> Handler:
+    """A handler answering FAILED_PRECONDITION with ``message``."""
+    if method.kind is MethodKind.UNARY:
 
-    async def handler(request: Any) -> AsyncIterator[Message]:
-        async for response in open_stream(request):
-            yield response
+        async def unary(_request: Message) -> Message:
+            raise FailedPrecondition(message)
 
-    return handler
+        return unary
+
+    async def streaming(_request: Any) -> AsyncIterator[Message]:
+        raise FailedPrecondition(message)
+        yield  # pragma: no cover - makes this an async generator
+
+    return streaming

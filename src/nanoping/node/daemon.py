@@ -22,10 +22,13 @@ from nanoping.hub.router import CallRouter
 from nanoping.hub.server import HubServer
 from nanoping.link import LinkConfiguration
 from nanoping.net.http_listener import HttpListener
+from nanoping.networks.carriers import CarrierStore
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
 from nanoping.node.local_node import LocalNode
+from nanoping.node.networks import network_services
 from nanoping.rpc.grpc_bridge import GrpcBridge
+from nanoping.service.config import ConfigService
 from nanoping.service.hub_client import HubClientService
 from nanoping.service.hub_server import HubServerService
 from nanoping.service.method_table import MethodTable
@@ -99,10 +102,21 @@ class NodeDaemon:
                 database=database, node_id=local.id, runs_dir=data_dir.runs_path
             )
             implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
+        implementations["nanopinggrpc.hub.ConfigService"] = ConfigService(
+            store=CarrierStore(database), node_id=local.id
+        )
+        routed_tables: list[MethodTable] = []
+        networks = None
+        if hub is not None and self.config.networks_on:
+            networks = network_services(
+                database, data_dir.path, local.id, hub, lambda: routed_tables[0]
+            )
+            implementations.update(networks.implementations)
         tables.append(MethodTable.build(implementations))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
         await self._serve_http(hub)
         routed = router.table()
+        routed_tables.append(routed)
         await self._serve_grpc(routed)
         await self._serve_rest(routed)
         if pipelines is not None:
@@ -115,6 +129,8 @@ class NodeDaemon:
             pipelines.start_auto_pipelines()
         hub_client.start()
         self._resources.push_async_callback(hub_client.close)
+        if networks is not None:
+            networks.start(self._resources)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
 
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:

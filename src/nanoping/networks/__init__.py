@@ -1,0 +1,1 @@
+"""Networks: virtual LANs between nodes through a relay, generated per node from blueprints."""
