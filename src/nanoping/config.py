@@ -15,6 +15,10 @@ This module is the single home of the defaults. The YAML keys are the public Nan
     restApi:
       address: 127.0.0.1:10566     # REST API listener
     pipelines: {}                  # pipelines service; on by default, `enabled: false` turns it off
+    logs:                          # every log (node.log and run logs) rotates by size
+      maxFileBytes: 10485760       # size at which a log file is rotated (at least 4096)
+      files: 4                     # rotated parts kept per log besides the live file (1..100)
+      keptRuns: 100                # ended runs whose logs are kept; older ones are pruned
 
 Every error names the source (file or flag), the dotted key and what is allowed.
 """
@@ -31,6 +35,8 @@ from typing import Any
 import yaml
 
 from nanoping.errors import ConfigError, describe_path
+from nanoping.logs.pruning import DEFAULT_KEPT_RUNS
+from nanoping.logs.rotation import LogRotation
 
 DEFAULT_JOIN_TIMEOUT = 300.0
 """Seconds a join request waits for an answer when `authenticationByRequest.timeout` is unset."""
@@ -90,6 +96,10 @@ class NodeConfig:
     """`pipelines.enabled`: whether this node offers the pipelines service."""
     config_file: Path | None = None
     """The file the node was configured from; such a node refuses setNode."""
+    log_rotation: LogRotation = dataclasses.field(default_factory=LogRotation)
+    """`logs.maxFileBytes` / `logs.files`: when every log of the node rotates."""
+    kept_runs: int = DEFAULT_KEPT_RUNS
+    """`logs.keptRuns`: ended runs whose logs are kept (older ones are pruned)."""
 
     def with_overrides(self, **changes: Any) -> NodeConfig:
         """A copy with the given fields replaced (command-line flags win over the file)."""
@@ -192,6 +202,22 @@ class _Section:
             )
         return value
 
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        value = self.values.get(name, default)
+        allowed = f"from {minimum}" + (f" to {maximum}" if maximum is not None else " up")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
+            raise ConfigError(
+                source=self.source,
+                key=self.key(name),
+                problem=f"must be a whole number {allowed}, got {_kind(value)}",
+            )
+        return value
+
     def address(self, name: str) -> ListenAddress | None:
         value = self.values.get(name)
         if value is None:
@@ -242,7 +268,7 @@ def config_from_document(document: object, *, source: str, path: Path | None) ->
         document,
         source=source,
         path="",
-        allowed=("node", "http", "hubServer", "grpcBridge", "restApi", "pipelines"),
+        allowed=("node", "http", "hubServer", "grpcBridge", "restApi", "pipelines", "logs"),
     )
     hub_server = _hub_server(top) if top.has("hubServer") else None
     http_address = top.section("http", ("address",)).address("address")
@@ -260,7 +286,18 @@ def config_from_document(document: object, *, source: str, path: Path | None) ->
         rest_address=top.section("restApi", ("address",)).address("address"),
         pipelines_enabled=top.section("pipelines", ("enabled",)).boolean("enabled", True),
         config_file=path,
+        **_logs(top),
     )
+
+
+def _logs(top: _Section) -> dict[str, Any]:
+    """`logs`: rotation and pruning of the node's logs (every key optional)."""
+    logs = top.section("logs", ("maxFileBytes", "files", "keptRuns"))
+    defaults = LogRotation()
+    max_bytes = logs.integer("maxFileBytes", defaults.max_bytes, minimum=4096)
+    backups = logs.integer("files", defaults.backups, minimum=1, maximum=100)
+    kept = logs.integer("keptRuns", DEFAULT_KEPT_RUNS, minimum=0)
+    return {"log_rotation": LogRotation(max_bytes=max_bytes, backups=backups), "kept_runs": kept}
 
 
 def _hub_server(top: _Section) -> HubServerConfig:

@@ -21,6 +21,7 @@ from nanoping.hub.registry import NodeRegistry
 from nanoping.hub.router import CallRouter
 from nanoping.hub.server import HubServer
 from nanoping.link import LinkConfiguration
+from nanoping.logs.app_log import AppLog, app_log_path
 from nanoping.net.http_listener import HttpListener
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
@@ -28,6 +29,8 @@ from nanoping.node.local_node import LocalNode
 from nanoping.rpc.grpc_bridge import GrpcBridge
 from nanoping.service.hub_client import HubClientService
 from nanoping.service.hub_server import HubServerService
+from nanoping.service.logs import SERVICE_NAME as LOGGING_SERVICE
+from nanoping.service.logs import LoggingService
 from nanoping.service.method_table import MethodTable
 from nanoping.service.pipelines import PipelinesService
 from nanoping.storage.database import Database
@@ -65,6 +68,9 @@ class NodeDaemon:
         data_dir = DataDir.open(self.data_dir_path)
         self._resources.callback(data_dir.close)
         self.data_dir_path = data_dir.path
+        app_log = AppLog(app_log_path(data_dir.path), rotation=self.config.log_rotation)
+        app_log.attach()
+        self._resources.callback(app_log.detach)
         database = Database.open(data_dir.database_path)
         self._resources.callback(database.close)
         local = self.local_node = LocalNode(
@@ -96,15 +102,22 @@ class NodeDaemon:
         pipelines: PipelinesService | None = None
         if self.config.pipelines_enabled:
             pipelines = PipelinesService(
-                database=database, node_id=local.id, runs_dir=data_dir.runs_path
+                database=database,
+                node_id=local.id,
+                runs_dir=data_dir.runs_path,
+                log_rotation=self.config.log_rotation,
+                kept_runs=self.config.kept_runs,
             )
             implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
+        logs = self._logging_service(local.id, app_log, pipelines)
+        implementations[LOGGING_SERVICE] = logs
         tables.append(MethodTable.build(implementations))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
         await self._serve_http(hub)
         routed = router.table()
         await self._serve_grpc(routed)
         await self._serve_rest(routed)
+        self._resources.callback(logs.close)  # before the doors close: log streams end cleanly
         if pipelines is not None:
             # Registered after the doors, so it runs before they close: change streams end
             # cleanly instead of being cut off when the grace period runs out.
@@ -116,6 +129,17 @@ class NodeDaemon:
         hub_client.start()
         self._resources.push_async_callback(hub_client.close)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
+
+    @staticmethod
+    def _logging_service(
+        node_id: str, app_log: AppLog, pipelines: PipelinesService | None
+    ) -> LoggingService:
+        runs = pipelines.runs if pipelines is not None else None
+        return LoggingService(
+            node_id=node_id,
+            app_log=app_log.path,
+            run_log=runs.log_path if runs is not None else None,
+        )
 
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
         assert self.config.hub_server is not None
@@ -163,6 +187,7 @@ class NodeDaemon:
             services.append(hub_node_pb2.HUB_SERVER)
         if self.config.pipelines_enabled:
             services.append(hub_node_pb2.PIPELINES)
+        services.append(hub_node_pb2.LOGGING)
         return services
 
     def listening(self) -> dict[str, str]:

@@ -22,6 +22,7 @@ from nanoping.dataplane import ComponentFailed, ComponentFinished, Engine, Event
 from nanoping.dataplane.config import PipelineGraph, parse_json_config
 from nanoping.dataplane.errors import PipelineConfigError
 from nanoping.internal import run_control_pb2 as control
+from nanoping.logs.shared_file import SharedLogFile
 from nanoping.pipelines.settings import LogLevel
 from nanoping.runs.channel import ControlChannel
 from nanoping.runs.exit_status import ORPHANED, START_FAILED
@@ -36,7 +37,7 @@ STDOUT = 1
 class RunAgent:
     """Runs one pipeline as the node instructs; :meth:`serve` returns the exit code."""
 
-    def __init__(self, *, channel: ControlChannel, log_fd: int = STDOUT) -> None:
+    def __init__(self, *, channel: ControlChannel, log_fd: int | SharedLogFile = STDOUT) -> None:
         self._channel = channel
         self._log = RunLog(log_fd, level=LogLevel.INFO)
         self._graph: PipelineGraph | None = None

@@ -23,7 +23,6 @@ and applies the node-wide rules:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -37,6 +36,8 @@ from nanoping.errors import (
     NotFound,
     Unavailable,
 )
+from nanoping.logs.pruning import DEFAULT_KEPT_RUNS, prune_run_logs
+from nanoping.logs.rotation import LogRotation, remove_log
 from nanoping.pipelines.json_config import ConfigCompatibility, JsonConfig
 from nanoping.pipelines.record import PipelineRecord
 from nanoping.pipelines.settings import PipelineSettings, StartupPolicy
@@ -44,7 +45,7 @@ from nanoping.pipelines.store import PipelineStore
 from nanoping.runs.events import RunEvent
 from nanoping.runs.exit_status import ORPHANED, describe_exit
 from nanoping.runs.live_update import live_update_refusal
-from nanoping.runs.log_file import RunLog, open_for_append, run_log_path
+from nanoping.runs.log_file import LOG_SUFFIX, RunLog, open_for_append, run_log_path
 from nanoping.runs.supervision import PipelineSupervision, RunTiming
 from nanoping.runs.telemetry_feed import TelemetrySubscription
 
@@ -61,9 +62,13 @@ class RunSupervisor:
         runs_dir: Path,
         timing: RunTiming | None = None,
         on_event: Callable[[RunEvent], None] | None = None,
+        rotation: LogRotation | None = None,
+        kept_runs: int = DEFAULT_KEPT_RUNS,
     ) -> None:
         runs_dir.mkdir(parents=True, exist_ok=True)
         self.runs_dir = runs_dir
+        self.rotation = rotation or LogRotation()
+        self._kept_runs = kept_runs
         self._store = store
         self._timing = timing or RunTiming()
         self._on_event = on_event or _ignore
@@ -83,7 +88,21 @@ class RunSupervisor:
             self._store.finish_run(record.current_run, exit_code=ORPHANED)
             orphans.append(record.current_run)
         self._store.reset_runs()  # pipelines left waiting for a restart
+        self.prune_logs()
         return orphans
+
+    def prune_logs(self) -> list[str]:
+        """Delete the logs of old ended runs (:mod:`nanoping.logs.pruning`); never a live one's."""
+        live = {record.current_run for record in self._store.all() if record.current_run}
+        live.update(
+            supervision.current.run_id
+            for supervision in self._supervisions.values()
+            if supervision.current is not None
+        )
+        pruned = prune_run_logs(self.runs_dir, suffix=LOG_SUFFIX, keep=self._kept_runs, live=live)
+        if pruned:
+            log.info("pruned the logs of %d old runs", len(pruned))
+        return pruned
 
     def start_auto(self) -> None:
         """Start, in the background, every pipeline whose startup policy is auto."""
@@ -121,12 +140,14 @@ class RunSupervisor:
         if supervision is not None or record.started:
             raise FailedPrecondition(_already_started(record))
         record.require_compatible()
+        self.prune_logs()
         supervision = PipelineSupervision(
             record=record,
             store=self._store,
             runs_dir=self.runs_dir,
             timing=self._timing,
             on_event=self._on_event,
+            rotation=self.rotation,
         )
         self._supervisions[pipeline_id] = supervision
         supervision.add_done_callback(lambda: self._forget(pipeline_id, supervision))
@@ -188,8 +209,7 @@ class RunSupervisor:
             supervision.request_stop("the pipeline is being deleted")
             await supervision.finished()
         for run in self._store.runs(pipeline_id):
-            with contextlib.suppress(FileNotFoundError):
-                run_log_path(self.runs_dir, run.id).unlink()
+            remove_log(run_log_path(self.runs_dir, run.id))
 
     # ---- run access ---------------------------------------------------------------------------
 

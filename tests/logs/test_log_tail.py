@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nanoping.runs.log_tail import BATCH_LINES, LineSplitter, LogTail, batched
+from nanoping.logs.tail import BATCH_LINES, LineSplitter, LogTail, batched
 
 POLL = 0.01
 
