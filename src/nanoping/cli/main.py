@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nanoping import __version__
-from nanoping.cli import hub_commands, node_commands, pipeline_commands, up
+from nanoping.cli import hub_commands, log_commands, node_commands, pipeline_commands, up
 from nanoping.errors import StartupError
 
 DESCRIPTION = """\
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     hub_commands.add_parsers(commands)
     node_commands.add_parsers(commands)
     pipeline_commands.add_parsers(commands)
+    log_commands.add_parsers(commands)
     return parser
 
 
