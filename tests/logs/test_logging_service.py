@@ -135,12 +135,13 @@ async def test_download_sends_rotated_parts_first_in_64_kib_chunks(tmp_path: Pat
 
 async def test_download_of_an_unknown_log_is_one_error_chunk(tmp_path: Path) -> None:
     logs = service(tmp_path)
-    for selector in (
+    selectors: list[dict[str, object]] = [
         {"pipeline_run_log_file_request": {"pipeline_run_id": "r-9"}},
         {"network_log_file_request": {"network_id": "n-1"}},
         {"app_log_file_request": {}},  # no file written yet
-    ):
-        request = logging_pb2.DownloadLogFileRequest(node_id=NODE, **selector)  # type: ignore[arg-type]
+    ]
+    for selector in selectors:
+        request = logging_pb2.DownloadLogFileRequest(node_id=NODE, **selector)
         chunks = await everything(logs.download_log_file(request))
         assert [chunk.WhichOneof("response") for chunk in chunks] == ["error"]
         assert chunks[0].error
