@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -135,7 +135,7 @@ async def test_download_sends_rotated_parts_first_in_64_kib_chunks(tmp_path: Pat
 
 async def test_download_of_an_unknown_log_is_one_error_chunk(tmp_path: Path) -> None:
     logs = service(tmp_path)
-    selectors: list[dict[str, object]] = [
+    selectors: list[dict[str, Any]] = [
         {"pipeline_run_log_file_request": {"pipeline_run_id": "r-9"}},
         {"network_log_file_request": {"network_id": "n-1"}},
         {"app_log_file_request": {}},  # no file written yet
