@@ -33,6 +33,8 @@ from nanoping.service.logs import SERVICE_NAME as LOGGING_SERVICE
 from nanoping.service.logs import LoggingService
 from nanoping.service.method_table import MethodTable
 from nanoping.service.pipelines import PipelinesService
+from nanoping.service.resources import SERVICE_NAME as RESOURCES_SERVICE
+from nanoping.service.resources import MetricsSampler, ResourcesService
 from nanoping.storage.database import Database
 from nanoping.storage.local_node import LocalNodeStore
 
@@ -111,6 +113,8 @@ class NodeDaemon:
             implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
         logs = self._logging_service(local.id, app_log, pipelines)
         implementations[LOGGING_SERVICE] = logs
+        resources = self._resources_service(local.id, data_dir.path, pipelines)
+        implementations[RESOURCES_SERVICE] = resources
         tables.append(MethodTable.build(implementations))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
         await self._serve_http(hub)
@@ -118,6 +122,7 @@ class NodeDaemon:
         await self._serve_grpc(routed)
         await self._serve_rest(routed)
         self._resources.callback(logs.close)  # before the doors close: log streams end cleanly
+        self._resources.push_async_callback(resources.close)
         if pipelines is not None:
             # Registered after the doors, so it runs before they close: change streams end
             # cleanly instead of being cut off when the grace period runs out.
@@ -140,6 +145,18 @@ class NodeDaemon:
             app_log=app_log.path,
             run_log=runs.log_path if runs is not None else None,
         )
+
+    @staticmethod
+    def _resources_service(
+        node_id: str, data_dir: Path, pipelines: PipelinesService | None
+    ) -> ResourcesService:
+        runs = pipelines.runs if pipelines is not None else None
+
+        def runs_alive() -> int:
+            return len(runs.live_children()) if runs is not None else 0
+
+        sampler = MetricsSampler(data_dir=data_dir, runs_alive=runs_alive)
+        return ResourcesService(node_id=node_id, sampler=sampler)
 
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
         assert self.config.hub_server is not None
@@ -187,7 +204,7 @@ class NodeDaemon:
             services.append(hub_node_pb2.HUB_SERVER)
         if self.config.pipelines_enabled:
             services.append(hub_node_pb2.PIPELINES)
-        services.append(hub_node_pb2.LOGGING)
+        services.extend((hub_node_pb2.LOGGING, hub_node_pb2.RESOURCES))
         return services
 
     def listening(self) -> dict[str, str]:

@@ -42,6 +42,7 @@ from nanoping.pipelines.json_config import ConfigCompatibility, JsonConfig
 from nanoping.pipelines.record import PipelineRecord
 from nanoping.pipelines.settings import PipelineSettings, StartupPolicy
 from nanoping.pipelines.store import PipelineStore
+from nanoping.runs.child import RunChild
 from nanoping.runs.events import RunEvent
 from nanoping.runs.exit_status import ORPHANED, describe_exit
 from nanoping.runs.live_update import live_update_refusal
@@ -231,6 +232,11 @@ class RunSupervisor:
         if self._store.run(run_id) is None:
             raise NotFound(f"run '{run_id}' is unknown on this node")
         return run_log_path(self.runs_dir, run_id)
+
+    def live_children(self) -> list[RunChild]:
+        """The run processes alive now (for metrics)."""
+        children = (supervision.current for supervision in self._supervisions.values())
+        return [child for child in children if child is not None and not child.exited]
 
     def live_run(self, pipeline_id: str) -> str | None:
         """Id of the pipeline's running run, if one is running now."""

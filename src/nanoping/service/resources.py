@@ -1,0 +1,121 @@
+"""ResourcesService: live metrics of the node's machine and process, and its network flows.
+
+- openMetricsStream: a sample right away (rates over its first quarter second), then one every
+  second, until the caller cancels or the node stops. One sampler serves every watcher and runs
+  only while there is one.
+- openFlowsStream: a snapshot of the flow table right away, then about one a second; packets
+  are captured only while someone watches (:mod:`nanoping.resources.flow_capture`). Without
+  the privilege to capture, the stream fails with PERMISSION_DENIED saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import psutil
+
+from nanoping.api import resources_pb2
+from nanoping.errors import NotFound, Unimplemented
+from nanoping.resources.system_metrics import Readings, collections, read
+from nanoping.resources.watched_feed import WatchedFeed
+from nanoping.streams.fanout import Subscriber
+
+T = TypeVar("T")
+
+SERVICE_NAME = "nanopinggrpc.resources.ResourcesService"
+"""Key of this implementation in the method table."""
+SAMPLE_INTERVAL = 1.0
+"""Seconds between two metrics samples."""
+FIRST_RATE_WINDOW = 0.25
+"""Seconds over which the first sample's rates are measured."""
+
+
+class MetricsSampler:
+    """Samples the machine and the node process with psutil; one sample per call."""
+
+    def __init__(self, *, data_dir: Path, runs_alive: Callable[[], int]) -> None:
+        self._data_dir = data_dir
+        self._runs_alive = runs_alive
+        self._process = psutil.Process()
+        self.latest: resources_pb2.MetricsSample | None = None
+
+    def read(self) -> Readings:
+        """Readings now."""
+        return read(data_dir=self._data_dir, runs_alive=self._runs_alive(), process=self._process)
+
+    def sample(self, previous: Readings | None, current: Readings) -> resources_pb2.MetricsSample:
+        """The API sample for ``current``, with rates since ``previous``."""
+        result = resources_pb2.MetricsSample(collections=collections(previous, current))
+        result.timestamp.GetCurrentTime()
+        self.latest = result
+        return result
+
+    async def produce(
+        self,
+        publish: Callable[[resources_pb2.MetricsSample], None],
+        watched: Callable[[], bool],
+    ) -> None:
+        """Publish a sample at once, then one every second while watched."""
+        previous = self.read()
+        await asyncio.sleep(FIRST_RATE_WINDOW)
+        while watched():
+            current = self.read()
+            publish(self.sample(previous, current))
+            previous = current
+            await asyncio.sleep(SAMPLE_INTERVAL)
+
+
+class ResourcesService:
+    """Implements ``nanopinggrpc.resources.ResourcesService`` on one node."""
+
+    def __init__(
+        self,
+        *,
+        node_id: str,
+        sampler: MetricsSampler,
+        flows: WatchedFeed[resources_pb2.FlowsSample] | None = None,
+    ) -> None:
+        self._node_id = node_id
+        self.sampler = sampler
+        self.metrics: WatchedFeed[resources_pb2.MetricsSample] = WatchedFeed(
+            sampler.produce, name="metrics sampler"
+        )
+        self.flows = flows
+
+    async def close(self) -> None:
+        """End every stream and stop sampling and capturing (node shutdown)."""
+        await self.metrics.close()
+        if self.flows is not None:
+            await self.flows.close()
+
+    def open_metrics_stream(
+        self, request: resources_pb2.OpenMetricsStreamRequest
+    ) -> AsyncIterator[resources_pb2.MetricsSample]:
+        """Watch now, at call time; then stream the samples."""
+        self._require_local(request.node_id)
+        return _follow(self.metrics.subscribe())
+
+    def open_flows_stream(
+        self, request: resources_pb2.OpenFlowsStreamRequest
+    ) -> AsyncIterator[resources_pb2.FlowsSample]:
+        """Start capturing (if nobody watched yet) now; then stream the snapshots."""
+        self._require_local(request.node_id)
+        if self.flows is None:
+            raise Unimplemented("flow capture is not available on this node")
+        return _follow(self.flows.subscribe())
+
+    def _require_local(self, node_id: str) -> None:
+        if node_id and node_id != self._node_id:
+            raise NotFound(
+                f"node {node_id} is unknown: this node's id is {self._node_id} and the call "
+                "was not routed elsewhere"
+            )
+
+
+async def _follow(watcher: Subscriber[T]) -> AsyncIterator[T]:
+    with watcher:
+        async for item in watcher:
+            yield item
