@@ -55,6 +55,12 @@ class WatchedFeed(Generic[T]):
             self._task = asyncio.ensure_future(self._run())
         return watcher
 
+    async def stopped(self) -> None:
+        """Wait until the producer is not running (it stops at its next look once unwatched)."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.shield(self._task)
+
     async def close(self) -> None:
         """Stop the producer and end every watcher (node shutdown)."""
         self._fanout.end()
