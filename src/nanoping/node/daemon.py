@@ -12,7 +12,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
-from nanoping.api import hub_node_pb2
+from nanoping.api import hub_node_pb2, pipelines_pb2
 from nanoping.config import NodeConfig
 from nanoping.gateway import RestGateway
 from nanoping.hub.client import HubClient
@@ -26,6 +26,7 @@ from nanoping.net.http_listener import HttpListener
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
 from nanoping.node.local_node import LocalNode
+from nanoping.resources.prometheus import MetricsEndpoint, NodeCollector, WithMetrics
 from nanoping.rpc.grpc_bridge import GrpcBridge
 from nanoping.service.hub_client import HubClientService
 from nanoping.service.hub_server import HubServerService
@@ -52,6 +53,7 @@ class NodeDaemon:
         self.grpc_bridge: GrpcBridge | None = None
         self.http_listener: HttpListener | None = None
         self.rest_listener: HttpListener | None = None
+        self._metrics: MetricsEndpoint | None = None
 
     @property
     def node_id(self) -> str:
@@ -117,6 +119,7 @@ class NodeDaemon:
         implementations[RESOURCES_SERVICE] = resources
         tables.append(MethodTable.build(implementations))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
+        self._metrics = self._metrics_endpoint(resources, pipelines, hub)
         await self._serve_http(hub)
         routed = router.table()
         await self._serve_grpc(routed)
@@ -158,6 +161,23 @@ class NodeDaemon:
         sampler = MetricsSampler(data_dir=data_dir, runs_alive=runs_alive)
         return ResourcesService(node_id=node_id, sampler=sampler)
 
+    @staticmethod
+    def _metrics_endpoint(
+        resources: ResourcesService, pipelines: PipelinesService | None, hub: HubServer | None
+    ) -> MetricsEndpoint:
+        runs = pipelines.runs if pipelines is not None else None
+
+        def run_samples() -> list[tuple[str, str, pipelines_pb2.TelemetrySample]]:
+            children = runs.live_children() if runs is not None else []
+            return [
+                (child.pipeline_id, child.run_id, child.telemetry.latest)
+                for child in children
+                if child.telemetry.latest is not None
+            ]
+
+        collector = NodeCollector(sampler=resources.sampler, runs=run_samples, hub=hub)
+        return MetricsEndpoint(collector)
+
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
         assert self.config.hub_server is not None
         registry = NodeRegistry(database=database, hub_node=lambda: local.as_proto(online=True))
@@ -175,7 +195,7 @@ class NodeDaemon:
         if self.config.http_address is None:
             return
         app = Starlette(routes=hub.routes() if hub is not None else [])
-        listener = HttpListener(app, self.config.http_address)
+        listener = HttpListener(WithMetrics(app, self._metrics), self.config.http_address)
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self.http_listener = listener
@@ -192,7 +212,7 @@ class NodeDaemon:
         if self.config.rest_address is None:
             return
         gateway = RestGateway(table)
-        listener = HttpListener(gateway, self.config.rest_address)
+        listener = HttpListener(WithMetrics(gateway, self._metrics), self.config.rest_address)
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self._resources.push_async_callback(gateway.close)  # runs first: streams end, then close
