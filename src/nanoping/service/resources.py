@@ -18,7 +18,8 @@ from typing import TypeVar
 import psutil
 
 from nanoping.api import resources_pb2
-from nanoping.errors import NotFound, Unimplemented
+from nanoping.errors import NotFound
+from nanoping.resources.flow_capture import FlowCapture
 from nanoping.resources.system_metrics import Readings, collections, read
 from nanoping.resources.watched_feed import WatchedFeed
 from nanoping.streams.fanout import Subscriber
@@ -76,20 +77,22 @@ class ResourcesService:
         *,
         node_id: str,
         sampler: MetricsSampler,
-        flows: WatchedFeed[resources_pb2.FlowsSample] | None = None,
+        capture: FlowCapture | None = None,
     ) -> None:
         self._node_id = node_id
         self.sampler = sampler
         self.metrics: WatchedFeed[resources_pb2.MetricsSample] = WatchedFeed(
             sampler.produce, name="metrics sampler"
         )
-        self.flows = flows
+        self.capture = capture or FlowCapture()
+        self.flows: WatchedFeed[resources_pb2.FlowsSample] = WatchedFeed(
+            self.capture.produce, name="flow capture"
+        )
 
     async def close(self) -> None:
         """End every stream and stop sampling and capturing (node shutdown)."""
         await self.metrics.close()
-        if self.flows is not None:
-            await self.flows.close()
+        await self.flows.close()
 
     def open_metrics_stream(
         self, request: resources_pb2.OpenMetricsStreamRequest
@@ -103,8 +106,8 @@ class ResourcesService:
     ) -> AsyncIterator[resources_pb2.FlowsSample]:
         """Start capturing (if nobody watched yet) now; then stream the snapshots."""
         self._require_local(request.node_id)
-        if self.flows is None:
-            raise Unimplemented("flow capture is not available on this node")
+        if not self.flows.running:
+            self.capture.check_privilege()
         return _follow(self.flows.subscribe())
 
     def _require_local(self, node_id: str) -> None:

@@ -1,0 +1,164 @@
+"""Capturing packets for openFlowsStream, only while someone watches.
+
+One ``AF_PACKET`` socket sees every interface of the node's network namespace, without the
+link-layer header (so loopback, Ethernet and TUN devices look alike). A thread of its own reads
+it, so the node's event loop never waits on capture: it reads only the first
+:data:`SNAP_LENGTH` bytes of each packet (the kernel still reports the packet's full length),
+parses the headers (:mod:`nanoping.resources.packet_header`) and counts them in a
+:class:`~nanoping.resources.flow_table.FlowTable`. The event loop takes a snapshot about once a
+second. When the last watcher leaves, the thread stops and the socket is closed: nothing is
+captured while nobody watches.
+
+On loopback the kernel shows every packet twice (leaving and arriving); the leaving copy is
+skipped. Packets the kernel dropped because the capture fell behind are counted
+(``PACKET_STATISTICS``) in :attr:`FlowCapture.missed` and logged.
+
+Capturing needs ``CAP_NET_RAW``; without it the stream fails with PERMISSION_DENIED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+
+from nanoping.api import resources_pb2
+from nanoping.errors import PermissionDenied
+from nanoping.resources.flow_table import FlowTable
+from nanoping.resources.packet_header import parse
+
+log = logging.getLogger(__name__)
+
+ETH_P_ALL = 0x0003
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
+PACKET_OUTGOING = 4
+ARPHRD_LOOPBACK = 772
+SO_RCVBUFFORCE = 33
+"""Linux: set the receive buffer past rmem_max (allowed with CAP_NET_ADMIN)."""
+SNAP_LENGTH = 128
+"""Bytes of each packet read (enough for IPv6 with extension headers and TCP)."""
+RECEIVE_BUFFER = 8 * 1024 * 1024
+"""Socket receive buffer asked for, so bursts wait in the kernel instead of being dropped."""
+POLL_TIMEOUT = 0.2
+"""Seconds the capture thread waits for a packet before looking whether to stop."""
+SNAPSHOT_INTERVAL = 1.0
+"""Seconds between two snapshots."""
+NO_PRIVILEGE = (
+    "capturing packets needs the CAP_NET_RAW capability, which this node does not have: "
+    "run it as root or grant the capability (e.g. setcap cap_net_raw+ep on the interpreter)"
+)
+
+SocketOpener = Callable[[], socket.socket]
+"""Opens the packet socket (tests open one inside a network namespace)."""
+
+
+def open_packet_socket() -> socket.socket:
+    """A packet socket on every interface of this network namespace, headers without link layer."""
+    try:
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL))
+    except PermissionError:
+        raise PermissionDenied(NO_PRIVILEGE) from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    return sock
+
+
+class FlowCapture:
+    """Runs the capture while watched and publishes flow snapshots (a WatchedFeed producer)."""
+
+    def __init__(
+        self,
+        *,
+        table: Callable[[], FlowTable] = FlowTable,
+        open_socket: SocketOpener = open_packet_socket,
+        clock: Callable[[], float] = time.time,
+        snapshot_interval: float = SNAPSHOT_INTERVAL,
+    ) -> None:
+        self._new_table = table
+        self._open_socket = open_socket
+        self._clock = clock
+        self._interval = snapshot_interval
+        self.captured = 0
+        """Packets counted since the node started (over every capture)."""
+        self.missed = 0
+        """Packets the kernel dropped because the capture fell behind."""
+
+    def check_privilege(self) -> None:
+        """PERMISSION_DENIED now if capturing is not allowed (so the caller learns at once)."""
+        self._open_socket().close()
+
+    async def produce(
+        self,
+        publish: Callable[[resources_pb2.FlowsSample], None],
+        watched: Callable[[], bool],
+    ) -> None:
+        """Capture and publish a snapshot at once, then about every second, while watched."""
+        table = self._new_table()
+        lock = threading.Lock()
+        stop = threading.Event()
+        sock = self._open_socket()
+        reader = threading.Thread(
+            target=self._capture, args=(sock, table, lock, stop), name="flow capture", daemon=True
+        )
+        reader.start()
+        log.info("flow capture started")
+        try:
+            while True:
+                with lock:
+                    flows = table.snapshot(self._clock())
+                publish(_sample(flows))
+                await asyncio.sleep(self._interval)
+                if not watched():
+                    return
+        finally:
+            stop.set()
+            await asyncio.to_thread(reader.join)
+            self._count_missed(sock)
+            sock.close()
+            log.info("flow capture stopped (%d packets missed so far)", self.missed)
+
+    def _capture(
+        self, sock: socket.socket, table: FlowTable, lock: threading.Lock, stop: threading.Event
+    ) -> None:
+        sock.settimeout(POLL_TIMEOUT)
+        buffer = bytearray(SNAP_LENGTH)
+        view = memoryview(buffer)
+        clock = self._clock
+        while not stop.is_set():
+            try:
+                length, address = sock.recvfrom_into(buffer, SNAP_LENGTH, socket.MSG_TRUNC)
+            except TimeoutError:
+                continue
+            except OSError as error:
+                log.warning("flow capture failed: %s", error)
+                return
+            interface, ethertype, packet_type, hardware_type = address[:4]
+            if packet_type == PACKET_OUTGOING and hardware_type == ARPHRD_LOOPBACK:
+                continue
+            header = parse(bytes(view[: min(length, SNAP_LENGTH)]), ethertype)
+            if header is None:
+                continue
+            with lock:
+                table.observe(interface, header, length, clock())
+            self.captured += 1
+
+    def _count_missed(self, sock: socket.socket) -> None:
+        try:
+            raw = sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+        except OSError:
+            return
+        _, drops = struct.unpack("II", raw)
+        self.missed += drops
+
+
+def _sample(flows: list[resources_pb2.Flow]) -> resources_pb2.FlowsSample:
+    sample = resources_pb2.FlowsSample(flows=flows)
+    sample.timestamp.GetCurrentTime()
+    return sample
