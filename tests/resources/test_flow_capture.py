@@ -124,6 +124,7 @@ UNPRIVILEGED_OPEN = """
 import pathlib
 from nanoping.api import resources_pb2
 from nanoping.errors import NanoPingError
+from nanoping.service.resources import MetricsSampler, ResourcesService
 sampler = MetricsSampler(data_dir=pathlib.Path("."), runs_alive=lambda: 0)
 service = ResourcesService(node_id="n", sampler=sampler)
 try:
