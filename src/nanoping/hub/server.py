@@ -210,6 +210,7 @@ class HubServer:
     async def _serve_call(self, call: IncomingCall) -> None:
         target = call.target_node_id
         if not target or target == self.registry.hub_node_id:
+            self.statistics.served_call()
             await call_executor.execute(call, self._local_table())
             return
         with self.statistics.routed_call() as timing:

@@ -33,6 +33,11 @@ class HubStatistics:
             ["status"],
             registry=self.registry,
         )
+        self._served = Counter(
+            "nanoping_hub_served_calls",
+            "Calls members sent through their link that the hub node served itself",
+            registry=self.registry,
+        )
         self._latency = Histogram(
             "nanoping_hub_routed_call_latency_seconds",
             "Time from a routed call's start to its first answer (or its end)",
@@ -44,6 +49,10 @@ class HubStatistics:
         """Count one join answer (None: nobody answered in time)."""
         outcome = "timed_out" if accepted is None else "accepted" if accepted else "rejected"
         self._joins.labels(outcome=outcome).inc()
+
+    def served_call(self) -> None:
+        """Count one call a member sent for the hub node itself."""
+        self._served.inc()
 
     @contextmanager
     def routed_call(self) -> Iterator[RoutedCall]:
