@@ -96,6 +96,7 @@ def test_every_registered_component_is_covered() -> None:
         "loss_tracker_receiver",
         "throughput_tracker",
         "bomb",
+        "log_chatter",
     }
     assert set(NAMES) == expected
 

@@ -21,6 +21,7 @@ from nanoping.api import pipelines_pb2
 from nanoping.dataplane import ComponentFailed, ComponentFinished, Engine, Event, RunEnded
 from nanoping.dataplane.config import PipelineGraph, parse_json_config
 from nanoping.dataplane.errors import PipelineConfigError
+from nanoping.dataplane.events import ComponentLogged
 from nanoping.internal import run_control_pb2 as control
 from nanoping.logs.shared_file import SharedLogFile
 from nanoping.pipelines.settings import LogLevel
@@ -146,6 +147,9 @@ class RunAgent:
     def _on_event(self, event: Event) -> None:
         if isinstance(event, ComponentFailed):
             self._log.error("component failed", component=event.component_id, reason=event.reason)
+        elif isinstance(event, ComponentLogged):
+            level = LogLevel.__members__.get(event.level, LogLevel.INFO)
+            self._log.write(level, event.message, component=event.component_id)
         elif isinstance(event, ComponentFinished):
             self._log.debug("component finished", component=event.component_id)
         elif isinstance(event, RunEnded):
