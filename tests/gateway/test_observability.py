@@ -113,6 +113,14 @@ def test_controller_logs_metrics_and_flows_through_a_client_node(
     )
     assert "run started" in text
 
+    def run_in_app_log() -> bool:
+        app_text = edge.logging.download_log_file(
+            node_id=target, app_log_file_request=nanoping_api.DownloadAppLogFileRequest()
+        )
+        return f"run {run_id} of pipeline {pipeline.id} started" in app_text
+
+    wait_until(run_in_app_log, what="the run's start in the controller's app log")
+
     # Metrics: a sample at once, with every collection; runs alive counted.
     metrics = Follower(edge.resources.open_metrics_stream(node_id=target))
     wait_until(metrics.holds(2), what="two metrics samples")

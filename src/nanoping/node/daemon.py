@@ -136,6 +136,8 @@ class NodeDaemon:
             pipelines.start_auto_pipelines()
         hub_client.start()
         self._resources.push_async_callback(hub_client.close)
+        for role, address in self.listening().items():
+            log.info("%s listening on %s", role, address)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
 
     @staticmethod

@@ -43,7 +43,7 @@ from nanoping.pipelines.record import PipelineRecord
 from nanoping.pipelines.settings import PipelineSettings, StartupPolicy
 from nanoping.pipelines.store import PipelineStore
 from nanoping.runs.child import RunChild
-from nanoping.runs.events import RunEvent
+from nanoping.runs.events import RestartScheduled, RunEvent, RunExited, RunStarted
 from nanoping.runs.exit_status import ORPHANED, describe_exit
 from nanoping.runs.live_update import live_update_refusal
 from nanoping.runs.log_file import LOG_SUFFIX, RunLog, open_for_append, run_log_path
@@ -72,7 +72,7 @@ class RunSupervisor:
         self._kept_runs = kept_runs
         self._store = store
         self._timing = timing or RunTiming()
-        self._on_event = on_event or _ignore
+        self._on_event = _logged(on_event or _ignore)
         self._supervisions: dict[str, PipelineSupervision] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -321,3 +321,21 @@ async def _finished(supervision: PipelineSupervision) -> None:
 
 def _ignore(event: RunEvent) -> None:
     """The default observer."""
+
+
+def _logged(observer: Callable[[RunEvent], None]) -> Callable[[RunEvent], None]:
+    """``observer``, after writing each run start, end and restart into the node's log."""
+
+    def observe(event: RunEvent) -> None:
+        if isinstance(event, RunStarted):
+            log.info("run %s of pipeline %s started (pid %d)", event.run_id, event.pipeline_id,
+                     event.pid)  # fmt: skip
+        elif isinstance(event, RunExited):
+            level = logging.INFO if event.exit_code == 0 else logging.WARNING
+            log.log(level, "run %s of pipeline %s ended: %s", event.run_id, event.pipeline_id,
+                    event.reason)  # fmt: skip
+        elif isinstance(event, RestartScheduled):
+            log.info("pipeline %s restarts in %.1f s", event.pipeline_id, event.delay)
+        observer(event)
+
+    return observe
