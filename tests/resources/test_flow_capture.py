@@ -142,3 +142,27 @@ def test_without_the_privilege_to_capture_the_stream_says_so() -> None:
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert result.stdout.startswith("PERMISSION_DENIED capturing packets needs the CAP_NET_RAW")
+
+
+def test_loopback_packets_are_captured_once() -> None:
+    """The socket filter drops the leaving copy of a loopback packet in the kernel."""
+    capture = open_packet_socket()
+    capture.settimeout(0.3)
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    marker = b"np15-loopback-marker"
+    try:
+        sender.sendto(marker, receiver.getsockname())
+        copies = []
+        while True:
+            try:
+                data, address = capture.recvfrom(2048)
+            except TimeoutError:
+                break
+            if marker in data:
+                copies.append(address[2])
+        assert copies == [socket.PACKET_HOST]
+    finally:
+        for sock in (capture, receiver, sender):
+            sock.close()
