@@ -44,6 +44,18 @@ class PacketHeader(NamedTuple):
 
 def parse(packet: bytes, ethertype: int) -> PacketHeader | None:
     """The header fields of an IPv4/IPv6 packet; None for other or malformed packets."""
+    if (
+        ethertype == ETH_P_IP
+        and len(packet) >= 24
+        and packet[0] == 0x45  # the common case, read inline: IPv4 without options
+        and packet[9] in (TCP, UDP)
+        and not (packet[6] & 0x1F or packet[7])  # and not a later fragment
+    ):
+        source_port, destination_port = _PORTS.unpack_from(packet, 20)
+        flags = packet[33] if packet[9] == TCP and len(packet) >= 34 else 0
+        return PacketHeader(
+            packet[9], packet[12:16], source_port, packet[16:20], destination_port, flags
+        )
     if ethertype == ETH_P_IP:
         return _ipv4(packet)
     if ethertype == ETH_P_IPV6:
