@@ -153,29 +153,29 @@ def sent_packets(client: subprocess.Popen[str]) -> int:
 def bench_flows(seconds: float) -> None:
     with node() as process, grpc.insecure_channel(process.grpc_address) as channel:
         stub = resources_pb2_grpc.ResourcesServiceStub(channel)
-        with iperf_udp(seconds + 4) as (_, client):
+        with iperf_udp(seconds + 2):
             time.sleep(1)
-            unwatched = cpu_percent(node_pid(process), seconds / 2)
-            latest: list[Any] = []
-            drain = Drain(
-                stub.openFlowsStream(resources_pb2.OpenFlowsStreamRequest()), latest.append
-            )
+            unwatched = cpu_percent(node_pid(process), seconds)
+        latest: list[Any] = []
+        drain = Drain(stub.openFlowsStream(resources_pb2.OpenFlowsStreamRequest()), latest.append)
+        time.sleep(1.5)  # the capture runs before the measured traffic starts
+        with iperf_udp(seconds + 2) as (port, client):
             time.sleep(1)
-            watched = cpu_percent(node_pid(process), seconds / 2)
+            watched = cpu_percent(node_pid(process), seconds)
         sent = sent_packets(client)
-        time.sleep(1.5)
+        time.sleep(2.5)  # a snapshot after the last datagram
         drain.close()
-        udp = [f for f in latest[-1].flows if f.protocol == "UDP" and f.sent_packets > 1000]
-        counted = max((flow.sent_packets for flow in udp), default=0)
         time.sleep(1.5)
+        flows = [f for f in latest[-1].flows if f.protocol == "UDP" and f.destination_port == port]
+        counted = max((flow.sent_packets for flow in flows), default=0)
         app_log = Path(process.command[process.command.index("--data-dir") + 1]) / "node.log"
         missed = re.findall(r"flow capture stopped \((\d+) packets missed", app_log.read_text())
     print(
-        f"flows: {sent} datagrams sent in {seconds + 4:.0f} s (~{sent / (seconds + 4):.0f} pps); "
-        f"node CPU without a watcher {unwatched:.1f}%, capturing {watched:.1f}% of a core; "
-        f"the capture counted {counted} packets of the iperf flow "
-        f"({100.0 * counted / max(sent, 1):.1f}% of those sent; it started ~1.5 s late); "
-        f"kernel drops reported: {missed[-1] if missed else 'none logged'}"
+        f"flows: iperf3 sent {sent} datagrams of {DATAGRAM} bytes in {seconds + 2:.0f} s "
+        f"(~{sent / (seconds + 2):.0f} pps); node CPU without a watcher {unwatched:.1f}%, "
+        f"while capturing {watched:.1f}% of a core; the capture counted {counted} of them "
+        f"({100.0 * counted / max(sent, 1):.1f}%); kernel drops reported: "
+        f"{missed[-1] if missed else 'none logged'}"
     )
 
 

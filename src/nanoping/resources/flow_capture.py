@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import logging
+import select
 import socket
 import struct
 import threading
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from nanoping.api import resources_pb2
 from nanoping.errors import PermissionDenied
 from nanoping.resources.flow_table import FlowTable
-from nanoping.resources.packet_header import parse
+from nanoping.resources.packet_header import PacketHeader, parse
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ RECEIVE_BUFFER = 8 * 1024 * 1024
 """Socket receive buffer asked for, so bursts wait in the kernel instead of being dropped."""
 POLL_TIMEOUT = 0.2
 """Seconds the capture thread waits for a packet before looking whether to stop."""
+BATCH = 256
+"""Most packets taken from the socket before they are counted under the table's lock."""
 SNAPSHOT_INTERVAL = 1.0
 """Seconds between two snapshots."""
 NO_PRIVILEGE = (
@@ -156,27 +159,24 @@ class FlowCapture:
     def _capture(
         self, sock: socket.socket, table: FlowTable, lock: threading.Lock, stop: threading.Event
     ) -> None:
-        sock.settimeout(POLL_TIMEOUT)
-        buffer = bytearray(SNAP_LENGTH)
-        view = memoryview(buffer)
-        clock = self._clock
+        sock.setblocking(False)
+        waiter = select.poll()
+        waiter.register(sock, select.POLLIN)
         while not stop.is_set():
             try:
-                length, address = sock.recvfrom_into(buffer, SNAP_LENGTH, socket.MSG_TRUNC)
-            except TimeoutError:
-                continue
+                if not waiter.poll(POLL_TIMEOUT * 1000):
+                    continue
+                batch = _read_batch(sock)
             except OSError as error:
                 log.warning("flow capture failed: %s", error)
                 return
-            interface, ethertype, packet_type, hardware_type = address[:4]
-            if packet_type == PACKET_OUTGOING and hardware_type == ARPHRD_LOOPBACK:
-                continue
-            header = parse(bytes(view[: min(length, SNAP_LENGTH)]), ethertype)
-            if header is None:
+            if not batch:
                 continue
             with lock:
-                table.observe(interface, header, length, clock())
-            self.captured += 1
+                now = self._clock()
+                for interface, header, length in batch:
+                    table.observe(interface, header, length, now)
+            self.captured += len(batch)
 
     def _count_missed(self, sock: socket.socket) -> None:
         try:
@@ -185,6 +185,28 @@ class FlowCapture:
             return
         _, drops = struct.unpack("II", raw)
         self.missed += drops
+
+
+def _read_batch(sock: socket.socket) -> list[tuple[str, PacketHeader, int]]:
+    """Take what is queued on the (non-blocking) socket, up to BATCH packets.
+
+    One lock and one clock reading per batch instead of per packet.
+    """
+    buffer = bytearray(SNAP_LENGTH)
+    view = memoryview(buffer)
+    batch: list[tuple[str, PacketHeader, int]] = []
+    for _ in range(BATCH):
+        try:
+            length, address = sock.recvfrom_into(buffer, SNAP_LENGTH, socket.MSG_TRUNC)
+        except BlockingIOError:
+            break
+        interface, ethertype, packet_type, hardware_type = address[:4]
+        if packet_type == PACKET_OUTGOING and hardware_type == ARPHRD_LOOPBACK:
+            continue  # the filter drops these; kept in case it could not be attached
+        header = parse(bytes(view[: min(length, SNAP_LENGTH)]), ethertype)
+        if header is not None:
+            batch.append((interface, header, length))
+    return batch
 
 
 def _sample(flows: list[resources_pb2.Flow]) -> resources_pb2.FlowsSample:
