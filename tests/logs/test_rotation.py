@@ -131,3 +131,23 @@ def test_formatter_output_is_one_line() -> None:
     line = JsonLineFormatter().format(record)
     assert "\n" not in line
     assert json.loads(line)["message"] == "two\nlines"
+
+
+def test_raw_output_past_the_limit_is_rotated_by_maintenance(tmp_path: Path) -> None:
+    path = tmp_path / "run.log"
+    stdout = os.open(os.devnull, os.O_WRONLY)  # stands in for the run process's stdout
+    run = SharedLogFile(path, rotation=SMALL, stdio=(stdout,))
+    node = SharedLogFile(path, rotation=SMALL)
+    try:
+        os.dup2(run.fd, stdout)
+        os.write(stdout, b"raw trace line\n" * 400)  # 6000 bytes, no entry, no check
+        assert len(log_parts(path)) == 1
+        node.maintain()  # the node's once-a-second look rotates it
+        assert [part.name for part in log_parts(path)] == ["run.log.1", "run.log"]
+        run.maintain()  # the run process follows: its stdout moves to the new file
+        os.write(stdout, b"after\n")
+        assert path.read_bytes() == b"after\n"
+    finally:
+        node.close()
+        run.close()
+        os.close(stdout)

@@ -7,7 +7,9 @@ one process at a time appends and checks the size. The writer that finds the fil
 renames it (:func:`~nanoping.logs.rotation.rotate`); the others notice on their next entry that
 the path names another file and reopen it. Output printed without an entry (stdout/stderr of the
 run process) is written without the lock; it follows the run process's descriptor, which the run
-process points at the new live file when it reopens (``stdio``).
+process points at the new live file when it reopens (``stdio``); :meth:`SharedLogFile.maintain`,
+called about once a second by the node and by the run process, rotates a file that raw output
+filled and makes the run process follow.
 """
 
 from __future__ import annotations
@@ -62,6 +64,22 @@ class SharedLogFile:
         """
         with contextlib.suppress(OSError):
             self._locked_write(line)
+
+    def maintain(self) -> None:
+        """Rotate the file if raw output filled it, and follow another writer's rotation.
+
+        Raw output (stdout/stderr of the run process) is written without a check; the node and
+        the run process call this about once a second, so that output too stays bounded.
+        """
+        with contextlib.suppress(OSError):
+            fd = self._lock_live()
+            try:
+                if os.fstat(fd).st_size >= self.rotation.max_bytes:
+                    rotate(self.path, self.rotation.backups)
+                    self._reopen()
+            finally:
+                if fd == self._fd:
+                    fcntl.lockf(fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         """Close the descriptor (once)."""

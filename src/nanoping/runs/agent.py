@@ -40,6 +40,7 @@ class RunAgent:
 
     def __init__(self, *, channel: ControlChannel, log_fd: int | SharedLogFile = STDOUT) -> None:
         self._channel = channel
+        self._sink = log_fd
         self._log = RunLog(log_fd, level=LogLevel.INFO)
         self._graph: PipelineGraph | None = None
         self._orphaned = False
@@ -115,6 +116,8 @@ class RunAgent:
         kind = instruction.WhichOneof("kind")
         if kind == "report":
             self._reply(instruction.id, sample=telemetry_sample(engine.snapshot()))
+            if isinstance(self._sink, SharedLogFile):
+                self._sink.maintain()  # follow a rotation the node made for raw output
         elif kind == "stop":
             reason = instruction.stop.reason or "stop requested"
             self._log.state("stop requested", reason=reason)

@@ -123,6 +123,10 @@ class RunChild:
             level=level,
         )
 
+    def maintain_log(self) -> None:
+        """Keep the run log within its size limit (see :meth:`SharedLogFile.maintain`)."""
+        self._log_file.maintain()
+
     @property
     def pid(self) -> int:
         """Process id of the run process."""

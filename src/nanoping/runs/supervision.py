@@ -293,6 +293,7 @@ class PipelineSupervision:
             except InstructionFailed:
                 return
             child.telemetry.publish(reply.sample)
+            child.maintain_log()
             await asyncio.sleep(self._timing.report_interval)
 
     async def _stop_when_asked(self, child: RunChild) -> None:
