@@ -12,7 +12,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
-from nanoping.api import hub_node_pb2, pipelines_pb2
+from nanoping.api import hub_node_pb2
 from nanoping.config import NodeConfig
 from nanoping.gateway import RestGateway
 from nanoping.hub.client import HubClient
@@ -26,16 +26,13 @@ from nanoping.net.http_listener import HttpListener
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
 from nanoping.node.local_node import LocalNode
-from nanoping.resources.prometheus import MetricsEndpoint, NodeCollector, WithMetrics
+from nanoping.node.observability import Observability
+from nanoping.resources.prometheus import MetricsEndpoint, WithMetrics
 from nanoping.rpc.grpc_bridge import GrpcBridge
 from nanoping.service.hub_client import HubClientService
 from nanoping.service.hub_server import HubServerService
-from nanoping.service.logs import SERVICE_NAME as LOGGING_SERVICE
-from nanoping.service.logs import LoggingService
 from nanoping.service.method_table import MethodTable
 from nanoping.service.pipelines import PipelinesService
-from nanoping.service.resources import SERVICE_NAME as RESOURCES_SERVICE
-from nanoping.service.resources import MetricsSampler, ResourcesService
 from nanoping.storage.database import Database
 from nanoping.storage.local_node import LocalNodeStore
 
@@ -113,19 +110,19 @@ class NodeDaemon:
                 kept_runs=self.config.kept_runs,
             )
             implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
-        logs = self._logging_service(local.id, app_log, pipelines)
-        implementations[LOGGING_SERVICE] = logs
-        resources = self._resources_service(local.id, data_dir.path, pipelines)
-        implementations[RESOURCES_SERVICE] = resources
+        observability = Observability.build(
+            node_id=local.id, data_dir=data_dir.path, app_log=app_log.path, pipelines=pipelines,
+            hub=hub,
+        )  # fmt: skip
+        implementations.update(observability.implementations())
         tables.append(MethodTable.build(implementations))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
-        self._metrics = self._metrics_endpoint(resources, pipelines, hub)
+        self._metrics = observability.metrics
         await self._serve_http(hub)
         routed = router.table()
         await self._serve_grpc(routed)
         await self._serve_rest(routed)
-        self._resources.callback(logs.close)  # before the doors close: log streams end cleanly
-        self._resources.push_async_callback(resources.close)
+        self._resources.push_async_callback(observability.close)  # streams end before the doors
         if pipelines is not None:
             # Registered after the doors, so it runs before they close: change streams end
             # cleanly instead of being cut off when the grace period runs out.
@@ -139,46 +136,6 @@ class NodeDaemon:
         for role, address in self.listening().items():
             log.info("%s listening on %s", role, address)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
-
-    @staticmethod
-    def _logging_service(
-        node_id: str, app_log: AppLog, pipelines: PipelinesService | None
-    ) -> LoggingService:
-        runs = pipelines.runs if pipelines is not None else None
-        return LoggingService(
-            node_id=node_id,
-            app_log=app_log.path,
-            run_log=runs.log_path if runs is not None else None,
-        )
-
-    @staticmethod
-    def _resources_service(
-        node_id: str, data_dir: Path, pipelines: PipelinesService | None
-    ) -> ResourcesService:
-        runs = pipelines.runs if pipelines is not None else None
-
-        def runs_alive() -> int:
-            return len(runs.live_children()) if runs is not None else 0
-
-        sampler = MetricsSampler(data_dir=data_dir, runs_alive=runs_alive)
-        return ResourcesService(node_id=node_id, sampler=sampler)
-
-    @staticmethod
-    def _metrics_endpoint(
-        resources: ResourcesService, pipelines: PipelinesService | None, hub: HubServer | None
-    ) -> MetricsEndpoint:
-        runs = pipelines.runs if pipelines is not None else None
-
-        def run_samples() -> list[tuple[str, str, pipelines_pb2.TelemetrySample]]:
-            children = runs.live_children() if runs is not None else []
-            return [
-                (child.pipeline_id, child.run_id, child.telemetry.latest)
-                for child in children
-                if child.telemetry.latest is not None
-            ]
-
-        collector = NodeCollector(sampler=resources.sampler, runs=run_samples, hub=hub)
-        return MetricsEndpoint(collector)
 
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
         assert self.config.hub_server is not None
