@@ -99,6 +99,11 @@ def stream_request(**selector: object) -> logging_pb2.OpenLogStreamRequest:
             "network instance 'i-1' is unknown",
         ),
         (
+            stream_request(network_log_stream_request={"network_id": "\n" + "n" * 5000}),
+            NotFound,
+            r"network '\\nnnn+\.\.\.' is unknown",
+        ),
+        (
             stream_request(app_log_stream_request={}, options={"lines": -1}),
             InvalidArgument,
             "options.lines must not be negative, got -1",

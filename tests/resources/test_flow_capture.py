@@ -124,7 +124,8 @@ UNPRIVILEGED_OPEN = """
 import pathlib
 from nanoping.api import resources_pb2
 from nanoping.errors import NanoPingError
-from nanoping.service.resources import MetricsSampler, ResourcesService
+from nanoping.resources.sampler import MetricsSampler
+from nanoping.service.resources import ResourcesService
 sampler = MetricsSampler(data_dir=pathlib.Path("."), runs_alive=lambda: 0)
 service = ResourcesService(node_id="n", sampler=sampler)
 try:

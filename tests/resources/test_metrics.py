@@ -9,9 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nanoping.api import metrics_pb2, resources_pb2
+from nanoping.resources.sampler import MetricsSampler
 from nanoping.resources.system_metrics import CpuTimes, DiskIo, NicCounters, Readings, collections
 from nanoping.resources.watched_feed import WatchedFeed
-from nanoping.service.resources import MetricsSampler, ResourcesService
+from nanoping.service.resources import ResourcesService
 
 BEFORE = Readings(
     now=100.0,

@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 from nanoping.api import metrics_pb2, pipelines_pb2
 from nanoping.hub.statistics import HubStatistics
 from nanoping.resources.prometheus import MetricsEndpoint, NodeCollector, WithMetrics, metric_name
-from nanoping.service.resources import MetricsSampler
+from nanoping.resources.sampler import MetricsSampler
 
 
 def test_metric_names_are_valid_and_prefixed() -> None:

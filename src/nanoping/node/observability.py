@@ -9,12 +9,13 @@ from pathlib import Path
 from nanoping.api import pipelines_pb2
 from nanoping.hub.server import HubServer
 from nanoping.resources.prometheus import MetricsEndpoint, NodeCollector
+from nanoping.resources.sampler import MetricsSampler
 from nanoping.runs.supervisor import RunSupervisor
 from nanoping.service.logs import SERVICE_NAME as LOGGING_SERVICE
 from nanoping.service.logs import LoggingService
 from nanoping.service.pipelines import PipelinesService
 from nanoping.service.resources import SERVICE_NAME as RESOURCES_SERVICE
-from nanoping.service.resources import MetricsSampler, ResourcesService
+from nanoping.service.resources import ResourcesService
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nanoping.api import metrics_pb2, pipelines_pb2
 from nanoping.hub.server import HubServer
+from nanoping.resources.sampler import MetricsSampler
 from nanoping.resources.system_metrics import Readings
-from nanoping.service.resources import MetricsSampler
 
 METRICS_PATH = "/metrics"
 """Where the metrics are served on the node's HTTP listeners."""

@@ -34,6 +34,9 @@ SERVICE_NAME = "nanopinggrpc.logging.LoggingService"
 CHUNK_SIZE = 64 * 1024
 """Most bytes per downloadLogFile chunk (the reference's limit)."""
 
+QUOTE_LIMIT = 80
+"""Most characters of a caller's id quoted in an error message."""
+
 RunLogPath = Callable[[str], Path]
 """The log path of a run id; raises NotFound for an unknown run."""
 
@@ -127,15 +130,22 @@ def _require_id(field: str, value: str) -> None:
         raise InvalidArgument(f"{field} is required: it must not be empty")
 
 
+def _quoted(value: str) -> str:
+    """A caller's id for an error message: escaped, and cut short when long."""
+    shown = value if len(value) <= QUOTE_LIMIT else value[:QUOTE_LIMIT] + "..."
+    return repr(shown)
+
+
 def _unknown_network(network_id: str) -> None:
     _require_id("network_id", network_id)
-    raise NotFound(f"network '{network_id}' is unknown: this node has no networks yet")
+    raise NotFound(f"network {_quoted(network_id)} is unknown: this node has no networks yet")
 
 
 def _unknown_instance(instance_id: str) -> None:
     _require_id("network_instance_id", instance_id)
     raise NotFound(
-        f"network instance '{instance_id}' is unknown: this node has no network instances yet"
+        f"network instance {_quoted(instance_id)} is unknown: this node has no network "
+        "instances yet"
     )
 
 
