@@ -17,6 +17,10 @@ This module is the single home of the defaults. The YAML keys are the public Nan
     pipelines: {}                  # pipelines service; on by default, `enabled: false` turns it off
     networks: {}                   # networks (only on the hub node); on there by default,
                                    # `enabled: false` turns it off
+    logs:                          # every log (node.log and run logs) rotates by size
+      maxFileBytes: 10485760       # size at which a log file is rotated (at least 4096)
+      files: 4                     # rotated parts kept per log besides the live file (1..100)
+      keptRuns: 100                # ended runs whose logs are kept; older ones are pruned
 
 Every error names the source (file or flag), the dotted key and what is allowed.
 """
@@ -33,6 +37,8 @@ from typing import Any
 import yaml
 
 from nanoping.errors import ConfigError, describe_path
+from nanoping.logs.pruning import DEFAULT_KEPT_RUNS
+from nanoping.logs.rotation import LogRotation
 
 DEFAULT_JOIN_TIMEOUT = 300.0
 """Seconds a join request waits for an answer when `authenticationByRequest.timeout` is unset."""
@@ -102,6 +108,11 @@ class NodeConfig:
             self.hub_server is not None if self.networks_enabled is None else self.networks_enabled
         )
         return enabled and self.hub_server is not None
+
+    log_rotation: LogRotation = dataclasses.field(default_factory=LogRotation)
+    """`logs.maxFileBytes` / `logs.files`: when every log of the node rotates."""
+    kept_runs: int = DEFAULT_KEPT_RUNS
+    """`logs.keptRuns`: ended runs whose logs are kept (older ones are pruned)."""
 
     def with_overrides(self, **changes: Any) -> NodeConfig:
         """A copy with the given fields replaced (command-line flags win over the file)."""
@@ -204,6 +215,22 @@ class _Section:
             )
         return value
 
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        value = self.values.get(name, default)
+        allowed = f"from {minimum}" + (f" to {maximum}" if maximum is not None else " up")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
+            raise ConfigError(
+                source=self.source,
+                key=self.key(name),
+                problem=f"must be a whole number {allowed}, got {_kind(value)}",
+            )
+        return value
+
     def address(self, name: str) -> ListenAddress | None:
         value = self.values.get(name)
         if value is None:
@@ -254,7 +281,16 @@ def config_from_document(document: object, *, source: str, path: Path | None) ->
         document,
         source=source,
         path="",
-        allowed=("node", "http", "hubServer", "grpcBridge", "restApi", "pipelines", "networks"),
+        allowed=(
+            "node",
+            "http",
+            "hubServer",
+            "grpcBridge",
+            "restApi",
+            "pipelines",
+            "networks",
+            "logs",
+        ),
     )
     hub_server = _hub_server(top) if top.has("hubServer") else None
     http_address = top.section("http", ("address",)).address("address")
@@ -273,6 +309,7 @@ def config_from_document(document: object, *, source: str, path: Path | None) ->
         pipelines_enabled=top.section("pipelines", ("enabled",)).boolean("enabled", True),
         config_file=path,
         networks_enabled=_networks(top, hub_server is not None),
+        **_logs(top),
     )
 
 
@@ -287,6 +324,16 @@ def _networks(top: _Section, hosts_hub: bool) -> bool | None:
             problem="networks can only be enabled on the node hosting the hub (set hubServer)",
         )
     return enabled
+
+
+def _logs(top: _Section) -> dict[str, Any]:
+    """`logs`: rotation and pruning of the node's logs (every key optional)."""
+    logs = top.section("logs", ("maxFileBytes", "files", "keptRuns"))
+    defaults = LogRotation()
+    max_bytes = logs.integer("maxFileBytes", defaults.max_bytes, minimum=4096)
+    backups = logs.integer("files", defaults.backups, minimum=1, maximum=100)
+    kept = logs.integer("keptRuns", DEFAULT_KEPT_RUNS, minimum=0)
+    return {"log_rotation": LogRotation(max_bytes=max_bytes, backups=backups), "kept_runs": kept}
 
 
 def _hub_server(top: _Section) -> HubServerConfig:

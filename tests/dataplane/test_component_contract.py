@@ -143,6 +143,7 @@ def test_every_registered_component_is_covered() -> None:
         "boringssl_encrypt",
         "boringssl_decrypt",
         "raft",
+        "log_chatter",
     }
     assert set(NAMES) == expected
 

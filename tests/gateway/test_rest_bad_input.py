@@ -115,4 +115,4 @@ def test_64_bit_integers_as_strings_or_numbers_and_bytes_as_base64(http: httpx.C
     assert http.get(query).json() == {}
     everyone = http.get("/v1/nodes?serviceFilters=HUB_SERVER").json()["nodes"]
     assert [node["name"] for node in everyone] == ["My Controller"]
-    assert everyone[0]["services"] == ["HUB_SERVER", "PIPELINES"]
+    assert everyone[0]["services"] == ["HUB_SERVER", "PIPELINES", "LOGGING", "RESOURCES"]

@@ -110,7 +110,7 @@ def test_bad_addresses(text: object) -> None:
 BAD_FILES = [
     (
         "nodes: {name: x}\n",
-        "nodes: unknown key (allowed here: node, http, hubServer, grpcBridge, restApi, pipelines, networks)",
+        "nodes: unknown key (allowed here: node, http, hubServer, grpcBridge, restApi, pipelines, networks, logs)",
     ),
     ("node: {nme: x}\n", "node.nme: unknown key (allowed here: name)"),
     ("node: [a, b]\n", "node: must be a mapping of keys (name), got a list"),
@@ -122,6 +122,13 @@ BAD_FILES = [
     ),
     ("hubServer: {}\n", "http.address: is required when hubServer is set"),
     ("pipelines: {enabled: yes please}\n", "pipelines.enabled: must be true or false"),
+    (
+        "logs: {maxFileBytes: 100}\n",
+        "logs.maxFileBytes: must be a whole number from 4096 up, got int 100",
+    ),
+    ("logs: {files: 0}\n", "logs.files: must be a whole number from 1 to 100, got int 0"),
+    ("logs: {keptRuns: lots}\n", "logs.keptRuns: must be a whole number from 0 up, got str 'lots'"),
+    ("logs: {size: 1}\n", "logs.size: unknown key (allowed here: maxFileBytes, files, keptRuns)"),
     ("- just\n- a list\n", "(top level): must be a mapping of keys"),
     ("node: {name: [unclosed\n", "(file): not valid YAML at line 2, column 1"),
 ]
@@ -151,3 +158,10 @@ def test_unreadable_bytes(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ConfigError, match=r"\(file\): cannot read"):
         load_config_file(path)
+
+
+def test_log_keys_set_rotation_and_pruning(tmp_path: Path) -> None:
+    path = write(tmp_path, "logs: {maxFileBytes: 65536, files: 2, keptRuns: 7}\n")
+    config = load_config_file(path)
+    assert (config.log_rotation.max_bytes, config.log_rotation.backups) == (65536, 2)
+    assert config.kept_runs == 7

@@ -151,6 +151,8 @@ def test_every_reference_method_is_served(node: NodeProcess, reference_api: Refe
         "HubServerService",
         "PipelinesService",
         "ConfigService",
+        "LoggingService",
+        "ResourcesService",
     }
     networks_services = {"Networks", "Blueprints", "NetworkInstances"}
     methods = list(reference_api.methods())

@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nanoping import __version__
-from nanoping.cli import hub_commands, network_commands, node_commands, pipeline_commands, up
+from nanoping.cli import (
+    hub_commands,
+    log_commands,
+    network_commands,
+    node_commands,
+    pipeline_commands,
+    top_command,
+    up,
+)
 from nanoping.errors import StartupError
 
 DESCRIPTION = """\
@@ -58,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     node_commands.add_parsers(commands)
     pipeline_commands.add_parsers(commands)
     network_commands.add_parsers(commands)
+    log_commands.add_parsers(commands)
+    top_command.add_parsers(commands)
     return parser
 
 

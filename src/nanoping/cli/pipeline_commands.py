@@ -171,14 +171,15 @@ def run_logs(arguments: argparse.Namespace) -> int:
         try:
             while (batch := batches.next(timeout=quiet)) is not None:
                 for message in batch.messages:
-                    _print_log_line(arguments, message)
+                    print_log_line(message, as_json=arguments.json)
         finally:
             stream.cancel()
     return 0
 
 
-def _print_log_line(arguments: argparse.Namespace, message: Any) -> None:
-    if arguments.json:
+def print_log_line(message: Any, *, as_json: bool) -> None:
+    """One log entry as a readable line (or its JSON)."""
+    if as_json:
         print(json.dumps(json_format.MessageToDict(message)), flush=True)
         return
     level = logging_pb2.Level.Name(message.level)

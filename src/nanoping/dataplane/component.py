@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
-from nanoping.dataplane.events import ComponentFailed
+from nanoping.dataplane.events import ComponentFailed, ComponentLogged
 from nanoping.dataplane.metrics import Metric, MetricsCollection, collection_path, counter
 from nanoping.dataplane.packet import Batch
 from nanoping.dataplane.parameter import describe, link_fields
@@ -98,7 +98,7 @@ class Component(Generic[P]):
         self.ports = self.declare_ports(params)
         self.input_count = self.ports.input_count
         self.outputs = [PortBuffer() for _ in range(self.ports.output_count)]
-        self.events: list[ComponentFailed] = []
+        self.events: list[ComponentFailed | ComponentLogged] = []
         self.packets_in = 0
         self.packets_out = 0
         self.packets_produced = 0
@@ -191,6 +191,10 @@ class Component(Generic[P]):
         """Send a batch out of output ``port``."""
         self.packets_out += len(batch)
         self.outputs[port].put(batch)
+
+    def log(self, level: str, message: str) -> None:
+        """Write a line into the run's log (kept off the hot path: no per-packet logging)."""
+        self.events.append(ComponentLogged(self.id, level, message))
 
     def fail(self, reason: str) -> None:
         """Ask the engine to end the run as failed."""

@@ -41,7 +41,7 @@ from nanoping.dataplane.component import (
     component_types,
 )
 from nanoping.dataplane.config import PipelineGraph
-from nanoping.dataplane.events import ComponentFinished, Event, RunEnded
+from nanoping.dataplane.events import ComponentFinished, ComponentLogged, Event, RunEnded
 from nanoping.dataplane.metrics import Kpi, TelemetrySnapshot
 
 MAX_PASSES = 4
@@ -219,6 +219,8 @@ class Dataflow:
             node.component.events = []
             for event in events:
                 self._emit(event)
+                if isinstance(event, ComponentLogged):
+                    continue
                 if self.outcome is None:
                     self.end(
                         RunEnded(1, f"component '{event.component_id}' failed: {event.reason}")

@@ -16,6 +16,18 @@ class ComponentFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class ComponentLogged:
+    """A component wrote a line for the run's log (not a failure)."""
+
+    component_id: str
+    """Instance id of the component."""
+    level: str
+    """Log level name: STATE, DEBUG, INFO, WARNING, ERROR or FATAL."""
+    message: str
+    """The line's text."""
+
+
+@dataclass(frozen=True, slots=True)
 class ComponentFinished:
     """A component has no more work: its inputs ended and it holds no packets."""
 
@@ -35,4 +47,4 @@ class RunEnded:
     """Why the run ended."""
 
 
-Event = ComponentFailed | ComponentFinished | RunEnded
+Event = ComponentFailed | ComponentLogged | ComponentFinished | RunEnded

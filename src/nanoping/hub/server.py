@@ -33,6 +33,7 @@ from nanoping.hub.join_requests import JoinRequests
 from nanoping.hub.link_session import IncomingCall, LinkSession, OutgoingCall
 from nanoping.hub.rate_limit import RateLimiter
 from nanoping.hub.registry import NodeRegistry
+from nanoping.hub.statistics import HubStatistics, RoutedCall
 from nanoping.internal import join_pb2
 from nanoping.link import (
     HelloReceived,
@@ -70,6 +71,7 @@ class HubServer:
         self._link_configuration = link_configuration or LinkConfiguration()
         self._rate_limiter = rate_limiter or RateLimiter()
         self._sessions: dict[str, LinkSession] = {}
+        self.statistics = HubStatistics()
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -138,6 +140,7 @@ class HubServer:
         return self._answer(request.node, decision.result())
 
     def _answer(self, node: hub_node_pb2.Node, accepted: bool | None) -> join_pb2.JoinAnswer:
+        self.statistics.joined(accepted)
         if accepted is None:
             return _declined(
                 StatusCode.DEADLINE_EXCEEDED,
@@ -207,24 +210,33 @@ class HubServer:
     async def _serve_call(self, call: IncomingCall) -> None:
         target = call.target_node_id
         if not target or target == self.registry.hub_node_id:
+            self.statistics.served_call()
             await call_executor.execute(call, self._local_table())
             return
-        try:
-            outgoing = self.session(target).open_call(call.method, deadline=call.deadline)
-        except NanoPingError as error:
-            call.end(error.code, error.message)
-            return
-        await relay(call, outgoing)
+        with self.statistics.routed_call() as timing:
+            try:
+                outgoing = self.session(target).open_call(call.method, deadline=call.deadline)
+            except NanoPingError as error:
+                timing.status = error.code.name
+                call.end(error.code, error.message)
+                return
+            await relay(call, outgoing, timing)
 
 
-async def relay(incoming: IncomingCall, outgoing: OutgoingCall) -> None:
+async def relay(
+    incoming: IncomingCall, outgoing: OutgoingCall, timing: RoutedCall | None = None
+) -> None:
     """Carry a call between two links: requests one way, responses and the status the other."""
     forward = asyncio.create_task(_forward_requests(incoming, outgoing))
     try:
         while (data := await outgoing.receive()) is not None:
+            if timing is not None:
+                timing.answered()
             await incoming.send(data)
         incoming.end(StatusCode.OK)
     except NanoPingError as error:
+        if timing is not None:
+            timing.status = error.code.name
         incoming.end(error.code, error.message)
     finally:
         forward.cancel()

@@ -21,12 +21,15 @@ from nanoping.hub.registry import NodeRegistry
 from nanoping.hub.router import CallRouter
 from nanoping.hub.server import HubServer
 from nanoping.link import LinkConfiguration
+from nanoping.logs.app_log import AppLog, app_log_path
 from nanoping.net.http_listener import HttpListener
 from nanoping.networks.carriers import CarrierStore
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
 from nanoping.node.local_node import LocalNode
 from nanoping.node.networks import network_services
+from nanoping.node.observability import Observability
+from nanoping.resources.prometheus import MetricsEndpoint, WithMetrics
 from nanoping.rpc.grpc_bridge import GrpcBridge
 from nanoping.service.config import ConfigService
 from nanoping.service.hub_client import HubClientService
@@ -50,6 +53,7 @@ class NodeDaemon:
         self.grpc_bridge: GrpcBridge | None = None
         self.http_listener: HttpListener | None = None
         self.rest_listener: HttpListener | None = None
+        self._metrics: MetricsEndpoint | None = None
 
     @property
     def node_id(self) -> str:
@@ -68,6 +72,9 @@ class NodeDaemon:
         data_dir = DataDir.open(self.data_dir_path)
         self._resources.callback(data_dir.close)
         self.data_dir_path = data_dir.path
+        app_log = AppLog(app_log_path(data_dir.path), rotation=self.config.log_rotation)
+        app_log.attach()
+        self._resources.callback(app_log.detach)
         database = Database.open(data_dir.database_path)
         self._resources.callback(database.close)
         local = self.local_node = LocalNode(
@@ -99,7 +106,11 @@ class NodeDaemon:
         pipelines: PipelinesService | None = None
         if self.config.pipelines_enabled:
             pipelines = PipelinesService(
-                database=database, node_id=local.id, runs_dir=data_dir.runs_path
+                database=database,
+                node_id=local.id,
+                runs_dir=data_dir.runs_path,
+                log_rotation=self.config.log_rotation,
+                kept_runs=self.config.kept_runs,
             )
             implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
         implementations["nanopinggrpc.hub.ConfigService"] = ConfigService(
@@ -112,13 +123,20 @@ class NodeDaemon:
                 database, data_dir.path, local.id, hub, lambda: routed_tables[0]
             )
             implementations.update(networks.implementations)
+        observability = Observability.build(
+            node_id=local.id, data_dir=data_dir.path, app_log=app_log.path, pipelines=pipelines,
+            hub=hub,
+        )  # fmt: skip
+        implementations.update(observability.implementations())
         tables.append(MethodTable.build(implementations))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
+        self._metrics = observability.metrics
         await self._serve_http(hub)
         routed = router.table()
         routed_tables.append(routed)
         await self._serve_grpc(routed)
         await self._serve_rest(routed)
+        self._resources.push_async_callback(observability.close)  # streams end before the doors
         if pipelines is not None:
             # Registered after the doors, so it runs before they close: change streams end
             # cleanly instead of being cut off when the grace period runs out.
@@ -131,6 +149,8 @@ class NodeDaemon:
         self._resources.push_async_callback(hub_client.close)
         if networks is not None:
             networks.start(self._resources)
+        for role, address in self.listening().items():
+            log.info("%s listening on %s", role, address)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
 
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
@@ -150,7 +170,7 @@ class NodeDaemon:
         if self.config.http_address is None:
             return
         app = Starlette(routes=hub.routes() if hub is not None else [])
-        listener = HttpListener(app, self.config.http_address)
+        listener = HttpListener(WithMetrics(app, self._metrics), self.config.http_address)
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self.http_listener = listener
@@ -167,7 +187,7 @@ class NodeDaemon:
         if self.config.rest_address is None:
             return
         gateway = RestGateway(table)
-        listener = HttpListener(gateway, self.config.rest_address)
+        listener = HttpListener(WithMetrics(gateway, self._metrics), self.config.rest_address)
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self._resources.push_async_callback(gateway.close)  # runs first: streams end, then close
@@ -179,6 +199,7 @@ class NodeDaemon:
             services.append(hub_node_pb2.HUB_SERVER)
         if self.config.pipelines_enabled:
             services.append(hub_node_pb2.PIPELINES)
+        services.extend((hub_node_pb2.LOGGING, hub_node_pb2.RESOURCES))
         return services
 
     def listening(self) -> dict[str, str]:

@@ -9,7 +9,6 @@ side, so a run process stays light to start:
 - ``child``: the node's handle on one run process (spawn, instructions with timeouts, kill);
 - ``spawned_process``: starts a process without ``fork`` and awaits its exit;
 - ``telemetry_feed``: fans a run's telemetry samples out to open telemetry streams;
-- ``log_tail``: the last lines of a run log, then the lines appended to it;
 - ``log_entry``: one log line as the API's ``logging.Message``;
 - ``backoff``: delays between restarts;
 - ``events``: what happened to runs, as small past-tense dataclasses;

@@ -21,7 +21,9 @@ from nanoping.api import pipelines_pb2
 from nanoping.dataplane import ComponentFailed, ComponentFinished, Engine, Event, RunEnded
 from nanoping.dataplane.config import PipelineGraph, parse_json_config
 from nanoping.dataplane.errors import PipelineConfigError
+from nanoping.dataplane.events import ComponentLogged
 from nanoping.internal import run_control_pb2 as control
+from nanoping.logs.shared_file import SharedLogFile
 from nanoping.pipelines.settings import LogLevel
 from nanoping.runs.channel import ControlChannel
 from nanoping.runs.exit_status import ORPHANED, START_FAILED
@@ -36,8 +38,9 @@ STDOUT = 1
 class RunAgent:
     """Runs one pipeline as the node instructs; :meth:`serve` returns the exit code."""
 
-    def __init__(self, *, channel: ControlChannel, log_fd: int = STDOUT) -> None:
+    def __init__(self, *, channel: ControlChannel, log_fd: int | SharedLogFile = STDOUT) -> None:
         self._channel = channel
+        self._sink = log_fd
         self._log = RunLog(log_fd, level=LogLevel.INFO)
         self._graph: PipelineGraph | None = None
         self._orphaned = False
@@ -113,6 +116,8 @@ class RunAgent:
         kind = instruction.WhichOneof("kind")
         if kind == "report":
             self._reply(instruction.id, sample=telemetry_sample(engine.snapshot()))
+            if isinstance(self._sink, SharedLogFile):
+                self._sink.maintain()  # follow a rotation the node made for raw output
         elif kind == "stop":
             reason = instruction.stop.reason or "stop requested"
             self._log.state("stop requested", reason=reason)
@@ -145,6 +150,9 @@ class RunAgent:
     def _on_event(self, event: Event) -> None:
         if isinstance(event, ComponentFailed):
             self._log.error("component failed", component=event.component_id, reason=event.reason)
+        elif isinstance(event, ComponentLogged):
+            level = LogLevel.__members__.get(event.level, LogLevel.INFO)
+            self._log.write(level, event.message, component=event.component_id)
         elif isinstance(event, ComponentFinished):
             self._log.debug("component finished", component=event.component_id)
         elif isinstance(event, RunEnded):

@@ -22,6 +22,8 @@ from pathlib import Path
 from google.protobuf.message import DecodeError
 
 from nanoping.internal import run_control_pb2 as control
+from nanoping.logs.rotation import LogRotation
+from nanoping.logs.shared_file import SharedLogFile
 from nanoping.pipelines.settings import LogLevel
 from nanoping.runs.channel import ControlChannel
 from nanoping.runs.events import RunExited
@@ -64,17 +66,17 @@ class RunChild:
         pipeline_id: str,
         process: SpawnedProcess,
         channel: ControlChannel,
-        log_fd: int,
+        log_file: SharedLogFile,
         level: LogLevel,
     ) -> None:
         self.run_id = run_id
         self.pipeline_id = pipeline_id
         self.telemetry = TelemetryFeed()
-        self.log = RunLog(log_fd, level=level)
+        self.log = RunLog(log_file, level=level)
         self.ended: control.RunEnded | None = None
         self._process = process
         self._channel = channel
-        self._log_fd = log_fd
+        self._log_file = log_file
         self._spawned_at = time.monotonic()
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[control.Reply]] = {}
@@ -92,13 +94,17 @@ class RunChild:
         log_path: Path,
         level: LogLevel,
         cpu_pin: int | None = None,
+        rotation: LogRotation | None = None,
     ) -> RunChild:
         """Start the process with the run's log as its stdout/stderr and a control channel."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        rotation = rotation or LogRotation()
         log_fd = open_for_append(log_path)
         try:
             process = SpawnedProcess.spawn(
-                _command(theirs.fileno()), stdout=log_fd, inherit=(theirs.fileno(),)
+                _command(theirs.fileno(), log_path, rotation),
+                stdout=log_fd,
+                inherit=(theirs.fileno(),),
             )
         except BaseException:
             ours.close()
@@ -113,9 +119,13 @@ class RunChild:
             pipeline_id=pipeline_id,
             process=process,
             channel=channel,
-            log_fd=log_fd,
+            log_file=SharedLogFile(log_path, rotation=rotation, fd=log_fd),
             level=level,
         )
+
+    def maintain_log(self) -> None:
+        """Keep the run log within its size limit (see :meth:`SharedLogFile.maintain`)."""
+        self._log_file.maintain()
 
     @property
     def pid(self) -> int:
@@ -198,7 +208,7 @@ class RunChild:
         self._channel.close()
         exited = self._exited(exit_code_of(returncode), lifetime)
         self._report_end(exited)
-        os.close(self._log_fd)
+        self._log_file.close()
         return exited
 
     def _exited(self, exit_code: int, lifetime: float) -> RunExited:
@@ -229,10 +239,12 @@ class RunChild:
         self.log.write(level, "run ended", **data)
 
 
-def _command(control_fd: int) -> list[str]:
+def _command(control_fd: int, log_path: Path, rotation: LogRotation) -> list[str]:
     return [
         sys.executable, "-m", RUN_MODULE,
         "--control-fd", str(control_fd), "--parent-pid", str(os.getpid()),
+        "--log-path", str(log_path), "--log-max-bytes", str(rotation.max_bytes),
+        "--log-backups", str(rotation.backups),
     ]  # fmt: skip
 
 

@@ -4,7 +4,8 @@ Each line is ``{"timestamp": RFC 3339 UTC, "level": "INFO", "message": "...", "d
 (``data`` only when there are details). Lines below the pipeline's logging level are not
 written at all. The node and the run process append to the same file, each with its own
 ``O_APPEND`` descriptor and one ``write`` per line, so lines never interleave; whatever the run
-process prints on stdout/stderr (a crash trace) lands in the file too, as plain lines.
+process prints on stdout/stderr (a crash trace) lands in the file too, as plain lines. The log
+rotates by size like every node log (``<run id>.log.1`` .. ``.N``, see :mod:`nanoping.logs`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from nanoping.logs.shared_file import SharedLogFile
+from nanoping.logs.shared_file import open_for_append as open_for_append
 from nanoping.pipelines.settings import LogLevel
 
 LOG_SUFFIX = ".log"
@@ -25,11 +28,6 @@ LOG_SUFFIX = ".log"
 def run_log_path(runs_dir: Path, run_id: str) -> Path:
     """Where the log of run ``run_id`` lives."""
     return runs_dir / f"{run_id}{LOG_SUFFIX}"
-
-
-def open_for_append(path: Path) -> int:
-    """A write-only, append-only descriptor on ``path`` (created if needed), not inherited."""
-    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
 
 
 def format_timestamp(now: float) -> str:
@@ -53,10 +51,20 @@ def log_line(
 
 
 class RunLog:
-    """Writes lines at or above ``level`` to one descriptor (the caller owns the descriptor)."""
+    """Writes lines at or above ``level`` to a rotating log, or to a plain descriptor.
 
-    def __init__(self, fd: int, *, level: LogLevel, clock: Callable[[], float] = time.time) -> None:
-        self._fd = fd
+    The caller owns ``sink``. A :class:`SharedLogFile` rotates the log by size (see
+    :mod:`nanoping.logs.shared_file`); a bare descriptor just appends.
+    """
+
+    def __init__(
+        self,
+        sink: int | SharedLogFile,
+        *,
+        level: LogLevel,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sink = sink
         self.level = level
         self._clock = clock
 
@@ -65,9 +73,12 @@ class RunLog:
         if level < self.level:
             return
         line = log_line(now=self._clock(), level=level, message=message, data=data)
+        if isinstance(self._sink, SharedLogFile):
+            self._sink.write(line)
+            return
         # A full disk must not take the run or the node down; the entry is lost.
         with contextlib.suppress(OSError):
-            os.write(self._fd, line)
+            os.write(self._sink, line)
 
     def state(self, message: str, **data: object) -> None:
         """Log a state change of the run at STATE."""

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from nanoping.errors import DeadlineExceeded, FailedPrecondition, NanoPingError, Unavailable
 from nanoping.internal import run_control_pb2 as control
+from nanoping.logs.rotation import LogRotation
 from nanoping.pipelines.record import PipelineRecord
 from nanoping.pipelines.settings import PipelineSettings
 from nanoping.pipelines.store import PipelineStore
@@ -58,6 +59,7 @@ class PipelineSupervision:
         runs_dir: Path,
         timing: RunTiming,
         on_event: Callable[[RunEvent], None],
+        rotation: LogRotation | None = None,
     ) -> None:
         self.pipeline_id = record.id
         self.settings = record.settings
@@ -68,6 +70,7 @@ class PipelineSupervision:
         self._store = store
         self._runs_dir = runs_dir
         self._timing = timing
+        self._rotation = rotation or LogRotation()
         self._on_event = on_event
         self._stop = asyncio.Event()
         self._stop_reason = "stop requested"
@@ -220,6 +223,7 @@ class PipelineSupervision:
             log_path=run_log_path(self._runs_dir, run_id),
             level=self.settings.default_logging_level,
             cpu_pin=self.settings.cpu_pin,
+            rotation=self._rotation,
         )
 
     def _refuse_start(self, run_id: str, error: Exception, *, first: bool) -> None:
@@ -289,6 +293,7 @@ class PipelineSupervision:
             except InstructionFailed:
                 return
             child.telemetry.publish(reply.sample)
+            child.maintain_log()
             await asyncio.sleep(self._timing.report_interval)
 
     async def _stop_when_asked(self, child: RunChild) -> None:

@@ -23,7 +23,6 @@ and applies the node-wide rules:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -37,14 +36,17 @@ from nanoping.errors import (
     NotFound,
     Unavailable,
 )
+from nanoping.logs.pruning import DEFAULT_KEPT_RUNS, prune_run_logs
+from nanoping.logs.rotation import LogRotation, remove_log
 from nanoping.pipelines.json_config import ConfigCompatibility, JsonConfig
 from nanoping.pipelines.record import PipelineRecord
 from nanoping.pipelines.settings import PipelineSettings, StartupPolicy
 from nanoping.pipelines.store import PipelineStore
-from nanoping.runs.events import RunEvent
+from nanoping.runs.child import RunChild
+from nanoping.runs.events import RestartScheduled, RunEvent, RunExited, RunStarted
 from nanoping.runs.exit_status import ORPHANED, describe_exit
 from nanoping.runs.live_update import live_update_refusal
-from nanoping.runs.log_file import RunLog, open_for_append, run_log_path
+from nanoping.runs.log_file import LOG_SUFFIX, RunLog, open_for_append, run_log_path
 from nanoping.runs.supervision import PipelineSupervision, RunTiming
 from nanoping.runs.telemetry_feed import TelemetrySubscription
 
@@ -61,12 +63,16 @@ class RunSupervisor:
         runs_dir: Path,
         timing: RunTiming | None = None,
         on_event: Callable[[RunEvent], None] | None = None,
+        rotation: LogRotation | None = None,
+        kept_runs: int = DEFAULT_KEPT_RUNS,
     ) -> None:
         runs_dir.mkdir(parents=True, exist_ok=True)
         self.runs_dir = runs_dir
+        self.rotation = rotation or LogRotation()
+        self._kept_runs = kept_runs
         self._store = store
         self._timing = timing or RunTiming()
-        self._on_event = on_event or _ignore
+        self._on_event = _logged(on_event or _ignore)
         self._supervisions: dict[str, PipelineSupervision] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -83,7 +89,21 @@ class RunSupervisor:
             self._store.finish_run(record.current_run, exit_code=ORPHANED)
             orphans.append(record.current_run)
         self._store.reset_runs()  # pipelines left waiting for a restart
+        self.prune_logs()
         return orphans
+
+    def prune_logs(self) -> list[str]:
+        """Delete the logs of old ended runs (:mod:`nanoping.logs.pruning`); never a live one's."""
+        live = {record.current_run for record in self._store.all() if record.current_run}
+        live.update(
+            supervision.current.run_id
+            for supervision in self._supervisions.values()
+            if supervision.current is not None
+        )
+        pruned = prune_run_logs(self.runs_dir, suffix=LOG_SUFFIX, keep=self._kept_runs, live=live)
+        if pruned:
+            log.info("pruned the logs of %d old runs", len(pruned))
+        return pruned
 
     def start_auto(self) -> None:
         """Start, in the background, every pipeline whose startup policy is auto."""
@@ -121,12 +141,14 @@ class RunSupervisor:
         if supervision is not None or record.started:
             raise FailedPrecondition(_already_started(record))
         record.require_compatible()
+        self.prune_logs()
         supervision = PipelineSupervision(
             record=record,
             store=self._store,
             runs_dir=self.runs_dir,
             timing=self._timing,
             on_event=self._on_event,
+            rotation=self.rotation,
         )
         self._supervisions[pipeline_id] = supervision
         supervision.add_done_callback(lambda: self._forget(pipeline_id, supervision))
@@ -188,8 +210,7 @@ class RunSupervisor:
             supervision.request_stop("the pipeline is being deleted")
             await supervision.finished()
         for run in self._store.runs(pipeline_id):
-            with contextlib.suppress(FileNotFoundError):
-                run_log_path(self.runs_dir, run.id).unlink()
+            remove_log(run_log_path(self.runs_dir, run.id))
 
     # ---- run access ---------------------------------------------------------------------------
 
@@ -211,6 +232,11 @@ class RunSupervisor:
         if self._store.run(run_id) is None:
             raise NotFound(f"run '{run_id}' is unknown on this node")
         return run_log_path(self.runs_dir, run_id)
+
+    def live_children(self) -> list[RunChild]:
+        """The run processes alive now (for metrics)."""
+        children = (supervision.current for supervision in self._supervisions.values())
+        return [child for child in children if child is not None and not child.exited]
 
     def live_run(self, pipeline_id: str) -> str | None:
         """Id of the pipeline's running run, if one is running now."""
@@ -295,3 +321,21 @@ async def _finished(supervision: PipelineSupervision) -> None:
 
 def _ignore(event: RunEvent) -> None:
     """The default observer."""
+
+
+def _logged(observer: Callable[[RunEvent], None]) -> Callable[[RunEvent], None]:
+    """``observer``, after writing each run start, end and restart into the node's log."""
+
+    def observe(event: RunEvent) -> None:
+        if isinstance(event, RunStarted):
+            log.info("run %s of pipeline %s started (pid %d)", event.run_id, event.pipeline_id,
+                     event.pid)  # fmt: skip
+        elif isinstance(event, RunExited):
+            level = logging.INFO if event.exit_code == 0 else logging.WARNING
+            log.log(level, "run %s of pipeline %s ended: %s", event.run_id, event.pipeline_id,
+                    event.reason)  # fmt: skip
+        elif isinstance(event, RestartScheduled):
+            log.info("pipeline %s restarts in %.1f s", event.pipeline_id, event.delay)
+        observer(event)
+
+    return observe

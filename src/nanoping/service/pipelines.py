@@ -41,6 +41,9 @@ from nanoping.errors import (
     NotFound,
     Unimplemented,
 )
+from nanoping.logs.pruning import DEFAULT_KEPT_RUNS
+from nanoping.logs.rotation import LogRotation
+from nanoping.logs.tail import LogTail
 from nanoping.pipelines.events import PipelineCreated, PipelineDeleted, PipelineEvent
 from nanoping.pipelines.feed import PipelineFeed, Subscription
 from nanoping.pipelines.json_config import JsonConfig
@@ -57,7 +60,6 @@ from nanoping.pipelines.settings import (
 )
 from nanoping.pipelines.store import PipelineStore
 from nanoping.runs.log_entry import LogEntryReader
-from nanoping.runs.log_tail import LogTail
 from nanoping.runs.supervision import RunTiming
 from nanoping.runs.supervisor import RunSupervisor
 from nanoping.runs.telemetry_feed import TelemetrySubscription
@@ -88,6 +90,8 @@ class PipelinesService:
         feed: PipelineFeed | None = None,
         runs_dir: Path | None = None,
         run_timing: RunTiming | None = None,
+        log_rotation: LogRotation | None = None,
+        kept_runs: int = DEFAULT_KEPT_RUNS,
     ) -> None:
         self._node_id = node_id
         self._cpu_threads = cpu_threads or os.cpu_count() or 1
@@ -95,7 +99,13 @@ class PipelinesService:
         self._closed = asyncio.Event()
         self.runs: RunSupervisor | None = None
         if runs_dir is not None:
-            self.runs = RunSupervisor(store=self.store, runs_dir=runs_dir, timing=run_timing)
+            self.runs = RunSupervisor(
+                store=self.store,
+                runs_dir=runs_dir,
+                timing=run_timing,
+                rotation=log_rotation,
+                kept_runs=kept_runs,
+            )
             self.runs.recover()
 
     def start_auto_pipelines(self) -> None:

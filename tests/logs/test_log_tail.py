@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from nanoping.runs.log_tail import BATCH_LINES, LineSplitter, LogTail, batched
+from nanoping.errors import ResourceExhausted
+from nanoping.logs.rotation import LogRotation, log_parts, rotate
+from nanoping.logs.shared_file import SharedLogFile
+from nanoping.logs.tail import BATCH_LINES, LineSplitter, LogTail, batched
 
 POLL = 0.01
 
@@ -82,3 +85,41 @@ async def test_closing_ends_the_stream(tmp_path: Path) -> None:
     tail = LogTail(tmp_path / "idle.log", backlog=0, closed=closed, poll_interval=POLL)
     asyncio.get_running_loop().call_later(POLL * 2, closed.set)
     assert await collect(tail, 1) == []
+
+
+async def test_backlog_reaches_into_rotated_parts(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    write(tmp_path / "app.log.2", "a\nb\n")
+    write(tmp_path / "app.log.1", "c\nd\n")
+    write(path, "e\n")
+    tail = LogTail(path, backlog=4, closed=asyncio.Event(), poll_interval=POLL)
+    assert await collect(tail, 4) == [b"b", b"c", b"d", b"e"]
+
+
+async def test_following_crosses_a_rotation_without_loss(tmp_path: Path) -> None:
+    path = tmp_path / "run.log"
+    log = SharedLogFile(path, rotation=LogRotation(max_bytes=4096, backups=3))
+    log.write(b"before\n")
+    tail = LogTail(path, backlog=1, closed=asyncio.Event(), poll_interval=POLL)
+    lines = [f"line {number:04d} {'z' * 60}".encode() for number in range(150)]
+    follower = asyncio.ensure_future(collect(tail, 151))
+    for line in lines:
+        log.write(line + b"\n")
+        if int(line[5:9]) % 20 == 0:
+            await asyncio.sleep(POLL)  # let the follower read while the log rotates
+    log.close()
+    assert len(log_parts(path)) > 1
+    assert await follower == [b"before", *lines]
+
+
+async def test_a_reader_the_rotation_overtook_ends_with_resource_exhausted(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "run.log"
+    write(path, "first\n")
+    tail = LogTail(path, backlog=1, closed=asyncio.Event(), poll_interval=POLL)
+    for generation in range(3):  # with one rotated part kept, the first file is deleted
+        rotate(path, backups=1)
+        write(path, f"generation {generation}\n")
+    with pytest.raises(ResourceExhausted, match="fell too far behind"):
+        await collect(tail, 10)
