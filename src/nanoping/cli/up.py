@@ -1,4 +1,4 @@
-"""`np up`: run a node until SIGINT/SIGTERM (a second signal exits at once)."""
+"""`np up`: run a node until SIGINT/SIGTERM (a second signal, a second or more later, exits at once)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 HELP = """\
 Start a node and keep it running until SIGINT or SIGTERM. On the first signal the node stops
-gracefully (streams end, listeners close); a second signal exits at once.
+gracefully (streams end, listeners close); another signal a second or more later exits at once
+(one within the second is the same request: `timeout` and process managers often send two).
 
 The node keeps its identity and everything it must not lose in its data dir: --data-dir, else
 $NANOPING_DATA_DIR, else the platform's user data dir. Only one node may use a data dir at a time.
@@ -87,21 +88,31 @@ async def _serve(daemon: NodeDaemon) -> int:
     _print_banner(daemon)
     try:
         await stop.wait()
-        log.info("stopping (send the signal again to exit at once)")
+        log.info("stopping (send the signal again, a second or more later, to exit at once)")
     finally:
         await daemon.close()
     return 0
 
 
+SAME_REQUEST_WITHIN = 1.0
+"""Seconds after the first stop signal during which another one repeats the same request."""
+
+
 def _install_signal_handlers(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
+    first_at: list[float] = []
 
     def on_signal(number: int) -> None:
-        if stop.is_set():
-            print(f"np: {signal.Signals(number).name} again, exiting at once", file=sys.stderr)
+        name = signal.Signals(number).name
+        if first_at and loop.time() - first_at[0] < SAME_REQUEST_WITHIN:
+            log.info("%s again within %g s: the same stop request", name, SAME_REQUEST_WITHIN)
+        elif first_at:
+            print(f"np: {name} again, exiting at once", file=sys.stderr)
             os._exit(128 + number)
-        log.info("%s received", signal.Signals(number).name)
-        stop.set()
+        else:
+            first_at.append(loop.time())
+            log.info("%s received", name)
+            stop.set()
 
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, on_signal, number)

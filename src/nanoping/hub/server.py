@@ -249,7 +249,8 @@ async def _receive_bytes(websocket: WebSocket) -> bytes | None:
 
 async def _read_join_request(websocket: WebSocket) -> join_pb2.JoinRequest:
     try:
-        data = await asyncio.wait_for(websocket.receive_bytes(), JOIN_REQUEST_WAIT)
+        async with asyncio.timeout(JOIN_REQUEST_WAIT):
+            data = await websocket.receive_bytes()
     except TimeoutError:
         raise DeadlineExceeded("no join request received") from None
     except KeyError:

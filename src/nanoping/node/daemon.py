@@ -6,6 +6,7 @@ ports are known; :meth:`NodeDaemon.close` releases everything in reverse order.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -67,6 +68,9 @@ class NodeDaemon:
         self.data_dir_path = data_dir.path
         database = Database.open(data_dir.database_path)
         self._resources.callback(database.close)
+        # The owner of the node's long-lived tasks: closing waits for every one of them, after
+        # the parts that started them (registered later, so closed earlier) told them to stop.
+        tasks = await self._resources.enter_async_context(asyncio.TaskGroup())
         local = self.local_node = LocalNode(
             store=LocalNodeStore(database),
             services=self._services(),
@@ -82,6 +86,7 @@ class NodeDaemon:
             local_node=local,
             state=connection,
             local_table=lambda: tables[0],
+            tasks=tasks,
         )
         if hosts_hub:
             connection.set(CONNECTED)  # the hub node is a member of its own cluster
