@@ -40,10 +40,11 @@ def test_shell_quick_start(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert answering.stderr is not None
-        assert "waiting for authentication requests" in answering.stderr.readline()
+        # No wait for the approver to open: pasted together, either may reach the hub first.
         np_ok("authenticate-by-request", hub_url(controller), *on_client)
-        answering.communicate(timeout=20)
+        answered, _ = answering.communicate(timeout=20)
+        assert answering.returncode == 0
+        assert answered == f"accepted node {client.name} ({client.node_id})\n"
         np_ok("set-node", *on_client, "--name", "My NanoPing Client", "--metadata", "type=my-type")
 
         listed = np_ok("nodes", *on_client).splitlines()

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level",
         default="info",
-        choices=["debug", "info", "warning", "error"],
+        choices=up.LOG_LEVELS,
         help="how much the node logs to standard error (default: info)",
     )
     parser.add_argument("--version", action="version", version=f"nanoping {__version__}")

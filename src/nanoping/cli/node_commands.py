@@ -55,7 +55,10 @@ def add_parsers(commands: Any) -> None:
     )
     add_grpc_option(set_node)
     set_node.add_argument(
-        "--node", default="", metavar="ID", help="the node to change (default: the node at --grpc)"
+        "--node",
+        default="",
+        metavar="NODE",
+        help="id or name of the node to change (default: the node at --grpc)",
     )
     set_node.add_argument("--name", required=True, help="the new name")
     set_node.add_argument(
@@ -97,7 +100,7 @@ def list_nodes(arguments: argparse.Namespace) -> int:
 
 def set_node_details(arguments: argparse.Namespace) -> int:
     request = hub_client_pb2.SetNodeRequest(
-        node_id=arguments.node,
+        node_id=resolve_node(arguments.grpc, arguments.node),
         name=arguments.name,
         metadata=hub_node_pb2.NodeMetadata(items=metadata_items(arguments.metadata, "--metadata")),
     )
@@ -132,6 +135,14 @@ def _value(item: hub_node_pb2.NodeMetadataItem) -> str:
     return value.hex() if isinstance(value, bytes) else str(value)
 
 
+def _answering_node(channel: grpc.Channel) -> list[hub_node_pb2.Node]:
+    stub = hub_client_pb2_grpc.HubClientServiceStub(channel)
+    try:
+        return [stub.getNode(hub_client_pb2.GetNodeRequest()).node]
+    except grpc.RpcError:
+        return []
+
+
 def resolve_node(grpc_address: str, node: str) -> str:
     """The id of ``node``, given as an id or as a node's name (names must be unique)."""
     if not node:
@@ -139,9 +150,9 @@ def resolve_node(grpc_address: str, node: str) -> str:
     with grpc.insecure_channel(grpc_address) as channel:
         stub = hub_server_pb2_grpc.HubServerServiceStub(channel)
         try:
-            nodes = stub.getNodes(hub_server_pb2.GetNodesRequest()).nodes
+            nodes = list(stub.getNodes(hub_server_pb2.GetNodesRequest()).nodes)
         except grpc.RpcError:
-            return node  # no hub to ask: the node answering can still be named by its id
+            nodes = _answering_node(channel)  # no hub to ask: the node answering is all there is
     if any(candidate.id == node for candidate in nodes):
         return node
     named = [candidate.id for candidate in nodes if candidate.name == node]

@@ -19,6 +19,8 @@ from nanoping.node.data_dir import ENV_VARIABLE, resolve_data_dir
 
 log = logging.getLogger(__name__)
 
+LOG_LEVELS = ["debug", "info", "warning", "error"]
+
 HELP = """\
 Start a node and keep it running until SIGINT or SIGTERM. On the first signal the node stops
 gracefully (streams end, listeners close); another signal a second or more later exits at once
@@ -54,6 +56,15 @@ def add_parser(commands: Any) -> None:
         metavar="DIR",
         help=f"where the node keeps its state (default: ${ENV_VARIABLE}, else the user data dir)",
     )
+    # Also accepted after `up` (people write them there); SUPPRESS keeps the value given before it.
+    parser.add_argument(
+        "-c", "--config", type=Path, metavar="FILE", default=argparse.SUPPRESS,
+        help="YAML node configuration (the same as `np -c FILE up`)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
+        help="how much the node logs to standard error (the same as `np --log-level LEVEL up`)",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
@@ -71,7 +82,15 @@ def node_config(arguments: argparse.Namespace) -> NodeConfig:
                 arguments.rest_api, origin="--rest-api", source=flags, key="--rest-api"
             )
         )
+    config.check_listeners()
     return config
+
+
+NO_API_WARNING = (
+    "this node serves no API, so nothing on this machine can manage it: add --grpc "
+    "127.0.0.1:10432 (or grpcBridge.address in the config file) for the np commands and gRPC "
+    "clients, or --rest-api HOST:PORT for REST clients"
+)
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -85,6 +104,8 @@ async def _serve(daemon: NodeDaemon) -> int:
     stop = asyncio.Event()
     _install_signal_handlers(stop)
     await daemon.start()
+    if daemon.config.grpc_address is None and daemon.config.rest_address is None:
+        log.warning(NO_API_WARNING)
     _print_banner(daemon)
     try:
         await stop.wait()

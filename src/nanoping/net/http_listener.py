@@ -42,6 +42,7 @@ class HttpListener:
             ws_max_size=MAX_WEBSOCKET_MESSAGE,
             ws_ping_interval=None,
             log_level="warning",
+            log_config=None,  # uvicorn's lines go through the node's logging, in its format
             access_log=False,
             timeout_graceful_shutdown=2,
         )

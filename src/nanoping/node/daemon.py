@@ -25,6 +25,7 @@ from nanoping.link import LinkConfiguration
 from nanoping.net.http_listener import HttpListener
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
+from nanoping.node.health import HealthFront, NodeState, home_route
 from nanoping.node.local_node import LocalNode
 from nanoping.rpc.grpc_bridge import GrpcBridge
 from nanoping.service.hub_client import HubClientService
@@ -48,6 +49,7 @@ class NodeDaemon:
         self.grpc_bridge: GrpcBridge | None = None
         self.http_listener: HttpListener | None = None
         self.rest_listener: HttpListener | None = None
+        self.state = NodeState.STARTING
 
     @property
     def node_id(self) -> str:
@@ -59,8 +61,10 @@ class NodeDaemon:
         try:
             await self._start()
         except BaseException:
+            self.state = NodeState.STOPPING
             await self._resources.aclose()
             raise
+        self.state = NodeState.UP
 
     async def _start(self) -> None:
         data_dir = DataDir.open(self.data_dir_path)
@@ -138,8 +142,9 @@ class NodeDaemon:
     async def _serve_http(self, hub: HubServer | None) -> None:
         if self.config.http_address is None:
             return
-        app = Starlette(routes=hub.routes() if hub is not None else [])
-        listener = HttpListener(app, self.config.http_address)
+        routes = hub.routes() if hub is not None else []
+        app = Starlette(routes=[*routes, home_route(self.describe)])
+        listener = HttpListener(HealthFront(app, self.status), self.config.http_address)
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self.http_listener = listener
@@ -156,7 +161,7 @@ class NodeDaemon:
         if self.config.rest_address is None:
             return
         gateway = RestGateway(table)
-        listener = HttpListener(gateway, self.config.rest_address)
+        listener = HttpListener(HealthFront(gateway, self.status), self.config.rest_address)
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self._resources.push_async_callback(gateway.close)  # runs first: streams end, then close
@@ -183,7 +188,30 @@ class NodeDaemon:
             bound["REST API"] = self.rest_listener.bound_address
         return bound
 
+    def status(self) -> dict[str, object]:
+        """The node's id, name and state (for ``/healthz``)."""
+        local = self.local_node
+        return {
+            "id": local.id if local else "",
+            "name": local.name if local else "",
+            "state": self.state.value,
+        }
+
+    def describe(self) -> dict[str, object]:
+        """What ``GET /`` on the hub port answers: the node, and where its APIs listen."""
+        listening = self.listening()
+        return {
+            **self.status(),
+            "hubServer": self.config.hub_server is not None,
+            "grpcApi": listening.get("gRPC API"),
+            "restApi": listening.get("REST API"),
+            "health": "/healthz",
+            "about": "a NanoPing node; manage it through its gRPC API (np --grpc HOST:PORT ...) "
+            "or its REST API (/v1/...)",
+        }
+
     async def close(self) -> None:
         """Stop serving and release the data dir."""
+        self.state = NodeState.STOPPING
         await self._resources.aclose()
         log.info("node stopped")
