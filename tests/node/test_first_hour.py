@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from nanoping.testing.cluster import start_controller, wait_until
 from nanoping.testing.node_process import NodeProcess, run_np
 
 
-def get(url: str) -> tuple[int, dict[str, object]]:
+def get(url: str) -> tuple[int, dict[str, Any]]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -113,7 +114,7 @@ def test_health_on_every_listener_and_a_home_page_on_the_hub_port(tmp_path: Path
         # the REST API's own answers are untouched
         status, nodes = get(f"{controller.rest_url}/v1/nodes")
         assert status == 200
-        assert [node["id"] for node in nodes["nodes"]] == [controller.node_id]  # type: ignore[index]
+        assert [node["id"] for node in nodes["nodes"]] == [controller.node_id]
         # an HTTP port given as --grpc is named for what it is
         line = one_error_line(["nodes", "--grpc", controller.addresses["REST API"]])
         assert "that is an HTTP/1 server, such as a node's REST or hub (HTTP) port" in line
