@@ -52,7 +52,11 @@ def add_parsers(commands: Any) -> None:
     logs = _command(actions, "logs", "print a run's log", run_logs)
     logs.add_argument("run_id", metavar="RUN_ID", help="the run (see `np pipelines show`)")
     logs.add_argument("--lines", type=int, metavar="N", help="how many past lines (default: all)")
-    logs.add_argument("--follow", action="store_true", help="keep printing new lines until Ctrl-C")
+    logs.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep printing new lines until the run has ended and its last line is printed",
+    )
 
 
 def _command(actions: Any, name: str, help_text: str, runner: Any) -> argparse.ArgumentParser:
@@ -183,7 +187,25 @@ def _print_log_line(arguments: argparse.Namespace, message: Any) -> None:
         return
     level = logging_pb2.Level.Name(message.level)
     stamp = message.timestamp.ToDatetime().isoformat(timespec="milliseconds")
-    print(f"{stamp} {level:<7} {message.message}", flush=True)
+    details = _details(message.data)
+    print(f"{stamp} {level:<7} {message.message}{details}", flush=True)
+
+
+def _details(raw: str) -> str:
+    """The structured data of a log line as ``  key=value ...`` (empty when there is none)."""
+    try:
+        entry = json.loads(raw) if raw else None
+    except ValueError:
+        return ""
+    data = entry.get("data") if isinstance(entry, dict) else None
+    if not isinstance(data, dict) or not data:
+        return ""
+    return "  " + " ".join(f"{key}={_text(value)}" for key, value in data.items())
+
+
+def _text(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return json.dumps(text) if any(c.isspace() for c in text) else text
 
 
 def _summary(pipeline: pipelines_pb2.Pipeline) -> str:

@@ -10,7 +10,7 @@ nothing next to the wake-ups a file-change notifier would need to be portable.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 POLL_INTERVAL = 0.1
@@ -52,7 +52,12 @@ def batched(lines: list[bytes]) -> Iterator[list[bytes]]:
 
 
 class LogTail:
-    """The lines of one log file: ``backlog`` past lines, then new ones until ``closed`` is set."""
+    """The lines of one log file: ``backlog`` past lines, then new ones until ``closed`` is set
+    or the log's writer has ended (``ended``) and every line it wrote was sent.
+
+    ``ended`` must become true only after the last line was written (the node writes a run's
+    "run ended" line before it records the end), so one more read after it drains the file.
+    """
 
     def __init__(
         self,
@@ -60,10 +65,12 @@ class LogTail:
         *,
         backlog: int,
         closed: asyncio.Event,
+        ended: Callable[[], bool] = lambda: False,
         poll_interval: float = POLL_INTERVAL,
     ) -> None:
         self._path = path
         self._closed = closed
+        self._ended = ended
         self._poll_interval = poll_interval
         self._boundary = _last_line_end(path)
         self._start = _backlog_start(path, backlog, self._boundary)
@@ -73,9 +80,10 @@ class LogTail:
         splitter = LineSplitter()
         offset = self._start
         while not self._closed.is_set():
+            finished = self._ended()  # looked at before the read, so the read drains the file
             data = _read(self._path, offset)
             if not data:
-                if await _wait(self._closed, self._poll_interval):
+                if finished or await _wait(self._closed, self._poll_interval):
                     return
                 continue
             offset += len(data)

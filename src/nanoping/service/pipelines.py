@@ -226,7 +226,13 @@ class PipelinesService:
         lines = request.options.lines if request.options.HasField("lines") else 0
         if lines < 0:
             raise InvalidArgument(f"options.lines must not be negative, got {lines}")
-        tail = LogTail(runs.log_path(request.run_id), backlog=lines, closed=self._closed)
+        run_id = request.run_id
+        tail = LogTail(
+            runs.log_path(run_id),
+            backlog=lines,
+            closed=self._closed,
+            ended=lambda: self.store.run_has_ended(run_id),
+        )
         return _log_batches(tail)
 
     def open_telemetry_stream(

@@ -1,0 +1,50 @@
+"""A run's log stream ends after the run's last line, so followers and run_pipeline() return."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import nanoping_api
+import pytest
+
+from nanoping.testing.node_process import NodeProcess, run_np
+
+from .harness import traffic
+
+
+@pytest.fixture
+def rest_node(tmp_path: Path) -> Iterator[NodeProcess]:
+    up_args = ("--grpc", "127.0.0.1:0", "--rest-api", "127.0.0.1:0")
+    with NodeProcess(data_dir=tmp_path / "node", up_args=up_args) as node:
+        yield node
+
+
+def create(node: NodeProcess, name: str, total: int) -> str:
+    config = json.dumps(traffic(total=total, interval=1))
+    with nanoping_api.NanopingClient(node.rest_url, timeout=20) as client:
+        return str(client.pipelines.create_pipeline(name=name, json_config=config).pipeline.id)
+
+
+def test_the_public_clients_run_pipeline_returns_when_the_run_ends(rest_node: NodeProcess) -> None:
+    pipeline_id = create(rest_node, "short", total=20)
+    with nanoping_api.NanopingClient(rest_node.rest_url, timeout=20) as client:
+        messages = [message.message for message in client.run_pipeline("", pipeline_id)]
+    assert messages[0] == "run started"
+    assert messages[-1] == "run ended"
+
+
+def test_logs_follow_exits_after_the_last_line_and_shows_its_data(rest_node: NodeProcess) -> None:
+    pipeline_id = create(rest_node, "short", total=20)
+    grpc = ("--grpc", rest_node.grpc_address)
+    started = run_np(["pipelines", "start", *grpc, pipeline_id])
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.split()[-1]
+    followed = run_np(["pipelines", "logs", *grpc, run_id, "--follow"], timeout=60)
+    assert followed.returncode == 0, followed.stderr
+    last = followed.stdout.splitlines()[-1]
+    assert " INFO    run ended  exit_code=0 reason=" in last
+    # an ended run's stream ends at once, with the same lines
+    again = run_np(["pipelines", "logs", *grpc, run_id, "--follow"], timeout=60)
+    assert again.stdout == followed.stdout
