@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from nanoping.api import pipelines_pb2
+from nanoping.dataplane.config import SUPPORTED_VERSION
 from nanoping.errors import (
     DeadlineExceeded,
     FailedPrecondition,
@@ -150,6 +151,7 @@ class PipelinesService:
         self._require_local(request.node_id)
         settings = settings_from_create(request)
         settings.check(cpu_threads=self._cpu_threads)
+        _refuse_newer(settings)
         record = self.store.create(settings)
         return pipelines_pb2.CreatePipelineResponse(pipeline=pipeline_message(record))
 
@@ -328,6 +330,16 @@ async def _samples(
     with subscription:
         async for sample in subscription:
             yield sample
+
+
+def _refuse_newer(settings: PipelineSettings) -> None:
+    """A new pipeline must be one this node can run (an update may still store a newer one)."""
+    if not settings.compatible:
+        raise InvalidArgument(
+            f"json_config declares version {settings.config.declared_version}, newer than the "
+            f"version {SUPPORTED_VERSION} this node reads: create it on a node that runs a newer "
+            "NanoPing, or write it for this version"
+        )
 
 
 def _require_run_id(run_id: str) -> None:
