@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nanoping import __version__
-from nanoping.cli import hub_commands, node_commands, pipeline_commands, up
+from nanoping.cli import (
+    completion,
+    hub_commands,
+    node_commands,
+    node_lifecycle_commands,
+    pipeline_commands,
+    up,
+)
 from nanoping.errors import StartupError
 
 DESCRIPTION = """\
@@ -57,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     hub_commands.add_parsers(commands)
     node_commands.add_parsers(commands)
     pipeline_commands.add_parsers(commands)
+    node_lifecycle_commands.add_parsers(commands)
+    completion.add_parser(commands, build_parser)
     return parser
 
 

@@ -27,10 +27,15 @@ SERVICES: dict[str, hub_node_pb2.NodeService] = {
 def add_parsers(commands: Any) -> None:
     nodes = commands.add_parser(
         "nodes",
-        help="list the nodes of the cluster",
-        description="List the nodes of the hub the node at --grpc hosts or has joined.",
+        help="list the nodes of the cluster (or remove one: np nodes remove NODE)",
+        description="List the nodes of the hub the node at --grpc hosts or has joined; "
+        "`np nodes remove NODE` removes a node (by id or name) from the hub.",
     )
     add_grpc_option(nodes)
+    nodes.add_argument(
+        "action", nargs="?", choices=["list", "remove"], default="list", help="default: list"
+    )
+    nodes.add_argument("target", nargs="?", metavar="NODE", help="with remove: id or name")
     nodes.add_argument(
         "--metadata",
         action="append",
@@ -83,6 +88,10 @@ def metadata_items(pairs: list[str], option: str) -> dict[str, hub_node_pb2.Node
 
 
 def list_nodes(arguments: argparse.Namespace) -> int:
+    if arguments.action == "remove":
+        return remove_node(arguments)
+    if arguments.target is not None:
+        raise CommandFailed(f"nodes: unexpected {arguments.target!r} (did you mean nodes remove?)")
     request = hub_server_pb2.GetNodesRequest(
         metadata_filters=metadata_items(arguments.metadata, "--metadata"),
         service_filters=[SERVICES[name] for name in arguments.service],
@@ -95,6 +104,17 @@ def list_nodes(arguments: argparse.Namespace) -> int:
         return 0
     for node in nodes:
         print(describe_node(node))
+    return 0
+
+
+def remove_node(arguments: argparse.Namespace) -> int:
+    if not arguments.target:
+        raise CommandFailed("nodes remove: name the node to remove (its id or name)")
+    node_id = resolve_node(arguments.grpc, arguments.target)
+    with grpc.insecure_channel(arguments.grpc) as channel:
+        stub = hub_server_pb2_grpc.HubServerServiceStub(channel)
+        call("nodes remove", stub.removeNode, hub_server_pb2.RemoveNodeRequest(node_id=node_id))
+    print(f"removed node {node_id} from the hub")
     return 0
 
 

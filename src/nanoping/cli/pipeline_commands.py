@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -12,7 +14,13 @@ import grpc
 from google.protobuf import json_format
 
 from nanoping.api import logging_pb2, pipelines_pb2, pipelines_pb2_grpc
-from nanoping.cli.api_client import CommandFailed, StreamReader, add_grpc_option, call
+from nanoping.cli.api_client import (
+    CommandFailed,
+    StreamReader,
+    add_grpc_option,
+    call,
+    describe,
+)
 from nanoping.cli.node_commands import resolve_node
 
 ALL_LINES = 2**63 - 1
@@ -40,15 +48,20 @@ def add_parsers(commands: Any) -> None:
         choices=[name.lower() for name, _ in logging_pb2.Level.items()],
         help="default logging level of its runs (default: info)",
     )
+    chosen: dict[str, argparse.ArgumentParser] = {}
     for action, help_text, runner in (
         ("show", "show one pipeline", run_show),
         ("delete", "delete a pipeline", run_delete),
         ("start", "start a pipeline; prints the run id once it runs", run_start),
         ("stop", "ask a pipeline's run to stop", run_stop),
     ):
-        _command(actions, action, help_text, runner).add_argument(
-            "id", metavar="ID", help="the pipeline's id"
+        chosen[action] = _command(actions, action, help_text, runner)
+        chosen[action].add_argument(
+            "id", metavar="PIPELINE", help="the pipeline's id, or its name when no other has it"
         )
+    chosen["delete"].add_argument(
+        "--force", action="store_true", help="delete it even while it runs (the run is stopped)"
+    )
     logs = _command(actions, "logs", "print a run's log", run_logs)
     logs.add_argument("run_id", metavar="RUN_ID", help="the run (see `np pipelines show`)")
     logs.add_argument("--lines", type=int, metavar="N", help="how many past lines (default: all)")
@@ -80,9 +93,30 @@ def _with_node_resolved(
 ) -> Callable[[argparse.Namespace], int]:
     def run(arguments: argparse.Namespace) -> int:
         arguments.node = resolve_node(arguments.grpc, arguments.node)
+        if getattr(arguments, "id", None):
+            arguments.id = _pipeline_id(arguments)
         return runner(arguments)
 
     return run
+
+
+def _pipeline_id(arguments: argparse.Namespace) -> str:
+    """The id of the pipeline named by id or, failing that, by its (unique) name."""
+    with grpc.insecure_channel(arguments.grpc) as channel:
+        stub = _stub(arguments, channel)
+        by_id = pipelines_pb2.GetPipelineByIdRequest(node_id=arguments.node, id=arguments.id)
+        try:
+            return str(stub.getPipelineById(by_id).pipeline.id)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                return str(arguments.id)  # the command's own call reports it
+        by_name = pipelines_pb2.GetPipelineByNameRequest(node_id=arguments.node, name=arguments.id)
+        try:
+            return str(stub.getPipelineByName(by_name).pipeline.id)
+        except grpc.RpcError as error:
+            if "ambiguous" in str(error.details()):
+                raise CommandFailed(describe(f"pipelines {arguments.action}", error)) from None
+            return str(arguments.id)  # unknown by either: the command's call says NOT_FOUND
 
 
 def _stub(arguments: argparse.Namespace, channel: grpc.Channel) -> Any:
@@ -123,11 +157,29 @@ def run_create(arguments: argparse.Namespace) -> int:
             logging_pb2.Level, logging_pb2.Level.Value(arguments.logging_level.upper())
         )
     with grpc.insecure_channel(arguments.grpc) as channel:
-        pipeline = call(
-            "pipelines create", _stub(arguments, channel).createPipeline, request
-        ).pipeline
+        stub = _stub(arguments, channel)
+        _warn_about_name(arguments, stub)
+        pipeline = call("pipelines create", stub.createPipeline, request).pipeline
     _emit(arguments, pipeline, f"created pipeline {pipeline.name} with id {pipeline.id}")
     return 0
+
+
+def _warn_about_name(arguments: argparse.Namespace, stub: Any) -> None:
+    """Names are not unique in the API; a blank or repeated one cannot select a pipeline."""
+    if not arguments.name.strip():
+        print(
+            "np: warning: the pipeline has no name; only its id will select it",
+            file=sys.stderr,
+        )
+        return
+    with contextlib.suppress(grpc.RpcError):  # the create call reports a node that fails
+        existing = stub.getPipelines(pipelines_pb2.GetPipelinesRequest(node_id=arguments.node))
+        if any(pipeline.name == arguments.name for pipeline in existing.pipelines):
+            print(
+                f"np: warning: another pipeline is named {arguments.name!r}; the name no "
+                "longer selects one pipeline, use the id",
+                file=sys.stderr,
+            )
 
 
 def run_show(arguments: argparse.Namespace) -> int:
@@ -143,9 +195,22 @@ def run_show(arguments: argparse.Namespace) -> int:
 def run_delete(arguments: argparse.Namespace) -> int:
     request = pipelines_pb2.DeletePipelineRequest(node_id=arguments.node, id=arguments.id)
     with grpc.insecure_channel(arguments.grpc) as channel:
-        reply = call("pipelines delete", _stub(arguments, channel).deletePipeline, request)
+        stub = _stub(arguments, channel)
+        if not arguments.force:
+            _refuse_running(arguments, stub)
+        reply = call("pipelines delete", stub.deletePipeline, request)
     _emit(arguments, reply, f"deleted pipeline {arguments.id}")
     return 0
+
+
+def _refuse_running(arguments: argparse.Namespace, stub: Any) -> None:
+    request = pipelines_pb2.GetPipelineByIdRequest(node_id=arguments.node, id=arguments.id)
+    pipeline = call("pipelines delete", stub.getPipelineById, request).pipeline
+    if pipeline.started:
+        raise CommandFailed(
+            f"pipelines delete: pipeline {pipeline.id} ('{pipeline.name}') is running (run "
+            f"{pipeline.current_run}); stop it first, or pass --force to stop and delete it"
+        )
 
 
 def run_start(arguments: argparse.Namespace) -> int:

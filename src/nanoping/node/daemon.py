@@ -124,6 +124,15 @@ class NodeDaemon:
             pipelines.start_auto_pipelines()
         hub_client.start()
         self._resources.push_async_callback(hub_client.close)
+        data_dir.write_status(
+            {
+                "id": local.id,
+                "name": local.name,
+                "dataDir": str(data_dir.path),
+                "listening": self.listening(),
+            }
+        )
+        self._resources.callback(data_dir.remove_status)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
 
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
