@@ -48,3 +48,29 @@ def test_logs_follow_exits_after_the_last_line_and_shows_its_data(rest_node: Nod
     # an ended run's stream ends at once, with the same lines
     again = run_np(["pipelines", "logs", *grpc, run_id, "--follow"], timeout=60)
     assert again.stdout == followed.stdout
+
+
+def test_a_run_ends_with_a_summary_and_stats_shows_it(rest_node: NodeProcess) -> None:
+    grpc = ("--grpc", rest_node.grpc_address)
+    pipeline_id = create(rest_node, "counted", total=20)
+    run_id = run_np(["pipelines", "start", *grpc, pipeline_id]).stdout.split()[-1]
+    log = run_np(["pipelines", "logs", *grpc, run_id, "--follow"], timeout=60).stdout
+    summary_at = log.splitlines().index(
+        next(line for line in log.splitlines() if line.endswith(" INFO    run summary"))
+    )
+    sink_line = log.splitlines()[summary_at + 2]
+    assert sink_line.startswith("    sink: ")
+    assert "packets_received=20" in sink_line.split()
+    ended = run_np(["pipelines", "stats", *grpc, run_id])
+    assert ended.returncode == 0, ended.stderr
+    lines = ended.stdout.splitlines()
+    assert lines[0] == f"run {run_id} (ended):"
+    assert f"  {sink_line.strip()}" in lines
+    endless = create(rest_node, "endless", total=0)
+    live_run = run_np(["pipelines", "start", *grpc, endless]).stdout.split()[-1]
+    live = run_np(["pipelines", "stats", *grpc, live_run, "--json"])
+    assert live.returncode == 0, live.stderr
+    sample = json.loads(live.stdout)
+    assert sample["live"] is True
+    assert "packets_received" in sample["components"]["sink"]
+    run_np(["pipelines", "stop", *grpc, endless])

@@ -22,6 +22,7 @@ from nanoping.cli.api_client import (
     describe,
 )
 from nanoping.cli.node_commands import resolve_node
+from nanoping.runs.run_summary import summary, summary_lines
 
 ALL_LINES = 2**63 - 1
 """`options.lines` meaning 'the whole log' (what the public clients send)."""
@@ -32,7 +33,7 @@ BACKLOG_QUIET = 1.0
 def add_parsers(commands: Any) -> None:
     pipelines = commands.add_parser(
         "pipelines",
-        help="manage pipelines (list, create, show, delete, start, stop, logs)",
+        help="manage pipelines (list, create, show, delete, start, stop, logs, stats)",
         description="Manage the pipelines of a node through the gRPC API at --grpc. --node names "
         "the node that owns them (default: the node at --grpc); any node of the cluster works.",
     )
@@ -61,6 +62,16 @@ def add_parsers(commands: Any) -> None:
         )
     chosen["delete"].add_argument(
         "--force", action="store_true", help="delete it even while it runs (the run is stopped)"
+    )
+    stats = _command(
+        actions,
+        "stats",
+        "print what a run's components counted (live, or its end summary)",
+        run_stats,
+    )
+    stats.add_argument("run_id", metavar="RUN_ID", help="the run (see `np pipelines start`)")
+    stats.add_argument(
+        "--follow", action="store_true", help="print each new sample until the run ends"
     )
     logs = _command(actions, "logs", "print a run's log", run_logs)
     logs.add_argument("run_id", metavar="RUN_ID", help="the run (see `np pipelines show`)")
@@ -246,24 +257,82 @@ def run_logs(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def run_stats(arguments: argparse.Namespace) -> int:
+    request = pipelines_pb2.OpenTelemetryStreamRequest(
+        node_id=arguments.node, run_id=arguments.run_id
+    )
+    with grpc.insecure_channel(arguments.grpc) as channel:
+        stub = _stub(arguments, channel)
+        stream = stub.openTelemetryStream(request)
+        try:
+            for sample in stream:
+                _print_summary(arguments, summary(sample), live=True)
+                if not arguments.follow:
+                    return 0
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                raise CommandFailed(describe("pipelines stats", error)) from None
+        finally:
+            stream.cancel()
+        ended = _logged_summary(arguments, stub)
+    if ended is None:
+        raise CommandFailed(f"pipelines stats: run {arguments.run_id} has ended without a summary")
+    _print_summary(arguments, ended, live=False)
+    return 0
+
+
+def _logged_summary(arguments: argparse.Namespace, stub: Any) -> dict[str, Any] | None:
+    """The components of the run's "run summary" log line (written when the run ended)."""
+    request = pipelines_pb2.OpenLogStreamRequest(node_id=arguments.node, run_id=arguments.run_id)
+    request.options.lines = ALL_LINES
+    found: dict[str, Any] | None = None
+    try:
+        for batch in stub.openLogStream(request, timeout=30):
+            for message in batch.messages:
+                if message.message == "run summary":
+                    found = _entry(message.data).get("data", {}).get("components")
+    except grpc.RpcError as error:
+        raise CommandFailed(describe("pipelines stats", error)) from None
+    return found
+
+
+def _print_summary(arguments: argparse.Namespace, counted: dict[str, Any], *, live: bool) -> None:
+    if arguments.json:
+        print(json.dumps({"live": live, "components": counted}), flush=True)
+        return
+    print(f"run {arguments.run_id} ({'running' if live else 'ended'}):", flush=True)
+    for line in summary_lines(counted):
+        print(f"  {line}", flush=True)
+
+
 def _print_log_line(arguments: argparse.Namespace, message: Any) -> None:
     if arguments.json:
         print(json.dumps(json_format.MessageToDict(message)), flush=True)
         return
     level = logging_pb2.Level.Name(message.level)
     stamp = message.timestamp.ToDatetime().isoformat(timespec="milliseconds")
-    details = _details(message.data)
-    print(f"{stamp} {level:<7} {message.message}{details}", flush=True)
+    entry = _entry(message.data)
+    raw_data = entry.get("data")
+    data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+    components = data.pop("components", None) if message.message == "run summary" else None
+    print(f"{stamp} {level:<7} {message.message}{_details(data)}", flush=True)
+    if isinstance(components, dict):
+        for line in summary_lines(components):
+            print(f"    {line}", flush=True)
 
 
-def _details(raw: str) -> str:
-    """The structured data of a log line as ``  key=value ...`` (empty when there is none)."""
+def _entry(raw: str) -> dict[str, Any]:
+    """The JSON object of a raw log line (empty when it is not one)."""
     try:
         entry = json.loads(raw) if raw else None
     except ValueError:
-        return ""
-    data = entry.get("data") if isinstance(entry, dict) else None
-    if not isinstance(data, dict) or not data:
+        return {}
+    return entry if isinstance(entry, dict) else {}
+
+
+def _details(data: dict[str, Any]) -> str:
+    """The structured data of a log line as ``  key=value ...`` (empty when there is none)."""
+    if not data:
         return ""
     return "  " + " ".join(f"{key}={_text(value)}" for key, value in data.items())
 
