@@ -74,3 +74,28 @@ def test_a_run_ends_with_a_summary_and_stats_shows_it(rest_node: NodeProcess) ->
     assert sample["live"] is True
     assert "packets_received" in sample["components"]["sink"]
     run_np(["pipelines", "stop", *grpc, endless])
+
+
+def test_runs_lists_every_run_and_show_names_the_last(rest_node: NodeProcess) -> None:
+    grpc = ("--grpc", rest_node.grpc_address)
+    pipeline_id = create(rest_node, "twice", total=5)
+    never = run_np(["pipelines", "runs", *grpc, "twice"])
+    assert never.stdout == f"pipeline {pipeline_id} has not run yet\n"
+    assert "last run: none yet" in run_np(["pipelines", "show", *grpc, "twice"]).stdout
+    run_ids = []
+    for _ in range(2):
+        run_id = run_np(["pipelines", "start", *grpc, "twice"]).stdout.split()[-1]
+        run_np(["pipelines", "logs", *grpc, run_id, "--follow"], timeout=60)  # until it ended
+        run_ids.append(run_id)
+    listed = run_np(["pipelines", "runs", *grpc, "twice"])
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == run_ids
+    for line in lines:
+        assert " ended " in line
+        assert line.endswith("exit code 0 (all components finished)")
+    shown = run_np(["pipelines", "show", *grpc, pipeline_id]).stdout.splitlines()
+    assert shown[1] == f"last run: {lines[-1]}"
+    missing = run_np(["pipelines", "runs", *grpc, "no-such-pipeline"])
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("np: pipelines runs: NOT_FOUND: ")

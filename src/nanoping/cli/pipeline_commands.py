@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +23,7 @@ from nanoping.cli.api_client import (
     describe,
 )
 from nanoping.cli.node_commands import resolve_node
+from nanoping.internal import run_history_pb2, run_history_pb2_grpc
 from nanoping.runs.run_summary import summary, summary_lines
 
 ALL_LINES = 2**63 - 1
@@ -33,7 +35,7 @@ BACKLOG_QUIET = 1.0
 def add_parsers(commands: Any) -> None:
     pipelines = commands.add_parser(
         "pipelines",
-        help="manage pipelines (list, create, show, delete, start, stop, logs, stats)",
+        help="manage pipelines (list, create, show, delete, start, stop, runs, logs, stats)",
         description="Manage the pipelines of a node through the gRPC API at --grpc. --node names "
         "the node that owns them (default: the node at --grpc); any node of the cluster works.",
     )
@@ -60,6 +62,12 @@ def add_parsers(commands: Any) -> None:
         chosen[action].add_argument(
             "id", metavar="PIPELINE", help="the pipeline's id, or its name when no other has it"
         )
+    runs = _command(
+        actions, "runs", "list a pipeline's runs: start, end, exit code, reason", run_runs
+    )
+    runs.add_argument(
+        "id", metavar="PIPELINE", help="the pipeline's id, or its name when no other has it"
+    )
     chosen["delete"].add_argument(
         "--force", action="store_true", help="delete it even while it runs (the run is stopped)"
     )
@@ -199,8 +207,51 @@ def run_show(arguments: argparse.Namespace) -> int:
         pipeline = call(
             "pipelines show", _stub(arguments, channel).getPipelineById, request
         ).pipeline
-    _emit(arguments, pipeline, _summary(pipeline) + "\n" + pipeline.json_config)
+        last = _last_run(arguments, channel)
+    _emit(arguments, pipeline, f"{_summary(pipeline)}\n{last}\n{pipeline.json_config}")
     return 0
+
+
+def _runs(arguments: argparse.Namespace, channel: grpc.Channel) -> list[Any]:
+    stub = run_history_pb2_grpc.RunHistoryServiceStub(channel)
+    request = run_history_pb2.GetPipelineRunsRequest(
+        node_id=arguments.node, pipeline_id=arguments.id
+    )
+    return list(call(f"pipelines {arguments.action}", stub.getPipelineRuns, request).runs)
+
+
+def _last_run(arguments: argparse.Namespace, channel: grpc.Channel) -> str:
+    try:
+        runs = _runs(arguments, channel)
+    except CommandFailed as error:  # e.g. a node of an older version: the pipeline still shows
+        return f"last run: unknown ({error})"
+    return f"last run: {_describe_run(runs[-1])}" if runs else "last run: none yet"
+
+
+def run_runs(arguments: argparse.Namespace) -> int:
+    with grpc.insecure_channel(arguments.grpc) as channel:
+        runs = _runs(arguments, channel)
+    if arguments.json:
+        print(json.dumps([json_format.MessageToDict(run) for run in runs], indent=2))
+        return 0
+    if not runs:
+        print(f"pipeline {arguments.id} has not run yet")
+    for run in runs:
+        print(_describe_run(run))
+    return 0
+
+
+def _describe_run(run: Any) -> str:
+    started = _clock_time(run.started_at)
+    if not run.HasField("ended_at"):
+        return f"{run.run_id}  started {started}  running"
+    outcome = f"exit code {run.exit_code}" if run.HasField("exit_code") else "exit code unknown"
+    reason = f" ({run.reason})" if run.reason else ""
+    return f"{run.run_id}  started {started}  ended {_clock_time(run.ended_at)}  {outcome}{reason}"
+
+
+def _clock_time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def run_delete(arguments: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from nanoping.hub.membership import MembershipStore
 from nanoping.hub.registry import NodeRegistry
 from nanoping.hub.router import CallRouter
 from nanoping.hub.server import HubServer
+from nanoping.internal import run_history_pb2
 from nanoping.link import LinkConfiguration
 from nanoping.net.http_listener import HttpListener
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
@@ -32,6 +33,7 @@ from nanoping.service.hub_client import HubClientService
 from nanoping.service.hub_server import HubServerService
 from nanoping.service.method_table import MethodTable
 from nanoping.service.pipelines import PipelinesService
+from nanoping.service.run_history import RunHistoryService
 from nanoping.storage.database import Database
 from nanoping.storage.local_node import LocalNodeStore
 
@@ -108,7 +110,10 @@ class NodeDaemon:
                 database=database, node_id=local.id, runs_dir=data_dir.runs_path
             )
             implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
-        tables.append(MethodTable.build(implementations))
+            implementations["nanoping.internal.RunHistoryService"] = RunHistoryService(
+                pipelines=pipelines, node_id=local.id
+            )
+        tables.append(MethodTable.build(implementations, internal=[run_history_pb2.DESCRIPTOR]))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
         await self._serve_http(hub)
         routed = router.table()
