@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -115,6 +116,18 @@ def test_health_on_every_listener_and_a_home_page_on_the_hub_port(tmp_path: Path
         status, nodes = get(f"{controller.rest_url}/v1/nodes")
         assert status == 200
         assert [node["id"] for node in nodes["nodes"]] == [controller.node_id]
+        # uvicorn's own complaints come through the node's logging, in its format
+        host, port = controller.addresses["HTTP (hub server)"].rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as raw:
+            raw.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            raw.recv(1024)
+        wait_until(
+            lambda: any(
+                " WARNING uvicorn.error: Invalid HTTP request received." in line
+                for line in controller.stderr_lines
+            ),
+            what="uvicorn's warning in the node's log format",
+        )
         # an HTTP port given as --grpc is named for what it is
         line = one_error_line(["nodes", "--grpc", controller.addresses["REST API"]])
         assert "that is an HTTP/1 server, such as a node's REST or hub (HTTP) port" in line
