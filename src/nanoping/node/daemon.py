@@ -52,6 +52,7 @@ class NodeDaemon:
         self.http_listener: HttpListener | None = None
         self.rest_listener: HttpListener | None = None
         self.state = NodeState.STARTING
+        self._tasks: asyncio.TaskGroup | None = None
 
     @property
     def node_id(self) -> str:
@@ -76,7 +77,7 @@ class NodeDaemon:
         self._resources.callback(database.close)
         # The owner of the node's long-lived tasks: closing waits for every one of them, after
         # the parts that started them (registered later, so closed earlier) told them to stop.
-        tasks = await self._resources.enter_async_context(asyncio.TaskGroup())
+        tasks = self._tasks = await self._resources.enter_async_context(asyncio.TaskGroup())
         local = self.local_node = LocalNode(
             store=LocalNodeStore(database),
             services=self._services(),
@@ -158,7 +159,9 @@ class NodeDaemon:
             return
         routes = hub.routes() if hub is not None else []
         app = Starlette(routes=[*routes, home_route(self.describe)])
-        listener = HttpListener(HealthFront(app, self.status), self.config.http_address)
+        listener = HttpListener(
+            HealthFront(app, self.status), self.config.http_address, tasks=self._tasks
+        )
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self.http_listener = listener
@@ -175,7 +178,9 @@ class NodeDaemon:
         if self.config.rest_address is None:
             return
         gateway = RestGateway(table)
-        listener = HttpListener(HealthFront(gateway, self.status), self.config.rest_address)
+        listener = HttpListener(
+            HealthFront(gateway, self.status), self.config.rest_address, tasks=self._tasks
+        )
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self._resources.push_async_callback(gateway.close)  # runs first: streams end, then close
