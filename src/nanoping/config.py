@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from nanoping.errors import ConfigError, describe_path
+from nanoping.errors import ConfigError, StartupError, describe_path
 from nanoping.logs.pruning import DEFAULT_KEPT_RUNS
 from nanoping.logs.rotation import LogRotation
 
@@ -117,6 +117,34 @@ class NodeConfig:
     def with_overrides(self, **changes: Any) -> NodeConfig:
         """A copy with the given fields replaced (command-line flags win over the file)."""
         return dataclasses.replace(self, **changes)
+
+    def listeners(self) -> list[ListenAddress]:
+        """Every address this node will listen on."""
+        return [
+            address
+            for address in (self.http_address, self.grpc_address, self.rest_address)
+            if address is not None
+        ]
+
+    def check_listeners(self) -> None:
+        """Refuse two listeners on one address, naming both (StartupError)."""
+        seen: list[ListenAddress] = []
+        for address in self.listeners():
+            for earlier in seen:
+                if _same_socket(earlier, address):
+                    raise StartupError(
+                        f"{earlier.origin} and {address.origin} both ask for {address}: "
+                        "give each listener a port of its own"
+                    )
+            seen.append(address)
+
+
+def _same_socket(one: ListenAddress, other: ListenAddress) -> bool:
+    """Whether two listeners would ask for the same TCP port on overlapping hosts."""
+    if one.port == 0 or one.port != other.port:
+        return False  # port 0 gives each listener a free port of its own
+    wildcards = ("0.0.0.0", "::", "")
+    return one.host == other.host or one.host in wildcards or other.host in wildcards
 
 
 def parse_duration(text: object, *, source: str, key: str) -> float:
@@ -199,9 +227,15 @@ class _Section:
         value = self.values.get(name)
         if value is None:
             return None
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str):
             raise ConfigError(
                 source=self.source, key=self.key(name), problem=f"must be text, got {_kind(value)}"
+            )
+        if not value.strip():
+            raise ConfigError(
+                source=self.source,
+                key=self.key(name),
+                problem="must not be empty (leave the key out to keep the stored name)",
             )
         return value
 

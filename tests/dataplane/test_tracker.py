@@ -12,6 +12,7 @@ from nanoping.dataplane.components.tracker import (
     ThroughputTrackerParams,
 )
 from nanoping.dataplane.fakes import FakeDatagramLink
+from nanoping.dataplane.header import LatencyHeader
 from nanoping.dataplane.packet import Packet
 
 
@@ -81,3 +82,22 @@ def test_throughput_tracker_reports_rates_per_window() -> None:
     assert metrics.value("packets_per_second") == 100.0  # 10 packets in the 100 ms window
     assert metrics.value("bits_per_second") == 100_000.0
     assert tracker.packets_out == 11
+
+
+def test_latency_is_never_below_zero_on_one_host() -> None:
+    # A send time whose microseconds would round up lands after the receive time when the
+    # packet is received at once; the stamp is truncated and the receiver clamps at zero.
+    sender = LatencyTrackerSender(component_id="s", params=PassThroughParams())
+    receiver = LatencyTrackerReceiver(component_id="r", params=LatencyTrackerReceiverParams())
+    for sent in (1_700_000_000.0000007, 12.3456789, 0.0000005):
+        sender.push(0, [Packet(b"x", sent)], sent)
+        receiver.push(0, sender.outputs[0].take(), sent)
+        receiver.outputs[0].take()
+    metrics = receiver.metrics(1.0)
+    assert float(metrics.value("latency_min_ms")) >= 0.0
+    assert float(metrics.value("latency_min_ms_window")) >= 0.0
+    assert metrics.value("packets_measured") == 3
+
+
+def test_a_stamp_is_truncated_to_the_microsecond() -> None:
+    assert LatencyHeader.unpack(LatencyHeader.pack(5.0000019)) == 5.000001

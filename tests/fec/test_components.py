@@ -10,7 +10,7 @@ from nanoping.dataplane.components.encryption import BoringsslEncrypt, CipherPar
 from nanoping.dataplane.config import validate_config
 from nanoping.dataplane.dataflow import Dataflow
 from nanoping.dataplane.errors import ConfigError
-from nanoping.dataplane.events import RunEnded
+from nanoping.dataplane.events import ComponentFailed, RunEnded
 from nanoping.dataplane.fakes import FakeClock, config_doc, run_virtual, wire
 from nanoping.dataplane.packet import Packet
 from nanoping.fec.aead import MAX_PACKETS_PER_KEY
@@ -148,4 +148,5 @@ def test_encrypt_ends_the_run_instead_of_reusing_a_nonce() -> None:
     assert component.outputs[0].take() == []
     assert component.packets_dropped == 1
     (event,) = component.events
+    assert isinstance(event, ComponentFailed)
     assert "2^32 packets" in event.reason

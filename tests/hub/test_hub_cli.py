@@ -28,7 +28,11 @@ def answerer(controller: NodeProcess, *flags: str) -> subprocess.Popen[str]:
         text=True,
     )
     assert process.stderr is not None
-    assert "waiting for authentication requests" in process.stderr.readline()
+    opening = [process.stderr.readline(), process.stderr.readline()]
+    assert opening == [
+        "no join request is pending\n",
+        "waiting for authentication requests (Ctrl-C to stop)\n",
+    ]
     return process
 
 
@@ -57,7 +61,7 @@ def test_join_from_the_shell(tmp_path: Path) -> None:
         )
         assert again.returncode == 1
         assert (
-            again.stderr.strip()
+            again.stderr.splitlines()[-1]
             == "np: authenticate-by-request: ALREADY_EXISTS: Client is already authenticated"
         )
     finally:

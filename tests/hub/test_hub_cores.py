@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nanoping.api import hub_node_pb2, hub_server_pb2
-from nanoping.errors import InvalidArgument, NotFound
+from nanoping.errors import FailedPrecondition, InvalidArgument, NotFound
 from nanoping.hub.client import _join_urls
 from nanoping.hub.join_requests import JoinRequests
 from nanoping.hub.rate_limit import RateLimiter
@@ -92,34 +92,69 @@ async def answers_of(
     await asyncio.Event().wait()
 
 
-async def test_first_answer_decides_and_late_answers_are_ignored() -> None:
+async def test_first_answer_decides_and_a_late_answer_says_how_it_ended() -> None:
     requests = JoinRequests()
     pending = asyncio.create_task(requests.decide(node("a"), peer="p", answer_within=5))
     await asyncio.sleep(0)
-    assert requests.answer(1, False)
-    assert not requests.answer(1, True)
+    requests.answer(1, False)
+    with pytest.raises(FailedPrecondition, match="join request 1 was already rejected"):
+        requests.answer(1, True)
     assert await pending is False
     assert requests.pending() == []
+    with pytest.raises(FailedPrecondition, match="join request 1 was already rejected"):
+        requests.answer(1, True)
+    with pytest.raises(FailedPrecondition, match="join request 9 is unknown to this hub"):
+        requests.answer(9, True)
 
 
 async def test_unanswered_request_times_out() -> None:
     requests = JoinRequests()
     assert await requests.decide(node("a"), peer="p", answer_within=0.01) is None
+    with pytest.raises(FailedPrecondition, match="no longer pending: it was left unanswered"):
+        requests.answer(1, True)
 
 
-async def test_approvers_see_only_requests_made_while_open() -> None:
+async def test_an_approver_is_sent_the_pending_requests_on_open_then_new_ones() -> None:
     requests = JoinRequests()
     early = asyncio.create_task(requests.decide(node("early"), peer="p", answer_within=5))
+    decided = asyncio.create_task(requests.decide(node("decided"), peer="p", answer_within=5))
     await asyncio.sleep(0)
+    requests.answer(2, True)
     approver = requests.approve(answers_of())
+    assert (await anext(approver)).node.id == "early"
     next_request = asyncio.ensure_future(anext(approver))
     await asyncio.sleep(0)
     late = asyncio.create_task(requests.decide(node("late"), peer="p", answer_within=5))
     assert (await next_request).node.id == "late"
     requests.answer(1, True)
-    requests.answer(2, True)
-    assert (await early, await late) == (True, True)
+    requests.answer(3, True)
+    assert (await early, await decided, await late) == (True, True, True)
     await approver.aclose()
+
+
+async def test_a_request_decided_before_the_approver_reads_it_is_not_sent() -> None:
+    requests = JoinRequests()
+    first = asyncio.create_task(requests.decide(node("first"), peer="p", answer_within=5))
+    await asyncio.sleep(0)
+    approver = requests.approve(answers_of())
+    requests.answer(1, True)  # decided by another approver before this one read it
+    second = asyncio.create_task(requests.decide(node("second"), peer="p", answer_within=5))
+    await asyncio.sleep(0)
+    assert (await anext(approver)).node.id == "second"
+    requests.answer(2, False)
+    assert (await first, await second) == (True, False)
+    await approver.aclose()
+
+
+async def test_answering_a_decided_request_ends_that_approver_with_the_reason() -> None:
+    requests = JoinRequests()
+    pending = asyncio.create_task(requests.decide(node("a"), peer="p", answer_within=5))
+    await asyncio.sleep(0)
+    requests.answer(1, True)
+    approver = requests.approve(answers_of((1, False)))
+    with pytest.raises(FailedPrecondition, match="join request 1 was already accepted"):
+        await anext(approver)
+    assert await pending is True
 
 
 def test_rate_limiter_burst_then_steady_rate() -> None:

@@ -44,7 +44,9 @@ def test_backoff_rejects_a_cap_below_the_base() -> None:
 
 def failing_reconnector(seed: int) -> tuple[Reconnector, list[float]]:
     """A joined reconnector whose first five attempts fail; returns it and the waits seen."""
-    reconnector = Reconnector(rng=random.Random(seed), base_delay=1.0, max_delay=8.0)
+    reconnector = Reconnector(
+        rng=random.Random(seed), base_delay=1.0, max_delay=8.0, first_delays=()
+    )
     reconnector.joined(now=100.0)
     assert reconnector.next_attempt_at(100.0) == 100.0  # a fresh join dials at once
     now, waits = 100.0, []
@@ -72,7 +74,7 @@ def test_next_attempt_is_never_in_the_past() -> None:
 
 def test_a_stable_connection_resets_the_backoff() -> None:
     reconnector = Reconnector(
-        rng=random.Random(3), base_delay=1.0, max_delay=60.0, stable_after=30.0
+        rng=random.Random(3), base_delay=1.0, max_delay=60.0, stable_after=30.0, first_delays=()
     )
     reconnector.joined(now=0.0)
     for _ in range(6):  # widen the window to 60 s
@@ -92,7 +94,11 @@ def test_a_short_connection_keeps_widening_the_backoff() -> None:
     seeds_with_long_waits = 0
     for seed in range(20):
         reconnector = Reconnector(
-            rng=random.Random(seed), base_delay=1.0, max_delay=60.0, stable_after=30.0
+            rng=random.Random(seed),
+            base_delay=1.0,
+            max_delay=60.0,
+            stable_after=30.0,
+            first_delays=(),
         )
         reconnector.joined(now=0.0)
         for _ in range(6):
@@ -115,3 +121,42 @@ def test_lost_credential_stops_dialing() -> None:
     assert reconnector.next_attempt_at(0.0) is None
     with pytest.raises(InvalidStateError, match="attempt_started while unauthenticated"):
         reconnector.attempt_started(0.0)
+
+
+def test_first_attempts_after_start_up_are_quick_then_back_off() -> None:
+    reconnector = Reconnector(rng=random.Random(5), base_delay=1.0, max_delay=8.0)
+    reconnector.joined(now=0.0)
+    now, waits = 0.0, []
+    for _ in range(7):
+        reconnector.attempt_started(now)
+        reconnector.disconnected(now)
+        attempt_at = reconnector.next_attempt_at(now)
+        assert attempt_at is not None
+        waits.append(attempt_at - now)
+        now = attempt_at
+    assert waits[:5] == pytest.approx([0.02, 0.04, 0.08, 0.16, 0.32])
+    # the jittered backoff from there
+    assert 0.0 <= waits[5] <= 1.0
+    assert 0.0 <= waits[6] <= 2.0
+
+
+def test_a_drop_after_a_link_was_up_is_never_retried_quickly() -> None:
+    reconnector = Reconnector(rng=random.Random(5), base_delay=1.0, max_delay=8.0)
+    reconnector.joined(now=0.0)
+    reconnector.attempt_started(0.0)
+    reconnector.connected(0.0)
+    waits = []
+    for now in (10.0, 20.0, 30.0):
+        reconnector.disconnected(now)
+        attempt_at = reconnector.next_attempt_at(now)
+        assert attempt_at is not None
+        waits.append(attempt_at - now)
+        reconnector.attempt_started(attempt_at)
+    assert waits != [0.02, 0.04, 0.08]
+    assert waits == pytest.approx(backoff_waits())
+
+
+def backoff_waits() -> list[float]:
+    """The waits a plain seeded backoff hands out, for comparison."""
+    backoff = Backoff(base=1.0, cap=8.0, rng=random.Random(5))
+    return [backoff.next_delay() for _ in range(3)]

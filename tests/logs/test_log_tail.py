@@ -123,3 +123,31 @@ async def test_a_reader_the_rotation_overtook_ends_with_resource_exhausted(
         write(path, f"generation {generation}\n")
     with pytest.raises(ResourceExhausted, match="fell too far behind"):
         await collect(tail, 10)
+
+
+async def test_the_stream_over_an_ended_log_ends_after_its_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "ended.log"
+    write(path, "run started\nrun ended\n")
+    tail = LogTail(path, backlog=10, closed=asyncio.Event(), ended=lambda: True, poll_interval=POLL)
+    assert [line async for batch in tail.batches() for line in batch] == [
+        b"run started",
+        b"run ended",
+    ]
+
+
+async def test_lines_written_before_the_end_is_recorded_are_all_sent(tmp_path: Path) -> None:
+    path = tmp_path / "ending.log"
+    write(path, "first\n")
+    checks: list[bool] = []
+
+    def ended() -> bool:
+        # The writer writes its last line, then records its end, between two looks.
+        if not checks:
+            write(path, "last\n")
+        checks.append(bool(checks))
+        return checks[-1]
+
+    tail = LogTail(path, backlog=0, closed=asyncio.Event(), ended=ended, poll_interval=POLL)
+    async with asyncio.timeout(5):
+        received = [line async for batch in tail.batches() for line in batch]
+    assert received == [b"last"]

@@ -113,7 +113,14 @@ def test_incompatible_config_and_persistence_across_restart(
     newer = json.dumps(json.loads(example_config) | {"version": 99})
     with NodeProcess(data_dir=data_dir) as node, grpc.insecure_channel(node.grpc_address) as ch:
         client = Client(reference_api, ch)
-        kept = client.call(CREATE, name="future", json_config=newer, cpu_pin=0).pipeline
+        refused = client.code_of(CREATE, name="future", json_config=newer, cpu_pin=0)
+        assert refused[0] == grpc.StatusCode.INVALID_ARGUMENT
+        assert "declares version 99, newer than" in refused[1]
+        created = client.call(CREATE, name="future", json_config=example_config, cpu_pin=0)
+        kept = client.call(
+            UPDATE, id=created.pipeline.id, name="future", json_config=newer, cpu_pin=0,
+            instructions_timeout=30,
+        ).pipeline  # fmt: skip
         assert kept.config_compatability == 1  # INCOMPATIBLE
     with NodeProcess(data_dir=data_dir) as node, grpc.insecure_channel(node.grpc_address) as ch:
         client = Client(reference_api, ch)

@@ -109,10 +109,25 @@ async def test_explicit_zero_values_are_kept_on_create(
     assert (pipeline.HasField("cpu_pin"), pipeline.cpu_pin) == (True, 0)
 
 
-async def test_a_config_for_a_newer_version_is_stored_as_incompatible(
+async def test_a_config_for_a_newer_version_is_refused_at_create(
     service: PipelinesService, example_config: str
 ) -> None:
-    pipeline = await create(service, with_version(example_config, 14))
+    with pytest.raises(InvalidArgument, match="declares version 14, newer than the version 13"):
+        await create(service, with_version(example_config, 14))
+    assert service.store.all() == []
+
+
+async def test_an_update_to_a_newer_version_is_stored_as_incompatible(
+    service: PipelinesService, example_config: str
+) -> None:
+    created = await create(service, example_config)
+    request = api.UpdatePipelineRequest(
+        id=created.id,
+        name="p",
+        json_config=with_version(example_config, 14),
+        instructions_timeout=30,
+    )
+    pipeline = (await service.update_pipeline(request)).pipeline
     assert pipeline.config_compatability == api.INCOMPATIBLE
     stored = await service.get_pipeline_by_id(api.GetPipelineByIdRequest(id=pipeline.id))
     assert stored.pipeline.config_compatability == api.INCOMPATIBLE

@@ -105,7 +105,10 @@ def test_the_seed_pipeline_runs_to_completion(pipelines: PipelinesApi, data_dir:
     assert (first.started, first.current_run) == (True, run_id)
     assert (second.started, second.HasField("current_run")) == (False, False)
     messages = log_messages(pipelines, run_id, lines=ALL_LINES, until="run ended")()
-    assert messages == ["run started", "run ended"]
+    assert messages == ["run started", "run summary", "run ended"]
+    summary = logged(data_dir, run_id, "run summary")
+    assert summary is not None
+    assert summary["data"]["components"]["sink"]["packets_received"] == 5000
     ended = logged(data_dir, run_id, "run ended")
     assert ended is not None
     assert ended["data"]["exit_code"] == 0
@@ -169,7 +172,7 @@ def test_log_stream_sends_the_backlog_then_follows(pipelines: PipelinesApi, data
     only_new = log_messages(pipelines, run_id, lines=None, until="run ended")
     whole = log_messages(pipelines, run_id, lines=ALL_LINES, until="run ended")
     pipelines.call("stopPipeline", id=pipeline.id)
-    tail = ["stop requested", "run ending", "run ended"]
+    tail = ["stop requested", "run ending", "run summary", "run ended"]
     assert last_line() == ["run started", *tail]
     assert only_new() == tail
     assert whole() == ["run starting", "run started", *tail]

@@ -11,16 +11,48 @@ from typing import Any
 
 import grpc
 
+from nanoping.api import hub_client_pb2, hub_client_pb2_grpc
 from nanoping.errors import StartupError
 
 DEFAULT_GRPC = "127.0.0.1:10432"
 ENV_GRPC = "NANOPING_GRPC"
 
 
+NO_NODE_HINT = (
+    "start one with `np up --grpc HOST:PORT`, or point --grpc (or $NANOPING_GRPC) at the "
+    "'gRPC API' address a running node printed"
+)
+HTTP1_HINT = (
+    "that is an HTTP/1 server, such as a node's REST or hub (HTTP) port; the gRPC API is at "
+    "the 'gRPC API' address the node printed when it started"
+)
+CONNECT_WAIT = 5.0
+"""Seconds a command waits for the node's gRPC API to answer before it starts a long wait."""
+
+
+def grpc_address(text: str) -> str:
+    """``--grpc`` checked as HOST:PORT, so a typo gets a clear message instead of a gRPC error."""
+    if "://" in text:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is a URL; --grpc takes HOST:PORT without a scheme, e.g. 127.0.0.1:10432"
+        )
+    host, colon, port = text.rpartition(":")
+    if not colon or not host:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not HOST:PORT (e.g. 127.0.0.1:10432); give the host too"
+        )
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the port must be a number from 1 to 65535, got {port!r}"
+        )
+    return text
+
+
 def add_grpc_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--grpc",
         metavar="HOST:PORT",
+        type=grpc_address,
         default=os.environ.get(ENV_GRPC, DEFAULT_GRPC),
         help=f"gRPC API of the node to talk to (default: ${ENV_GRPC}, else {DEFAULT_GRPC})",
     )
@@ -38,11 +70,22 @@ def call(action: str, function: Callable[..., Any], request: Any, **options: Any
         raise CommandFailed(describe(action, error)) from None
 
 
+def wait_for_node(channel: grpc.Channel, address: str, action: str) -> None:
+    """Fail with a readable line unless a node's gRPC API answers at ``address``."""
+    stub = hub_client_pb2_grpc.HubClientServiceStub(channel)
+    try:
+        stub.getLocalNodeId(hub_client_pb2.GetLocalNodeIdRequest(), timeout=CONNECT_WAIT)
+    except grpc.RpcError as error:
+        raise CommandFailed(describe(action, error)) from None
+
+
 def describe(action: str, error: grpc.RpcError) -> str:
     code = error.code() if hasattr(error, "code") else None
     details = error.details() if hasattr(error, "details") else str(error)
+    if "http1.x" in str(details).lower():
+        return f"{action}: {HTTP1_HINT} ({details})"
     if code == grpc.StatusCode.UNAVAILABLE and "failed to connect" in str(details).lower():
-        return f"{action}: no node answers there ({details})"
+        return f"{action}: no node answers there; {NO_NODE_HINT} ({details})"
     name = code.name if code is not None else "UNKNOWN"
     return f"{action}: {name}: {details}"
 

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from nanoping import __version__
 from nanoping.cli import (
+    completion,
     hub_commands,
     log_commands,
     network_commands,
     node_commands,
+    node_lifecycle_commands,
     pipeline_commands,
     top_command,
     up,
@@ -56,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level",
         default="info",
-        choices=["debug", "info", "warning", "error"],
+        choices=up.LOG_LEVELS,
         help="how much the node logs to standard error (default: info)",
     )
     parser.add_argument("--version", action="version", version=f"nanoping {__version__}")
@@ -68,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     network_commands.add_parsers(commands)
     log_commands.add_parsers(commands)
     top_command.add_parsers(commands)
+    node_lifecycle_commands.add_parsers(commands)
+    completion.add_parser(commands, build_parser)
     return parser
 
 

@@ -27,10 +27,15 @@ SERVICES: dict[str, hub_node_pb2.NodeService] = {
 def add_parsers(commands: Any) -> None:
     nodes = commands.add_parser(
         "nodes",
-        help="list the nodes of the cluster",
-        description="List the nodes of the hub the node at --grpc hosts or has joined.",
+        help="list the nodes of the cluster (or remove one: np nodes remove NODE)",
+        description="List the nodes of the hub the node at --grpc hosts or has joined; "
+        "`np nodes remove NODE` removes a node (by id or name) from the hub.",
     )
     add_grpc_option(nodes)
+    nodes.add_argument(
+        "action", nargs="?", choices=["list", "remove"], default="list", help="default: list"
+    )
+    nodes.add_argument("target", nargs="?", metavar="NODE", help="with remove: id or name")
     nodes.add_argument(
         "--metadata",
         action="append",
@@ -55,7 +60,10 @@ def add_parsers(commands: Any) -> None:
     )
     add_grpc_option(set_node)
     set_node.add_argument(
-        "--node", default="", metavar="ID", help="the node to change (default: the node at --grpc)"
+        "--node",
+        default="",
+        metavar="NODE",
+        help="id or name of the node to change (default: the node at --grpc)",
     )
     set_node.add_argument("--name", required=True, help="the new name")
     set_node.add_argument(
@@ -80,6 +88,10 @@ def metadata_items(pairs: list[str], option: str) -> dict[str, hub_node_pb2.Node
 
 
 def list_nodes(arguments: argparse.Namespace) -> int:
+    if arguments.action == "remove":
+        return remove_node(arguments)
+    if arguments.target is not None:
+        raise CommandFailed(f"nodes: unexpected {arguments.target!r} (did you mean nodes remove?)")
     request = hub_server_pb2.GetNodesRequest(
         metadata_filters=metadata_items(arguments.metadata, "--metadata"),
         service_filters=[SERVICES[name] for name in arguments.service],
@@ -95,9 +107,20 @@ def list_nodes(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def remove_node(arguments: argparse.Namespace) -> int:
+    if not arguments.target:
+        raise CommandFailed("nodes remove: name the node to remove (its id or name)")
+    node_id = resolve_node(arguments.grpc, arguments.target)
+    with grpc.insecure_channel(arguments.grpc) as channel:
+        stub = hub_server_pb2_grpc.HubServerServiceStub(channel)
+        call("nodes remove", stub.removeNode, hub_server_pb2.RemoveNodeRequest(node_id=node_id))
+    print(f"removed node {node_id} from the hub")
+    return 0
+
+
 def set_node_details(arguments: argparse.Namespace) -> int:
     request = hub_client_pb2.SetNodeRequest(
-        node_id=arguments.node,
+        node_id=resolve_node(arguments.grpc, arguments.node),
         name=arguments.name,
         metadata=hub_node_pb2.NodeMetadata(items=metadata_items(arguments.metadata, "--metadata")),
     )
@@ -132,6 +155,14 @@ def _value(item: hub_node_pb2.NodeMetadataItem) -> str:
     return value.hex() if isinstance(value, bytes) else str(value)
 
 
+def _answering_node(channel: grpc.Channel) -> list[hub_node_pb2.Node]:
+    stub = hub_client_pb2_grpc.HubClientServiceStub(channel)
+    try:
+        return [stub.getNode(hub_client_pb2.GetNodeRequest()).node]
+    except grpc.RpcError:
+        return []
+
+
 def resolve_node(grpc_address: str, node: str) -> str:
     """The id of ``node``, given as an id or as a node's name (names must be unique)."""
     if not node:
@@ -139,9 +170,9 @@ def resolve_node(grpc_address: str, node: str) -> str:
     with grpc.insecure_channel(grpc_address) as channel:
         stub = hub_server_pb2_grpc.HubServerServiceStub(channel)
         try:
-            nodes = stub.getNodes(hub_server_pb2.GetNodesRequest()).nodes
+            nodes = list(stub.getNodes(hub_server_pb2.GetNodesRequest()).nodes)
         except grpc.RpcError:
-            return node  # no hub to ask: the node answering can still be named by its id
+            nodes = _answering_node(channel)  # no hub to ask: the node answering is all there is
     if any(candidate.id == node for candidate in nodes):
         return node
     named = [candidate.id for candidate in nodes if candidate.name == node]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,8 +15,16 @@ import grpc
 from google.protobuf import json_format
 
 from nanoping.api import logging_pb2, pipelines_pb2, pipelines_pb2_grpc
-from nanoping.cli.api_client import CommandFailed, StreamReader, add_grpc_option, call
+from nanoping.cli.api_client import (
+    CommandFailed,
+    StreamReader,
+    add_grpc_option,
+    call,
+    describe,
+)
 from nanoping.cli.node_commands import resolve_node
+from nanoping.internal import run_history_pb2, run_history_pb2_grpc
+from nanoping.runs.run_summary import summary, summary_lines
 
 ALL_LINES = 2**63 - 1
 """`options.lines` meaning 'the whole log' (what the public clients send)."""
@@ -24,7 +35,7 @@ BACKLOG_QUIET = 1.0
 def add_parsers(commands: Any) -> None:
     pipelines = commands.add_parser(
         "pipelines",
-        help="manage pipelines (list, create, show, delete, start, stop, logs)",
+        help="manage pipelines (list, create, show, delete, start, stop, runs, logs, stats)",
         description="Manage the pipelines of a node through the gRPC API at --grpc. --node names "
         "the node that owns them (default: the node at --grpc); any node of the cluster works.",
     )
@@ -40,19 +51,44 @@ def add_parsers(commands: Any) -> None:
         choices=[name.lower() for name, _ in logging_pb2.Level.items()],
         help="default logging level of its runs (default: info)",
     )
+    chosen: dict[str, argparse.ArgumentParser] = {}
     for action, help_text, runner in (
         ("show", "show one pipeline", run_show),
         ("delete", "delete a pipeline", run_delete),
         ("start", "start a pipeline; prints the run id once it runs", run_start),
         ("stop", "ask a pipeline's run to stop", run_stop),
     ):
-        _command(actions, action, help_text, runner).add_argument(
-            "id", metavar="ID", help="the pipeline's id"
+        chosen[action] = _command(actions, action, help_text, runner)
+        chosen[action].add_argument(
+            "id", metavar="PIPELINE", help="the pipeline's id, or its name when no other has it"
         )
+    runs = _command(
+        actions, "runs", "list a pipeline's runs: start, end, exit code, reason", run_runs
+    )
+    runs.add_argument(
+        "id", metavar="PIPELINE", help="the pipeline's id, or its name when no other has it"
+    )
+    chosen["delete"].add_argument(
+        "--force", action="store_true", help="delete it even while it runs (the run is stopped)"
+    )
+    stats = _command(
+        actions,
+        "stats",
+        "print what a run's components counted (live, or its end summary)",
+        run_stats,
+    )
+    stats.add_argument("run_id", metavar="RUN_ID", help="the run (see `np pipelines start`)")
+    stats.add_argument(
+        "--follow", action="store_true", help="print each new sample until the run ends"
+    )
     logs = _command(actions, "logs", "print a run's log", run_logs)
     logs.add_argument("run_id", metavar="RUN_ID", help="the run (see `np pipelines show`)")
     logs.add_argument("--lines", type=int, metavar="N", help="how many past lines (default: all)")
-    logs.add_argument("--follow", action="store_true", help="keep printing new lines until Ctrl-C")
+    logs.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep printing new lines until the run has ended and its last line is printed",
+    )
 
 
 def _command(actions: Any, name: str, help_text: str, runner: Any) -> argparse.ArgumentParser:
@@ -76,9 +112,30 @@ def _with_node_resolved(
 ) -> Callable[[argparse.Namespace], int]:
     def run(arguments: argparse.Namespace) -> int:
         arguments.node = resolve_node(arguments.grpc, arguments.node)
+        if getattr(arguments, "id", None):
+            arguments.id = _pipeline_id(arguments)
         return runner(arguments)
 
     return run
+
+
+def _pipeline_id(arguments: argparse.Namespace) -> str:
+    """The id of the pipeline named by id or, failing that, by its (unique) name."""
+    with grpc.insecure_channel(arguments.grpc) as channel:
+        stub = _stub(arguments, channel)
+        by_id = pipelines_pb2.GetPipelineByIdRequest(node_id=arguments.node, id=arguments.id)
+        try:
+            return str(stub.getPipelineById(by_id).pipeline.id)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                return str(arguments.id)  # the command's own call reports it
+        by_name = pipelines_pb2.GetPipelineByNameRequest(node_id=arguments.node, name=arguments.id)
+        try:
+            return str(stub.getPipelineByName(by_name).pipeline.id)
+        except grpc.RpcError as error:
+            if "ambiguous" in str(error.details()):
+                raise CommandFailed(describe(f"pipelines {arguments.action}", error)) from None
+            return str(arguments.id)  # unknown by either: the command's call says NOT_FOUND
 
 
 def _stub(arguments: argparse.Namespace, channel: grpc.Channel) -> Any:
@@ -119,11 +176,29 @@ def run_create(arguments: argparse.Namespace) -> int:
             logging_pb2.Level, logging_pb2.Level.Value(arguments.logging_level.upper())
         )
     with grpc.insecure_channel(arguments.grpc) as channel:
-        pipeline = call(
-            "pipelines create", _stub(arguments, channel).createPipeline, request
-        ).pipeline
+        stub = _stub(arguments, channel)
+        _warn_about_name(arguments, stub)
+        pipeline = call("pipelines create", stub.createPipeline, request).pipeline
     _emit(arguments, pipeline, f"created pipeline {pipeline.name} with id {pipeline.id}")
     return 0
+
+
+def _warn_about_name(arguments: argparse.Namespace, stub: Any) -> None:
+    """Names are not unique in the API; a blank or repeated one cannot select a pipeline."""
+    if not arguments.name.strip():
+        print(
+            "np: warning: the pipeline has no name; only its id will select it",
+            file=sys.stderr,
+        )
+        return
+    with contextlib.suppress(grpc.RpcError):  # the create call reports a node that fails
+        existing = stub.getPipelines(pipelines_pb2.GetPipelinesRequest(node_id=arguments.node))
+        if any(pipeline.name == arguments.name for pipeline in existing.pipelines):
+            print(
+                f"np: warning: another pipeline is named {arguments.name!r}; the name no "
+                "longer selects one pipeline, use the id",
+                file=sys.stderr,
+            )
 
 
 def run_show(arguments: argparse.Namespace) -> int:
@@ -132,16 +207,72 @@ def run_show(arguments: argparse.Namespace) -> int:
         pipeline = call(
             "pipelines show", _stub(arguments, channel).getPipelineById, request
         ).pipeline
-    _emit(arguments, pipeline, _summary(pipeline) + "\n" + pipeline.json_config)
+        last = _last_run(arguments, channel)
+    _emit(arguments, pipeline, f"{_summary(pipeline)}\n{last}\n{pipeline.json_config}")
     return 0
+
+
+def _runs(arguments: argparse.Namespace, channel: grpc.Channel) -> list[Any]:
+    stub = run_history_pb2_grpc.RunHistoryServiceStub(channel)
+    request = run_history_pb2.GetPipelineRunsRequest(
+        node_id=arguments.node, pipeline_id=arguments.id
+    )
+    return list(call(f"pipelines {arguments.action}", stub.getPipelineRuns, request).runs)
+
+
+def _last_run(arguments: argparse.Namespace, channel: grpc.Channel) -> str:
+    try:
+        runs = _runs(arguments, channel)
+    except CommandFailed as error:  # e.g. a node of an older version: the pipeline still shows
+        return f"last run: unknown ({error})"
+    return f"last run: {_describe_run(runs[-1])}" if runs else "last run: none yet"
+
+
+def run_runs(arguments: argparse.Namespace) -> int:
+    with grpc.insecure_channel(arguments.grpc) as channel:
+        runs = _runs(arguments, channel)
+    if arguments.json:
+        print(json.dumps([json_format.MessageToDict(run) for run in runs], indent=2))
+        return 0
+    if not runs:
+        print(f"pipeline {arguments.id} has not run yet")
+    for run in runs:
+        print(_describe_run(run))
+    return 0
+
+
+def _describe_run(run: Any) -> str:
+    started = _clock_time(run.started_at)
+    if not run.HasField("ended_at"):
+        return f"{run.run_id}  started {started}  running"
+    outcome = f"exit code {run.exit_code}" if run.HasField("exit_code") else "exit code unknown"
+    reason = f" ({run.reason})" if run.reason else ""
+    return f"{run.run_id}  started {started}  ended {_clock_time(run.ended_at)}  {outcome}{reason}"
+
+
+def _clock_time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def run_delete(arguments: argparse.Namespace) -> int:
     request = pipelines_pb2.DeletePipelineRequest(node_id=arguments.node, id=arguments.id)
     with grpc.insecure_channel(arguments.grpc) as channel:
-        reply = call("pipelines delete", _stub(arguments, channel).deletePipeline, request)
+        stub = _stub(arguments, channel)
+        if not arguments.force:
+            _refuse_running(arguments, stub)
+        reply = call("pipelines delete", stub.deletePipeline, request)
     _emit(arguments, reply, f"deleted pipeline {arguments.id}")
     return 0
+
+
+def _refuse_running(arguments: argparse.Namespace, stub: Any) -> None:
+    request = pipelines_pb2.GetPipelineByIdRequest(node_id=arguments.node, id=arguments.id)
+    pipeline = call("pipelines delete", stub.getPipelineById, request).pipeline
+    if pipeline.started:
+        raise CommandFailed(
+            f"pipelines delete: pipeline {pipeline.id} ('{pipeline.name}') is running (run "
+            f"{pipeline.current_run}); stop it first, or pass --force to stop and delete it"
+        )
 
 
 def run_start(arguments: argparse.Namespace) -> int:
@@ -177,14 +308,90 @@ def run_logs(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def run_stats(arguments: argparse.Namespace) -> int:
+    request = pipelines_pb2.OpenTelemetryStreamRequest(
+        node_id=arguments.node, run_id=arguments.run_id
+    )
+    with grpc.insecure_channel(arguments.grpc) as channel:
+        stub = _stub(arguments, channel)
+        stream = stub.openTelemetryStream(request)
+        try:
+            for sample in stream:
+                _print_summary(arguments, summary(sample), live=True)
+                if not arguments.follow:
+                    return 0
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                raise CommandFailed(describe("pipelines stats", error)) from None
+        finally:
+            stream.cancel()
+        ended = _logged_summary(arguments, stub)
+    if ended is None:
+        raise CommandFailed(f"pipelines stats: run {arguments.run_id} has ended without a summary")
+    _print_summary(arguments, ended, live=False)
+    return 0
+
+
+def _logged_summary(arguments: argparse.Namespace, stub: Any) -> dict[str, Any] | None:
+    """The components of the run's "run summary" log line (written when the run ended)."""
+    request = pipelines_pb2.OpenLogStreamRequest(node_id=arguments.node, run_id=arguments.run_id)
+    request.options.lines = ALL_LINES
+    found: dict[str, Any] | None = None
+    try:
+        for batch in stub.openLogStream(request, timeout=30):
+            for message in batch.messages:
+                if message.message == "run summary":
+                    found = _entry(message.data).get("data", {}).get("components")
+    except grpc.RpcError as error:
+        raise CommandFailed(describe("pipelines stats", error)) from None
+    return found
+
+
+def _print_summary(arguments: argparse.Namespace, counted: dict[str, Any], *, live: bool) -> None:
+    if arguments.json:
+        print(json.dumps({"live": live, "components": counted}), flush=True)
+        return
+    print(f"run {arguments.run_id} ({'running' if live else 'ended'}):", flush=True)
+    for line in summary_lines(counted):
+        print(f"  {line}", flush=True)
+
+
 def print_log_line(message: Any, *, as_json: bool) -> None:
-    """One log entry as a readable line (or its JSON)."""
+    """One log entry as a readable line with its data (or its JSON)."""
     if as_json:
         print(json.dumps(json_format.MessageToDict(message)), flush=True)
         return
     level = logging_pb2.Level.Name(message.level)
     stamp = message.timestamp.ToDatetime().isoformat(timespec="milliseconds")
-    print(f"{stamp} {level:<7} {message.message}", flush=True)
+    entry = _entry(message.data)
+    raw_data = entry.get("data")
+    data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+    components = data.pop("components", None) if message.message == "run summary" else None
+    print(f"{stamp} {level:<7} {message.message}{_details(data)}", flush=True)
+    if isinstance(components, dict):
+        for line in summary_lines(components):
+            print(f"    {line}", flush=True)
+
+
+def _entry(raw: str) -> dict[str, Any]:
+    """The JSON object of a raw log line (empty when it is not one)."""
+    try:
+        entry = json.loads(raw) if raw else None
+    except ValueError:
+        return {}
+    return entry if isinstance(entry, dict) else {}
+
+
+def _details(data: dict[str, Any]) -> str:
+    """The structured data of a log line as ``  key=value ...`` (empty when there is none)."""
+    if not data:
+        return ""
+    return "  " + " ".join(f"{key}={_text(value)}" for key, value in data.items())
+
+
+def _text(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return json.dumps(text) if any(c.isspace() for c in text) else text
 
 
 def _summary(pipeline: pipelines_pb2.Pipeline) -> str:

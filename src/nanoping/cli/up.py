@@ -1,4 +1,4 @@
-"""`np up`: run a node until SIGINT/SIGTERM (a second signal exits at once)."""
+"""`np up`: run a node until SIGINT/SIGTERM (a second signal, a second or more later, exits at once)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ from nanoping.node.data_dir import ENV_VARIABLE, resolve_data_dir
 
 log = logging.getLogger(__name__)
 
+LOG_LEVELS = ["debug", "info", "warning", "error"]
+
 HELP = """\
 Start a node and keep it running until SIGINT or SIGTERM. On the first signal the node stops
-gracefully (streams end, listeners close); a second signal exits at once.
+gracefully (streams end, listeners close); another signal a second or more later exits at once
+(one within the second is the same request: `timeout` and process managers often send two).
 
 The node keeps its identity and everything it must not lose in its data dir: --data-dir, else
 $NANOPING_DATA_DIR, else the platform's user data dir. Only one node may use a data dir at a time.
@@ -53,6 +56,15 @@ def add_parser(commands: Any) -> None:
         metavar="DIR",
         help=f"where the node keeps its state (default: ${ENV_VARIABLE}, else the user data dir)",
     )
+    # Also accepted after `up` (people write them there); SUPPRESS keeps the value given before it.
+    parser.add_argument(
+        "-c", "--config", type=Path, metavar="FILE", default=argparse.SUPPRESS,
+        help="YAML node configuration (the same as `np -c FILE up`)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
+        help="how much the node logs to standard error (the same as `np --log-level LEVEL up`)",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
@@ -70,7 +82,15 @@ def node_config(arguments: argparse.Namespace) -> NodeConfig:
                 arguments.rest_api, origin="--rest-api", source=flags, key="--rest-api"
             )
         )
+    config.check_listeners()
     return config
+
+
+NO_API_WARNING = (
+    "this node serves no API, so nothing on this machine can manage it: add --grpc "
+    "127.0.0.1:10432 (or grpcBridge.address in the config file) for the np commands and gRPC "
+    "clients, or --rest-api HOST:PORT for REST clients"
+)
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -84,24 +104,36 @@ async def _serve(daemon: NodeDaemon) -> int:
     stop = asyncio.Event()
     _install_signal_handlers(stop)
     await daemon.start()
+    if daemon.config.grpc_address is None and daemon.config.rest_address is None:
+        log.warning(NO_API_WARNING)
     _print_banner(daemon)
     try:
         await stop.wait()
-        log.info("stopping (send the signal again to exit at once)")
+        log.info("stopping (send the signal again, a second or more later, to exit at once)")
     finally:
         await daemon.close()
     return 0
 
 
+SAME_REQUEST_WITHIN = 1.0
+"""Seconds after the first stop signal during which another one repeats the same request."""
+
+
 def _install_signal_handlers(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
+    first_at: list[float] = []
 
     def on_signal(number: int) -> None:
-        if stop.is_set():
-            print(f"np: {signal.Signals(number).name} again, exiting at once", file=sys.stderr)
+        name = signal.Signals(number).name
+        if first_at and loop.time() - first_at[0] < SAME_REQUEST_WITHIN:
+            log.info("%s again within %g s: the same stop request", name, SAME_REQUEST_WITHIN)
+        elif first_at:
+            print(f"np: {name} again, exiting at once", file=sys.stderr)
             os._exit(128 + number)
-        log.info("%s received", signal.Signals(number).name)
-        stop.set()
+        else:
+            first_at.append(loop.time())
+            log.info("%s received", name)
+            stop.set()
 
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, on_signal, number)

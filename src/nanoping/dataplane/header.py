@@ -17,6 +17,7 @@ seconds, so hosts with synchronised clocks measure one-way latency).
 
 from __future__ import annotations
 
+import math
 import struct
 from typing import Final
 
@@ -26,7 +27,9 @@ _STAMP = struct.Struct("!2sBBQ")
 
 
 def _micros(seconds: float) -> int:
-    return max(0, round(seconds * 1_000_000))
+    # Truncated, never rounded up: a stamp after the true send time would make a latency
+    # measured on the same host come out below zero.
+    return max(0, math.floor(seconds * 1_000_000))
 
 
 class TrafficHeader:

@@ -66,7 +66,8 @@ class RestGateway:
         once every call has ended or ``grace`` seconds passed."""
         self._shutdown.set()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._all_ended.wait(), grace)
+            async with asyncio.timeout(grace):
+                await self._all_ended.wait()
 
     async def _http(self, exchange: HttpExchange) -> None:
         try:

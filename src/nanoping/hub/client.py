@@ -71,6 +71,7 @@ class HubClient:
         local_node: LocalNode,
         state: ConnectionStateWatch,
         local_table: Callable[[], MethodTable],
+        tasks: asyncio.TaskGroup,
         link_configuration: LinkConfiguration | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -82,8 +83,10 @@ class HubClient:
         self._rng = rng or random.Random()
         self.membership = store.load()
         self.session: LinkSession | None = None
+        self._tasks = tasks
         self._link_task: asyncio.Task[None] | None = None
         self._joining = False
+        self._stopping = False
         self._state.set(DISCONNECTED if self.membership else UNAUTHENTICATED)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -94,7 +97,12 @@ class HubClient:
             self._start_link()
 
     async def close(self) -> None:
-        """Say goodbye to the hub and stop the link."""
+        """Say goodbye to the hub and stop the link; no dial starts after this is called.
+
+        Stopping is a state, not only a cancelled task: the link loop checks it before every
+        attempt, so a cancellation lost somewhere in a library cannot keep the node dialling.
+        """
+        self._stopping = True
         if self.session is not None and self.session.is_open:
             self.session.close("the node is shutting down")
         await self._stop_link()
@@ -193,8 +201,10 @@ class HubClient:
     # -- the link ----------------------------------------------------------------------------
 
     def _start_link(self) -> None:
+        if self._stopping:
+            return
         if self._link_task is None or self._link_task.done():
-            self._link_task = asyncio.create_task(self._link_loop())
+            self._link_task = self._tasks.create_task(self._link_loop(), name="hub link")
 
     async def _stop_link(self) -> None:
         task, self._link_task = self._link_task, None
@@ -216,10 +226,12 @@ class HubClient:
         loop = asyncio.get_running_loop()
         reconnector = Reconnector(rng=self._rng)
         reconnector.joined(loop.time())
-        while (membership := self.membership) is not None:
+        while (membership := self.membership) is not None and not self._stopping:
             attempt_at = reconnector.next_attempt_at(loop.time())
             if attempt_at is not None:
                 await asyncio.sleep(attempt_at - loop.time())
+            if self._stopping:
+                return
             reconnector.attempt_started(loop.time())
             refused = await self._connect_once(membership, reconnector)
             if refused:

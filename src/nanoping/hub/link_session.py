@@ -343,5 +343,8 @@ class LinkSession:
 
 
 async def _finish(task: asyncio.Task[None]) -> None:
-    with contextlib.suppress(TimeoutError):  # wait_for cancels the writer on timeout
-        await asyncio.wait_for(task, timeout=2.0)
+    # On timeout the awaited writer is cancelled with us; asyncio.timeout (unlike wait_for on
+    # Python 3.11) never swallows a cancellation of our own caller.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2.0):
+            await task

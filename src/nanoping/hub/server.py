@@ -151,7 +151,7 @@ class HubServer:
                 StatusCode.UNAUTHENTICATED, "the hub server rejected the authentication request"
             )
         secret = self.registry.admit(node)
-        log.info("node %s (%s) joined the hub", node.id, node.name)
+        log.info("node %s (%s) joined the hub", node.name, node.id)
         return join_pb2.JoinAnswer(
             accepted=join_pb2.JoinAccepted(credential=secret, hub_node_id=self.registry.hub_node_id)
         )
@@ -183,7 +183,7 @@ class HubServer:
         if node_id and self._sessions.get(node_id[0]) is session:
             del self._sessions[node_id[0]]
             self.registry.set_online(node_id[0], False)
-            log.info("node %s disconnected: %s", node_id[0], closed.reason)
+            log.info("node %s disconnected: %s", self._named(node_id[0]), closed.reason)
         with contextlib.suppress(Exception):
             await websocket.close()
 
@@ -205,7 +205,14 @@ class HubServer:
         node_id.append(claimed)
         self.registry.update_details(hello.node)
         self.registry.set_online(claimed, True)
-        log.info("node %s (%s) connected from %s", claimed, hello.node.name, peer)
+        log.info("node %s (%s) connected from %s", hello.node.name, claimed, peer)
+
+    def _named(self, node_id: str) -> str:
+        """``name (id)`` of a node for log lines (the id alone once it is no member)."""
+        try:
+            return f"{self.registry.get(node_id).name} ({node_id})"
+        except NotFound:
+            return node_id
 
     async def _serve_call(self, call: IncomingCall) -> None:
         target = call.target_node_id
@@ -261,7 +268,8 @@ async def _receive_bytes(websocket: WebSocket) -> bytes | None:
 
 async def _read_join_request(websocket: WebSocket) -> join_pb2.JoinRequest:
     try:
-        data = await asyncio.wait_for(websocket.receive_bytes(), JOIN_REQUEST_WAIT)
+        async with asyncio.timeout(JOIN_REQUEST_WAIT):
+            data = await websocket.receive_bytes()
     except TimeoutError:
         raise DeadlineExceeded("no join request received") from None
     except KeyError:

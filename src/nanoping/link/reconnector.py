@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import random
+from collections.abc import Sequence
 
 from nanoping.link.backoff import Backoff
 from nanoping.link.errors import InvalidStateError
@@ -30,12 +31,21 @@ class LinkPhase(enum.Enum):
     """The hub welcomed the node."""
 
 
+FIRST_DELAYS = (0.02, 0.04, 0.08, 0.16, 0.32)
+"""Waits (seconds) between the first attempts after a join or start-up, before any link was up.
+
+A node and its hub are often started together: the first dial can come before the hub listens,
+and a program that starts right away should not meet a second of "not connected"."""
+
+
 class Reconnector:
     """Schedules the joined node's connection attempts with jittered exponential backoff.
 
-    Every failed attempt or dropped connection widens the backoff window; a connection that
-    stayed up for ``stable_after`` seconds resets it. Even the first retry after a drop is
-    jittered, so a restarted hub sees its nodes come back spread over ``base_delay`` seconds.
+    Until the first link is up after a join (or start-up), failed attempts are retried quickly
+    (``first_delays``); after that every failed attempt or dropped connection widens the backoff
+    window, and a connection that stayed up for ``stable_after`` seconds resets it. Even the
+    first retry after a drop is jittered, so a restarted hub sees its nodes come back spread over
+    ``base_delay`` seconds.
     """
 
     def __init__(
@@ -45,8 +55,11 @@ class Reconnector:
         base_delay: float = 1.0,
         max_delay: float = 60.0,
         stable_after: float = 60.0,
+        first_delays: Sequence[float] = FIRST_DELAYS,
     ) -> None:
         self._backoff = Backoff(base=base_delay, cap=max_delay, rng=rng)
+        self._first_delays = tuple(first_delays)
+        self._quick_left: list[float] = []
         self._stable_after = stable_after
         self._phase = LinkPhase.UNAUTHENTICATED
         self._attempt_at: float | None = None
@@ -67,6 +80,7 @@ class Reconnector:
         """The node holds a credential (new join, or found at start-up): dial at once."""
         self._require(LinkPhase.UNAUTHENTICATED, "joined")
         self._backoff.reset()
+        self._quick_left = list(self._first_delays)
         self._phase = LinkPhase.DISCONNECTED
         self._attempt_at = now
 
@@ -81,6 +95,7 @@ class Reconnector:
         self._require(LinkPhase.CONNECTING, "connected")
         self._phase = LinkPhase.CONNECTED
         self._connected_at = now
+        self._quick_left = []  # quick retries are for start-up only, never after a drop
 
     def disconnected(self, now: float) -> None:
         """The attempt failed or the link closed; schedule the next attempt."""
@@ -89,7 +104,10 @@ class Reconnector:
         if self._phase is LinkPhase.CONNECTED and now - self._connected_at >= self._stable_after:
             self._backoff.reset()
         self._phase = LinkPhase.DISCONNECTED
-        self._attempt_at = now + self._backoff.next_delay()
+        if self._quick_left:
+            self._attempt_at = now + self._quick_left.pop(0)
+        else:
+            self._attempt_at = now + self._backoff.next_delay()
 
     def credential_lost(self) -> None:
         """The hub rejected the credential, or the node left the cluster: stop dialing."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -75,7 +75,12 @@ class _Segment:
 
 
 class LogTail:
-    """The lines of one log: ``backlog`` past lines, then new ones until ``closed`` is set."""
+    """The lines of one log: ``backlog`` past lines, then new ones until ``closed`` is set
+    or the log's writer has ended (``ended``) and every line it wrote was sent.
+
+    ``ended`` must become true only after the last line was written (the node writes a run's
+    "run ended" line before it records the end), so one more read after it drains the log.
+    """
 
     def __init__(
         self,
@@ -83,10 +88,12 @@ class LogTail:
         *,
         backlog: int,
         closed: asyncio.Event,
+        ended: Callable[[], bool] = lambda: False,
         poll_interval: float = POLL_INTERVAL,
     ) -> None:
         self._path = path
         self._closed = closed
+        self._ended = ended
         self._poll_interval = poll_interval
         self._segments = _backlog_segments(path, backlog)
 
@@ -115,6 +122,7 @@ class LogTail:
     ) -> AsyncIterator[list[bytes]]:
         try:
             while not self._closed.is_set():
+                finished = self._ended()  # looked at before the read, so the read drains the log
                 data = live.read(READ_SIZE) if live is not None else b""
                 if data:
                     for batch in batched(splitter.feed(data)):
@@ -126,7 +134,7 @@ class LogTail:
                         live.close()
                     live = newer
                     continue
-                if await _wait(self._closed, self._poll_interval):
+                if finished or await _wait(self._closed, self._poll_interval):
                     return
         finally:
             if live is not None:

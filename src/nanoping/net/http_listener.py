@@ -21,9 +21,12 @@ MAX_WEBSOCKET_MESSAGE = 8 * 1024 * 1024
 class HttpListener:
     """Serves ``app`` on ``address``; :meth:`start` returns once the socket is bound."""
 
-    def __init__(self, app: ASGIApp, address: ListenAddress) -> None:
+    def __init__(
+        self, app: ASGIApp, address: ListenAddress, *, tasks: asyncio.TaskGroup | None = None
+    ) -> None:
         self._app = app
         self._address = address
+        self._tasks = tasks  # owner of the serving task (the node's TaskGroup); None in tests
         self._server: uvicorn.Server | None = None
         self._main_loop: asyncio.Task[None] | None = None
         self.bound_port = 0
@@ -42,6 +45,7 @@ class HttpListener:
             ws_max_size=MAX_WEBSOCKET_MESSAGE,
             ws_ping_interval=None,
             log_level="warning",
+            log_config=None,  # uvicorn's lines go through the node's logging, in its format
             access_log=False,
             timeout_graceful_shutdown=2,
         )
@@ -54,7 +58,12 @@ class HttpListener:
         if server.should_exit:
             raise StartupError(f"{self._address.origin}: cannot serve HTTP on {self._address}")
         self._server = server
-        self._main_loop = asyncio.create_task(server.main_loop())
+        serving = server.main_loop()
+        self._main_loop = (
+            self._tasks.create_task(serving, name=f"HTTP {self.bound_address}")
+            if self._tasks is not None
+            else asyncio.create_task(serving)
+        )
 
     async def close(self) -> None:
         if self._server is None or self._main_loop is None:

@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from nanoping.api import logging_pb2
+from nanoping.logs.tail import LogTail
 from nanoping.pipelines.settings import LogLevel
 from nanoping.runs.log_entry import LogEntryReader
 from nanoping.runs.log_file import log_line, open_for_append
-from nanoping.runs.log_tail import LogTail
 
 MAX_LOG_BYTES = 4 * 1024 * 1024
 """Size at which a log is rotated (the previous file is kept as ``<id>.log.1``)."""

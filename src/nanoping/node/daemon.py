@@ -6,6 +6,7 @@ ports are known; :meth:`NodeDaemon.close` releases everything in reverse order.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -20,12 +21,14 @@ from nanoping.hub.membership import MembershipStore
 from nanoping.hub.registry import NodeRegistry
 from nanoping.hub.router import CallRouter
 from nanoping.hub.server import HubServer
+from nanoping.internal import run_history_pb2
 from nanoping.link import LinkConfiguration
 from nanoping.logs.app_log import AppLog, app_log_path
 from nanoping.net.http_listener import HttpListener
 from nanoping.networks.carriers import CarrierStore
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
+from nanoping.node.health import HealthFront, NodeState, home_route
 from nanoping.node.local_node import LocalNode
 from nanoping.node.networks import network_services
 from nanoping.node.observability import Observability
@@ -36,6 +39,7 @@ from nanoping.service.hub_client import HubClientService
 from nanoping.service.hub_server import HubServerService
 from nanoping.service.method_table import MethodTable
 from nanoping.service.pipelines import PipelinesService
+from nanoping.service.run_history import RunHistoryService
 from nanoping.storage.database import Database
 from nanoping.storage.local_node import LocalNodeStore
 
@@ -54,6 +58,8 @@ class NodeDaemon:
         self.http_listener: HttpListener | None = None
         self.rest_listener: HttpListener | None = None
         self._metrics: MetricsEndpoint | None = None
+        self.state = NodeState.STARTING
+        self._tasks: asyncio.TaskGroup | None = None
 
     @property
     def node_id(self) -> str:
@@ -65,8 +71,10 @@ class NodeDaemon:
         try:
             await self._start()
         except BaseException:
+            self.state = NodeState.STOPPING
             await self._resources.aclose()
             raise
+        self.state = NodeState.UP
 
     async def _start(self) -> None:
         data_dir = DataDir.open(self.data_dir_path)
@@ -77,6 +85,9 @@ class NodeDaemon:
         self._resources.callback(app_log.detach)
         database = Database.open(data_dir.database_path)
         self._resources.callback(database.close)
+        # The owner of the node's long-lived tasks: closing waits for every one of them, after
+        # the parts that started them (registered later, so closed earlier) told them to stop.
+        tasks = self._tasks = await self._resources.enter_async_context(asyncio.TaskGroup())
         local = self.local_node = LocalNode(
             store=LocalNodeStore(database),
             services=self._services(),
@@ -92,6 +103,7 @@ class NodeDaemon:
             local_node=local,
             state=connection,
             local_table=lambda: tables[0],
+            tasks=tasks,
         )
         if hosts_hub:
             connection.set(CONNECTED)  # the hub node is a member of its own cluster
@@ -113,6 +125,9 @@ class NodeDaemon:
                 kept_runs=self.config.kept_runs,
             )
             implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
+            implementations["nanoping.internal.RunHistoryService"] = RunHistoryService(
+                pipelines=pipelines, node_id=local.id
+            )
         implementations["nanopinggrpc.hub.ConfigService"] = ConfigService(
             store=CarrierStore(database), node_id=local.id
         )
@@ -128,7 +143,7 @@ class NodeDaemon:
             hub=hub,
         )  # fmt: skip
         implementations.update(observability.implementations())
-        tables.append(MethodTable.build(implementations))
+        tables.append(MethodTable.build(implementations, internal=[run_history_pb2.DESCRIPTOR]))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
         self._metrics = observability.metrics
         await self._serve_http(hub)
@@ -151,6 +166,15 @@ class NodeDaemon:
             networks.start(self._resources)
         for role, address in self.listening().items():
             log.info("%s listening on %s", role, address)
+        data_dir.write_status(
+            {
+                "id": local.id,
+                "name": local.name,
+                "dataDir": str(data_dir.path),
+                "listening": self.listening(),
+            }
+        )
+        self._resources.callback(data_dir.remove_status)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
 
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
@@ -169,8 +193,13 @@ class NodeDaemon:
     async def _serve_http(self, hub: HubServer | None) -> None:
         if self.config.http_address is None:
             return
-        app = Starlette(routes=hub.routes() if hub is not None else [])
-        listener = HttpListener(WithMetrics(app, self._metrics), self.config.http_address)
+        routes = hub.routes() if hub is not None else []
+        app = Starlette(routes=[*routes, home_route(self.describe)])
+        listener = HttpListener(
+            HealthFront(WithMetrics(app, self._metrics), self.status),
+            self.config.http_address,
+            tasks=self._tasks,
+        )
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self.http_listener = listener
@@ -187,7 +216,11 @@ class NodeDaemon:
         if self.config.rest_address is None:
             return
         gateway = RestGateway(table)
-        listener = HttpListener(WithMetrics(gateway, self._metrics), self.config.rest_address)
+        listener = HttpListener(
+            HealthFront(WithMetrics(gateway, self._metrics), self.status),
+            self.config.rest_address,
+            tasks=self._tasks,
+        )
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self._resources.push_async_callback(gateway.close)  # runs first: streams end, then close
@@ -215,7 +248,30 @@ class NodeDaemon:
             bound["REST API"] = self.rest_listener.bound_address
         return bound
 
+    def status(self) -> dict[str, object]:
+        """The node's id, name and state (for ``/healthz``)."""
+        local = self.local_node
+        return {
+            "id": local.id if local else "",
+            "name": local.name if local else "",
+            "state": self.state.value,
+        }
+
+    def describe(self) -> dict[str, object]:
+        """What ``GET /`` on the hub port answers: the node, and where its APIs listen."""
+        listening = self.listening()
+        return {
+            **self.status(),
+            "hubServer": self.config.hub_server is not None,
+            "grpcApi": listening.get("gRPC API"),
+            "restApi": listening.get("REST API"),
+            "health": "/healthz",
+            "about": "a NanoPing node; manage it through its gRPC API (np --grpc HOST:PORT ...) "
+            "or its REST API (/v1/...)",
+        }
+
     async def close(self) -> None:
         """Stop serving and release the data dir."""
+        self.state = NodeState.STOPPING
         await self._resources.aclose()
         log.info("node stopped")

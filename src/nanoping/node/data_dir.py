@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -14,6 +17,8 @@ ENV_VARIABLE = "NANOPING_DATA_DIR"
 LOCK_FILE = "node.lock"
 DATABASE_FILE = "node.sqlite3"
 RUNS_DIR = "runs"
+STATUS_FILE = "node.json"
+"""Written while a node runs: its pid, id, name and listeners, for `np status` and `np down`."""
 
 
 def resolve_data_dir(flag_value: Path | None) -> Path:
@@ -56,6 +61,17 @@ class DataDir:
             raise StartupError(f"data dir '{path}' is not writable by this user")
         return cls(path, _take_lock(path / LOCK_FILE))
 
+    def write_status(self, status: dict[str, Any]) -> None:
+        """Publish what the running node is and where it listens (replaced atomically)."""
+        partial = self.path / f".{STATUS_FILE}.partial"
+        partial.write_text(json.dumps({"pid": os.getpid(), **status}, indent=2) + "\n")
+        partial.replace(self.path / STATUS_FILE)
+
+    def remove_status(self) -> None:
+        """The node is stopping: it no longer answers where the status file says."""
+        with contextlib.suppress(FileNotFoundError):
+            (self.path / STATUS_FILE).unlink()
+
     def close(self) -> None:
         """Release the lock (the lock file stays; it is harmless)."""
         if self._lock_fd >= 0:
@@ -80,3 +96,32 @@ def _take_lock(lock_path: Path) -> int:
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return fd
+
+
+def running_node(path: Path) -> dict[str, Any] | None:
+    """What the node holding ``path`` published, or None when no node holds it."""
+    path = path.expanduser().absolute()
+    lock_path = path / LOCK_FILE
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _published(path, fd)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None  # nobody holds the lock: no node runs here
+    finally:
+        os.close(fd)
+
+
+def _published(path: Path, lock_fd: int) -> dict[str, Any]:
+    pid_text = os.pread(lock_fd, 32, 0).decode(errors="replace").strip()
+    status: dict[str, Any] = {}
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        status = json.loads((path / STATUS_FILE).read_text())
+    if pid_text.isdigit():
+        status["pid"] = int(pid_text)  # the lock file's pid is the authority
+    return status

@@ -141,6 +141,11 @@ class PipelineStore:
         rows = self._database.query(f"{_SELECT_RUN} WHERE id = ?", (run_id,))
         return _run(rows[0]) if rows else None
 
+    def run_has_ended(self, run_id: str) -> bool:
+        """Whether the run's end is recorded (its log then holds every line it will have)."""
+        run = self.run(run_id)
+        return run is not None and run.ended_at is not None
+
     def runs(self, pipeline_id: str) -> list[RunRecord]:
         """The runs of one pipeline, oldest first."""
         rows = self._database.query(

@@ -16,6 +16,7 @@ from nanoping.net.listen import ensure_bindable
 from nanoping.rpc.status import to_grpc
 from nanoping.service.call_deadline import CALL_DEADLINE
 from nanoping.service.method_table import Method, MethodKind, MethodTable
+from nanoping.service.stream_headers import STREAM_HEADERS
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ def _bidi_stream(
         requests: AsyncIterator[Message], context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Message]:
         _inherit_deadline(context)
+        STREAM_HEADERS.set({})
         try:
             responses: AsyncIterator[Message] = method.handler(requests)  # type: ignore[assignment]
             async for response in _announced(responses, context):
@@ -150,7 +152,7 @@ async def _announced(
     first = asyncio.ensure_future(anext(responses))
     try:
         await asyncio.sleep(0)
-        await context.send_initial_metadata(())
+        await context.send_initial_metadata(tuple((STREAM_HEADERS.get() or {}).items()))
         response = await first
     except StopAsyncIteration:
         return

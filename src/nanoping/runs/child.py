@@ -29,6 +29,7 @@ from nanoping.runs.channel import ControlChannel
 from nanoping.runs.events import RunExited
 from nanoping.runs.exit_status import ENDED, describe_exit, exit_code_of
 from nanoping.runs.log_file import RunLog, open_for_append
+from nanoping.runs.run_summary import summary
 from nanoping.runs.spawned_process import SpawnedProcess
 from nanoping.runs.telemetry_feed import TelemetryFeed
 
@@ -231,6 +232,9 @@ class RunChild:
     def _report_end(self, exited: RunExited) -> None:
         if self.ended is not None and self.ended.HasField("final_sample"):
             self.telemetry.publish(self.ended.final_sample)
+            counted = summary(self.ended.final_sample)
+            if counted:
+                self.log.write(LogLevel.INFO, "run summary", components=counted)
         self.telemetry.end(f"run {self.run_id} ended: {exited.reason}")
         level = LogLevel.INFO if exited.exit_code == ENDED else LogLevel.ERROR
         data: dict[str, object] = {"exit_code": exited.exit_code, "reason": exited.reason}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -104,10 +104,16 @@ class MethodTable:
         self._methods = dict(methods)
 
     @classmethod
-    def build(cls, implementations: Mapping[str, object]) -> MethodTable:
-        """Bind methods to ``implementations`` keyed by full service name."""
+    def build(
+        cls, implementations: Mapping[str, object], *, internal: Iterable[FileDescriptor] = ()
+    ) -> MethodTable:
+        """Bind methods to ``implementations`` keyed by full service name.
+
+        ``internal`` adds the services of our own (non-public) protos, served and routed the
+        same way.
+        """
         methods: dict[str, Method] = {}
-        for descriptor in _api_methods():
+        for descriptor in _api_methods(internal):
             implementation = implementations.get(descriptor.containing_service.full_name)
             method = _bind(descriptor, implementation)
             methods[method.path] = method
@@ -126,8 +132,8 @@ class MethodTable:
         return len(self._methods)
 
 
-def _api_methods() -> Iterator[MethodDescriptor]:
-    for file in API_FILES:
+def _api_methods(internal: Iterable[FileDescriptor] = ()) -> Iterator[MethodDescriptor]:
+    for file in (*API_FILES, *internal):
         for service in file.services_by_name.values():
             yield from service.methods
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from nanoping.api import pipelines_pb2
-from nanoping.dataplane.config import parse_json_config
+from nanoping.dataplane.config import SUPPORTED_VERSION, parse_json_config
 from nanoping.dataplane.privileges import privilege_warnings
 from nanoping.errors import (
     DeadlineExceeded,
@@ -165,6 +165,7 @@ class PipelinesService:
         self._require_local(request.node_id)
         settings = settings_from_create(request)
         settings.check(cpu_threads=self._cpu_threads)
+        _refuse_newer(settings)
         record = self.store.create(settings)
         if settings.compatible:
             for warning in privilege_warnings(parse_json_config(settings.config.text)):
@@ -244,7 +245,13 @@ class PipelinesService:
         lines = request.options.lines if request.options.HasField("lines") else 0
         if lines < 0:
             raise InvalidArgument(f"options.lines must not be negative, got {lines}")
-        tail = LogTail(runs.log_path(request.run_id), backlog=lines, closed=self._closed)
+        run_id = request.run_id
+        tail = LogTail(
+            runs.log_path(run_id),
+            backlog=lines,
+            closed=self._closed,
+            ended=lambda: self.store.run_has_ended(run_id),
+        )
         return _log_batches(tail)
 
     def open_telemetry_stream(
@@ -340,6 +347,16 @@ async def _samples(
     with subscription:
         async for sample in subscription:
             yield sample
+
+
+def _refuse_newer(settings: PipelineSettings) -> None:
+    """A new pipeline must be one this node can run (an update may still store a newer one)."""
+    if not settings.compatible:
+        raise InvalidArgument(
+            f"json_config declares version {settings.config.declared_version}, newer than the "
+            f"version {SUPPORTED_VERSION} this node reads: create it on a node that runs a newer "
+            "NanoPing, or write it for this version"
+        )
 
 
 def _require_run_id(run_id: str) -> None:

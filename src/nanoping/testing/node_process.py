@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -19,6 +20,10 @@ _BANNER_ADDRESS = re.compile(r"^  ([^:]+): (\S+)$")
 
 class NodeStartFailed(RuntimeError):
     """The process exited or stayed silent instead of printing its banner."""
+
+
+class NodeStopFailed(AssertionError):
+    """The node did not stop by itself after SIGTERM and had to be killed: a shutdown hang."""
 
 
 class NodeProcess:
@@ -137,7 +142,11 @@ class NodeProcess:
         return self._reap()
 
     def stop(self, timeout: float = 15.0) -> int:
-        """SIGTERM and wait; SIGKILL if it does not stop in time. Returns the exit code."""
+        """SIGTERM and wait; returns the exit code.
+
+        A node still running after ``timeout`` is killed and the test fails (NodeStopFailed),
+        so a shutdown that hangs can never hide behind the kill.
+        """
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -145,6 +154,10 @@ class NodeProcess:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
+                raise NodeStopFailed(
+                    f"node {self.node_id or self.command} did not stop within {timeout:g} s of "
+                    f"SIGTERM and was killed; last log lines: {' | '.join(self.stderr_lines[-8:])}"
+                ) from None
         return self._reap()
 
     def kill(self) -> None:
@@ -163,8 +176,11 @@ class NodeProcess:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self.process is not None:
+        if self.process is not None and exc_type is None:
             self.stop()
+        elif self.process is not None:
+            with contextlib.suppress(NodeStopFailed):  # the test's own failure comes first
+                self.stop()
 
 
 def run_np(args: Sequence[str], *, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:

@@ -116,7 +116,7 @@ class LatencyTrackerReceiver(Component[LatencyTrackerReceiverParams]):
                 self.unrecognized += 1
                 continue
             packet.payload = packet.payload[size:]
-            latency = now - sent
+            latency = max(0.0, now - sent)  # clocks of one host: never below zero
             current.add(latency)
             if latency > self._budget:
                 self.over_budget += 1

@@ -175,7 +175,7 @@ class TrafficSink(Component[TrafficSinkParams]):
             if header is None:
                 self.unrecognized += 1
             elif self._seq.add(header[0]):
-                self._record_latency(now - header[1])
+                self._record_latency(max(0.0, now - header[1]))
         self.packets_consumed += len(batch)
         self._last_activity = now
 
