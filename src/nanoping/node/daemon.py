@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from nanoping.api import hub_node_pb2
 from nanoping.config import NodeConfig
+from nanoping.dashboard import DashboardSite, dashboard_url
 from nanoping.gateway import RestGateway
 from nanoping.hub.client import HubClient
 from nanoping.hub.membership import MembershipStore
@@ -151,7 +152,7 @@ class NodeDaemon:
         if self.config.rest_address is None:
             return
         gateway = RestGateway(table)
-        listener = HttpListener(gateway, self.config.rest_address)
+        listener = HttpListener(DashboardSite(gateway), self.config.rest_address)
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self._resources.push_async_callback(gateway.close)  # runs first: streams end, then close
@@ -176,6 +177,7 @@ class NodeDaemon:
             bound["gRPC API"] = self.grpc_bridge.bound_address
         if self.rest_listener is not None:
             bound["REST API"] = self.rest_listener.bound_address
+            bound["dashboard"] = dashboard_url(self.rest_listener.bound_address)
         return bound
 
     async def close(self) -> None:
