@@ -10,6 +10,8 @@ import {
 } from "./ui.js";
 
 const SAMPLES = 90;
+// The per-component chart: what enters, leaves and is lost (the table holds the rest).
+const CHARTED = ["packets_in/s", "packets_out/s", "packets_dropped/s"];
 
 /** Apply one streamPipelines event to the pipeline map. */
 export function applyPipelineEvent(pipelines, event) {
@@ -246,9 +248,20 @@ function Telemetry({ telemetry, running }) {
       <tbody>${Object.entries(telemetry.rates).map(([id, r]) => html`<tr data-component=${id}>
         <td>${id}</td><td>${formatRate(r.in)}</td><td>${formatRate(r.out)}</td></tr>`)}</tbody></table>
     <div class="charts">${Object.entries(byComponent).map(([id, series]) => html`<${Chart} key=${id} title=${id}
-      times=${telemetry.times} series=${series.filter((s) => s.label.startsWith("packets")).slice(0, 6)} unit="pkt/s" />`)}</div>
-    ${telemetry.kpis.length ? html`<h3>KPIs</h3><ul>${telemetry.kpis.map((k) => html`<li>${k.id}: ${JSON.stringify(k)}</li>`)}</ul>` : null}
+      times=${telemetry.times} series=${series.filter((s) => CHARTED.includes(s.label))} unit="pkt/s" />`)}</div>
+    ${telemetry.kpis.length ? html`<h3>KPIs</h3><dl class="facts" data-testid="kpis">${telemetry.kpis.map((k) => html`<dt>${k.id}</dt><dd>${kpiText(k)}</dd>`)}</dl>` : null}
   </div>`;
+}
+
+/** A KPI's value, or why it has none, as text. */
+function kpiText(kpi) {
+  if (kpi.error) return `error: ${kpi.error}`;
+  if (kpi.unresolved) return `unresolved: ${kpi.unresolved}`;
+  if (kpi.noneValue) return "no value";
+  const key = Object.keys(kpi).find((k) => k.endsWith("Value"));
+  if (!key) return "0";
+  const value = kpi[key];
+  return typeof value === "number" && !Number.isInteger(value) ? value.toFixed(3) : String(value);
 }
 
 function RunLog({ nodeId, runId }) {
@@ -311,7 +324,7 @@ function CopyTo({ pipeline, setError }) {
   };
   if (nodes.error) return html`<span class="muted">Copy: ${nodes.error.message}</span>`;
   return html`<span class="copy">
-    <label>Copy to <select value=${target} onChange=${(e) => setTarget(e.target.value)} data-testid="copy-target">
+    <label>Copy to <select value=${target || choices[0]?.id} onChange=${(e) => setTarget(e.target.value)} data-testid="copy-target">
       ${choices.map((n) => html`<option value=${n.id}>${n.name || n.id}</option>`)}</select></label>
     <button onClick=${copyIt} data-testid="copy">Copy</button>
     ${done ? html`<span role="status">${done}</span>` : null}
