@@ -219,6 +219,8 @@ def test_the_templates_are_valid_configs(cluster: Cluster, page: Page) -> None:
 def test_node_page_shows_unimplemented_services_in_words(
     cluster: Cluster, page: Page, shots: Path
 ) -> None:
+    banner = cluster.controller.addresses
+    assert banner["dashboard"] == f"http://{banner['REST API']}/"
     page.goto(f"{cluster.dashboard}#/nodes/{cluster.controller.node_id}")
     expect(page.get_by_test_id("connection-state")).to_have_text("CONNECTED")
     for panel in ("resources-error", "flows-error", "applog-error"):

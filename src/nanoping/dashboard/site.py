@@ -14,6 +14,7 @@ import json
 from functools import cache
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,7 +61,18 @@ class DashboardSite:
 
     async def _asset(self, scope: Scope, receive: Receive, send: Send) -> None:
         inner = dict(scope, path=scope["path"][len(ASSETS) :], root_path="")
-        await self._files(inner, receive, _secured(send))
+        try:
+            response = await self._files.get_response(self._files.get_path(inner), inner)
+        except HTTPException as missing:
+            response = _missing(scope["path"], missing.status_code)
+        await response(inner, receive, _secured(send))
+
+
+def _missing(path: str, status: int) -> Response:
+    """The REST API's error shape for an asset that is not there (NOT_FOUND, code 5)."""
+    shown = path if len(path) <= 80 else path[:77] + "..."
+    body = {"code": 5, "message": f"no dashboard file at {shown!r}"}
+    return Response(json.dumps(body), status_code=status, media_type="application/json")
 
 
 async def _page(scope: Scope, receive: Receive, send: Send) -> None:
