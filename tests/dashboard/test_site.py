@@ -71,7 +71,9 @@ async def test_every_script_and_stylesheet_the_page_names_is_served(
 def test_every_module_import_resolves_to_a_shipped_file() -> None:
     """No bare or remote import: everything the browser loads ships inside the package."""
     for script in STATIC.rglob("*.js"):
-        for target in re.findall(r'(?<![-\w])from\s*"([^"\n<>]+)"', script.read_text()):
+        for target in re.findall(
+            r'(?:(?<![-\w])from\s*|\bimport\(\s*)"([^"\n<>]+)"', script.read_text()
+        ):
             assert target.startswith("./"), f"{script.name} imports {target!r}"
             assert (script.parent / target).is_file(), f"{script.name} imports {target!r}"
 

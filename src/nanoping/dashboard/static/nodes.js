@@ -1,5 +1,6 @@
 // The Nodes overview (live from streamNodes) and the Join requests page (the approvals WebSocket).
 
+import { Component } from "./vendor/preact.module.js";
 import { useEffect, useMemo, useState } from "./vendor/hooks.module.js";
 import { approvals, call, path } from "./api.js";
 import { ErrorBox, html, itemText, shortId, useStream } from "./ui.js";
@@ -39,6 +40,8 @@ function matches(node, filters, service) {
   return filters.every((f) => f.key in items && (f.value === null || itemText(items[f.key]) === f.value));
 }
 
+const byName = new Intl.Collator(undefined, { numeric: true });
+
 export function NodesPage() {
   const [nodes, setNodes] = useState(new Map());
   const [filterText, setFilterText] = useState("");
@@ -50,7 +53,7 @@ export function NodesPage() {
   const filters = useMemo(() => parseFilter(filterText), [filterText]);
   const shown = useMemo(
     () => [...nodes.values()].filter((n) => matches(n, filters, service))
-      .sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id)),
+      .sort((a, b) => byName.compare(a.name || a.id, b.name || b.id)),
     [nodes, filters, service],
   );
   const online = shown.filter((n) => n.online).length;
@@ -65,7 +68,7 @@ export function NodesPage() {
   };
   return html`<section aria-labelledby="nodes-title">
     <h1 id="nodes-title">Nodes</h1>
-    <p class="muted" data-testid="nodes-summary">${open ? "live" : "connecting…"} ·
+    <p class="muted" data-testid="nodes-summary">${open ? "live" : "connecting…"}${" · "}
       ${shown.length} shown of ${nodes.size} · ${online} online</p>
     <${ErrorBox} error=${error} label="nodes-error" />
     <${ErrorBox} error=${actionError} label="remove-error" />
@@ -78,26 +81,38 @@ export function NodesPage() {
         ${SERVICES.map((s) => html`<option value=${s}>${s}</option>`)}
       </select></label>
     </div>
-    <table class="list" data-testid="nodes-table">
-      <thead><tr><th>Name</th><th>State</th><th>Services</th><th>Metadata</th><th></th></tr></thead>
-      <tbody>${shown.map((node) => html`<${NodeRow} key=${node.id} node=${node} onRemove=${remove} />`)}</tbody>
-    </table>
+    <div class="node-list" role="table" aria-label="nodes" data-testid="nodes-table">
+      <div class="node-row head" role="row"><span role="columnheader">Name</span><span role="columnheader">State</span>
+        <span role="columnheader">Services</span><span role="columnheader">Metadata</span><span role="columnheader">Actions</span></div>
+      ${shown.map((node) => html`<${NodeRow} key=${node.id} node=${node} onRemove=${remove} />`)}
+    </div>
   </section>`;
 }
 
-function NodeRow({ node, onRemove }) {
+/** One row; redrawn only when its node changed, so an update to one node of thousands is cheap. */
+class NodeRow extends Component {
+  shouldComponentUpdate(next) {
+    return next.node !== this.props.node;
+  }
+
+  render({ node, onRemove }) {
+    return nodeRow(node, onRemove);
+  }
+}
+
+function nodeRow(node, onRemove) {
   const items = Object.entries(node.metadata?.items ?? {});
-  return html`<tr data-node-id=${node.id} data-testid="node-row">
-    <td><a href=${"#/nodes/" + encodeURIComponent(node.id)}>${node.name || "(no name)"}</a>
-      <div class="muted mono">${shortId(node.id)}</div></td>
-    <td><span class=${node.online ? "badge ok" : "badge off"}>${node.online ? "online" : "offline"}</span></td>
-    <td>${(node.services ?? []).join(", ")}</td>
-    <td>${items.map(([k, v]) => html`<span class="chip">${k}=${itemText(v)}</span>`)}</td>
-    <td class="actions">
+  return html`<div class="node-row" role="row" data-node-id=${node.id} data-testid="node-row">
+    <span role="cell"><a href=${"#/nodes/" + encodeURIComponent(node.id)}>${node.name || "(no name)"}</a>
+      <span class="muted mono id">${shortId(node.id)}</span></span>
+    <span role="cell"><span class=${node.online ? "badge ok" : "badge off"}>${node.online ? "online" : "offline"}</span></span>
+    <span role="cell">${(node.services ?? []).join(", ")}</span>
+    <span role="cell">${items.map(([k, v]) => html`<span class="chip">${k}=${itemText(v)}</span>`)}</span>
+    <span role="cell" class="actions">
       <a class="button" href=${"#/nodes/" + encodeURIComponent(node.id) + "/pipelines"}>Pipelines</a>
       <button class="danger" onClick=${() => onRemove(node)}>Remove</button>
-    </td>
-  </tr>`;
+    </span>
+  </div>`;
 }
 
 export function JoinPage() {

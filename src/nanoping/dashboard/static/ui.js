@@ -3,7 +3,6 @@
 import { h } from "./vendor/preact.module.js";
 import { useEffect, useRef, useState } from "./vendor/hooks.module.js";
 import htm from "./vendor/htm.module.js";
-import uPlot from "./vendor/uPlot.esm.js";
 import { call, describeError, stream } from "./api.js";
 
 export const html = htm.bind(h);
@@ -98,21 +97,33 @@ export function Chart({ title, times, series, unit = "" }) {
   const box = useRef(null);
   const plot = useRef(null);
   useEffect(() => {
-    const width = Math.max(240, Math.min(560, box.current.clientWidth || 480));
-    const dark = matchMedia("(prefers-color-scheme: dark)").matches
-      || document.documentElement.dataset.theme === "dark";
-    const colors = ["#2f7de1", "#e1612f", "#2fa86b", "#a04fd1", "#c9a227", "#d14f7e"];
-    plot.current = new uPlot({
-      width, height: 160, title,
-      axes: [{ stroke: dark ? "#ccc" : "#333" }, { stroke: dark ? "#ccc" : "#333", label: unit }],
-      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2 }))],
-    }, [times, ...series.map((s) => s.values)], box.current);
-    return () => plot.current.destroy();
+    let gone = false;
+    // Loaded on first use: pages without charts (the Nodes list) do not pay for the library.
+    import("./vendor/uPlot.esm.js").then(({ default: uPlot }) => {
+      if (!gone) plot.current = makePlot(uPlot, box.current, title, unit, series, times);
+    });
+    return () => {
+      gone = true;
+      if (plot.current) plot.current.destroy();
+      plot.current = null;
+    };
   }, [series.length, title]);
   useEffect(() => {
     if (plot.current) plot.current.setData([times, ...series.map((s) => s.values)]);
   });
   return html`<figure class="chart" ref=${box} data-testid="chart" aria-label=${title}></figure>`;
+}
+
+function makePlot(uPlot, box, title, unit, series, times) {
+    const width = Math.max(240, Math.min(560, box.clientWidth || 480));
+    const dark = matchMedia("(prefers-color-scheme: dark)").matches
+      || document.documentElement.dataset.theme === "dark";
+    const colors = ["#2f7de1", "#e1612f", "#2fa86b", "#a04fd1", "#c9a227", "#d14f7e"];
+    return new uPlot({
+      width, height: 160, title,
+      axes: [{ stroke: dark ? "#ccc" : "#333" }, { stroke: dark ? "#ccc" : "#333", label: unit }],
+      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2 }))],
+    }, [times, ...series.map((s) => s.values)], box);
 }
 
 /** Keep the last `limit` items of a list. */
