@@ -3,6 +3,7 @@
 
 import { useState } from "./vendor/hooks.module.js";
 import { call, metricValue, path } from "./api.js";
+import { applyNodesMessage } from "./nodes.js";
 import {
   Chart, ErrorBox, LogView, bounded, html, itemText, itemType, useCall, useLocalNode, useStream,
 } from "./ui.js";
@@ -12,12 +13,21 @@ const HISTORY = 120;
 export function NodePage({ nodeId }) {
   const reply = useCall(path`/v1/nodes/${nodeId}`);
   const local = useLocalNode();
-  const node = reply.value?.node;
+  const [live, setLive] = useState(null);
+  // Kept current by the hub's node stream; a node outside any cluster has none (getNode stays).
+  useStream("/v1/streams/nodes", {
+    onMessage: (message) => {
+      const found = applyNodesMessage(new Map(), message).get(nodeId)
+        ?? Object.values(message.updateResponse ?? {}).find((n) => n.id === nodeId);
+      if (found) setLive(found);
+    },
+  });
+  const node = live ?? reply.value?.node;
   return html`<section aria-labelledby="node-title">
     <h1 id="node-title">${node?.name || "Node"}</h1>
     <p><a href=${"#/nodes/" + encodeURIComponent(nodeId) + "/pipelines"}>Pipelines of this node →</a></p>
     <${ErrorBox} error=${reply.error} label="node-error" />
-    ${node ? html`<${NodeDetails} node=${node} onSaved=${reply.reload} />` : null}
+    ${node ? html`<${NodeDetails} key=${node.id} node=${node} onSaved=${reply.reload} />` : null}
     ${local && local.nodeId === nodeId ? html`<${HubConnection} local=${local} />` : html`<p class="muted">
       Joining a hub or leaving it is done from that node's own dashboard (the API joins only the node serving it).</p>`}
     <${Resources} nodeId=${nodeId} />
@@ -51,7 +61,7 @@ function NodeDetails({ node, onSaved }) {
     <h2>Details</h2>
     <dl class="facts">
       <dt>Id</dt><dd class="mono" data-testid="node-id">${node.id}</dd>
-      <dt>State</dt><dd>${node.online ? "online" : "offline"}</dd>
+      <dt>State</dt><dd data-testid="node-online">${node.online ? "online" : "offline"}</dd>
       <dt>Services</dt><dd>${(node.services ?? []).join(", ") || "none"}</dd>
     </dl>
     <form onSubmit=${save} data-testid="node-form">
@@ -120,7 +130,7 @@ function HubConnection({ local }) {
   };
   return html`<div class="panel" data-testid="hub-connection">
     <h2>Hub connection</h2>
-    <p>This is the node serving this dashboard. Link state:
+    <p>This is the node serving this dashboard. Link state:${" "}
       <strong data-testid="connection-state">${state ?? "…"}</strong></p>
     <${ErrorBox} error=${stream.error} />
     ${state === "UNAUTHENTICATED" ? html`<form onSubmit=${join}>
