@@ -44,10 +44,20 @@ def start_rest_node(data_dir: Path) -> NodeProcess:
 
 def join(node: NodeProcess, hub: NodeProcess) -> None:
     """Join ``node`` to ``hub``'s cluster through the REST API, accepting on the hub's side."""
-    approver = threading.Thread(target=_approve, args=(hub.rest_url, node.node_id), daemon=True)
+    failures: list[BaseException] = []
+    listening = threading.Event()
+    approver = threading.Thread(
+        target=_approve, args=(hub.rest_url, node.node_id, listening, failures), daemon=True
+    )
     approver.start()
+    # Ask only once the approver listens: a request made while its stream opens can be missed.
+    assert listening.wait(15) or failures, "the approver did not start listening"
     with nanoping_api.NanopingClient(node.rest_url, timeout=30) as node_api:
-        node_api.join_hub(hub_url(hub))
+        try:
+            node_api.join_hub(hub_url(hub))
+        finally:
+            approver.join(timeout=5)
+            assert failures == [], f"the approver failed: {failures}"
     with nanoping_api.NanopingClient(hub.rest_url, timeout=30) as hub_api:
         wait_until(
             lambda: any(
@@ -57,19 +67,25 @@ def join(node: NodeProcess, hub: NodeProcess) -> None:
         )
 
 
-def _approve(hub_rest_url: str, node_id: str) -> None:
+def _approve(
+    hub_rest_url: str, node_id: str, listening: threading.Event, failures: list[BaseException]
+) -> None:
     """Accept ``node_id``'s join request, then close the approvals stream (answer nothing else)."""
-    with (
-        nanoping_api.NanopingClient(hub_rest_url, timeout=30) as hub_api,
-        hub_api.hub_server.authentication_by_requests() as stream,
-    ):
-        for request in stream:
-            if request.node.id == node_id:
-                answer = nanoping_api.AuthenticationByRequestAnswer(
-                    request_id=request.request_id, accept=True
-                )
-                stream.send(answer)
-                return
+    try:
+        with (
+            nanoping_api.NanopingClient(hub_rest_url, timeout=30) as hub_api,
+            hub_api.hub_server.authentication_by_requests() as stream,
+        ):
+            listening.set()
+            for request in stream:
+                if request.node.id == node_id:
+                    answer = nanoping_api.AuthenticationByRequestAnswer(
+                        request_id=request.request_id, accept=True
+                    )
+                    stream.send(answer)
+                    return
+    except BaseException as error:  # reported by join(), in the test's thread
+        failures.append(error)
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,11 @@ export function NodePage({ nodeId }) {
   const reply = useCall(path`/v1/nodes/${nodeId}`);
   const local = useLocalNode();
   const [live, setLive] = useState(null);
-  // Kept current by the hub's node stream; a node outside any cluster has none (getNode stays).
+  const [linkState, setLinkState] = useState("");
+  // Kept current by the hub's node stream; a node outside any cluster has none (getNode stays),
+  // so the stream is opened again when this dashboard's own node joins or leaves.
   useStream("/v1/streams/nodes", {
+    key: `nodes ${linkState}`,
     onMessage: (message) => {
       const found = applyNodesMessage(new Map(), message).get(nodeId)
         ?? Object.values(message.updateResponse ?? {}).find((n) => n.id === nodeId);
@@ -28,7 +31,7 @@ export function NodePage({ nodeId }) {
     <p><a href=${"#/nodes/" + encodeURIComponent(nodeId) + "/pipelines"}>Pipelines of this node →</a></p>
     <${ErrorBox} error=${reply.error} label="node-error" />
     ${node ? html`<${NodeDetails} key=${node.id} node=${node} onSaved=${reply.reload} />` : null}
-    ${local && local.nodeId === nodeId ? html`<${HubConnection} local=${local} />` : html`<p class="muted">
+    ${local && local.nodeId === nodeId ? html`<${HubConnection} local=${local} onState=${setLinkState} />` : html`<p class="muted">
       Joining a hub or leaving it is done from that node's own dashboard (the API joins only the node serving it).</p>`}
     <${Resources} nodeId=${nodeId} />
     <${Flows} nodeId=${nodeId} />
@@ -94,14 +97,17 @@ function typedItem(row) {
   }
 }
 
-function HubConnection({ local }) {
+function HubConnection({ onState }) {
   const [state, setState] = useState(null);
   const [address, setAddress] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [note, setNote] = useState("");
   const stream = useStream("/v1/streams/hub-client/connection-state", {
-    onMessage: (message) => setState(message.state ?? "UNAUTHENTICATED"),
+    onMessage: (message) => {
+      setState(message.state ?? "UNAUTHENTICATED");
+      onState(message.state ?? "UNAUTHENTICATED");
+    },
   });
   const join = async (event) => {
     event.preventDefault();
