@@ -25,6 +25,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 GUIDE = "Guide example (traffic source to sink)"
+TEMPLATES_JSON = "import('/assets/pipeline-model.js').then((m) => JSON.stringify(m.TEMPLATES))"
 
 
 def pipelines_of(node_url: str, node_id: str) -> list[nanoping_api.Pipeline]:
@@ -72,6 +73,13 @@ def test_join_a_node_from_its_own_dashboard_and_accept_it_on_the_hub(
         page.screenshot(path=shots / "nodes.png", full_page=True)
         with nanoping_api.NanopingClient(newcomer.rest_url, timeout=30) as api:
             assert api.hub_client.get_local_node_id().is_authenticated
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        row.get_by_role("button", name="Remove").click()
+        expect(row).to_have_count(0)  # streamNodes said it was deauthenticated
+        expect(joining.get_by_test_id("connection-state")).to_have_text("UNAUTHENTICATED")
+        with nanoping_api.NanopingClient(newcomer.rest_url, timeout=30) as api:
+            assert not api.hub_client.get_local_node_id().is_authenticated
     finally:
         newcomer.stop()
 
@@ -210,9 +218,7 @@ def _has_word(word: str) -> Any:
 
 def test_the_templates_are_valid_configs(cluster: Cluster, page: Page) -> None:
     page.goto(cluster.dashboard)
-    templates = page.evaluate(
-        "import('/assets/pipeline-model.js').then((m) => JSON.stringify(m.TEMPLATES))"
-    )
+    templates = page.evaluate(TEMPLATES_JSON)
     documents = json.loads(templates)
     assert GUIDE in documents
     assert len(documents) == 3
@@ -265,10 +271,19 @@ def test_pages_fit_a_phone(cluster: Cluster, page: Page, shots: Path, theme: str
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(cluster.dashboard)
     page.evaluate(f"localStorage.setItem('np-theme', '{theme}')")
-    for where, name in (
-        ("#/nodes", "nodes"),
-        (f"#/nodes/{cluster.edge.node_id}/pipelines", "pipelines"),
-    ):
+    edge = cluster.edge.node_id
+    with nanoping_api.NanopingClient(cluster.edge.rest_url, timeout=30) as api:
+        config = json.dumps(json.loads(page.evaluate(TEMPLATES_JSON))[GUIDE])
+        made = api.pipelines.create_pipeline(
+            node_id=edge, name=f"phone-{theme}", json_config=config
+        )
+    pages = {
+        "nodes": "#/nodes",
+        "pipelines": f"#/nodes/{edge}/pipelines",
+        "pipeline": f"#/nodes/{edge}/pipelines/{made.pipeline.id}",
+        "editor": f"#/nodes/{edge}/editor/{made.pipeline.id}",
+    }
+    for name, where in pages.items():
         page.goto(cluster.dashboard + where)
         page.reload()
         expect(page.locator("html")).to_have_attribute("data-theme", theme)
