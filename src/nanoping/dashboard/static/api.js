@@ -109,10 +109,14 @@ export function stream(url, { method = "GET", body, onMessage, onError, onEnd, o
     if (controller.signal.aborted) return;
     const failure = error instanceof ApiError
       ? error : new ApiError(14, `the stream broke (${error.message})`);
+    controller.abort(); // let the connection go, whatever broke
     if (onError) onError(failure);
   });
   return () => controller.abort();
 }
+
+// Largest event kept while it arrives (the API's messages are at most 4 MiB of JSON).
+const MAX_EVENT = 16 * 1024 * 1024;
 
 async function readEvents(reader, onMessage) {
   const decoder = new TextDecoder();
@@ -121,6 +125,7 @@ async function readEvents(reader, onMessage) {
     const { value, done } = await reader.read();
     if (done) return;
     buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+    if (buffer.length > MAX_EVENT) throw new ApiError(8, "a stream event was larger than 16 MiB");
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const event = parseEvent(buffer.slice(0, end));
