@@ -85,6 +85,16 @@ export function shortId(id) {
   return id ? id.slice(0, 8) : "";
 }
 
+/** A number in at most four characters and a suffix (k, M, G), for chart axes. */
+export function compact(value) {
+  if (value === null || !Number.isFinite(value)) return "";
+  const size = Math.abs(value);
+  if (size >= 1e9) return `${+(value / 1e9).toFixed(2)}G`;
+  if (size >= 1e6) return `${+(value / 1e6).toFixed(2)}M`;
+  if (size >= 1e3) return `${+(value / 1e3).toFixed(2)}k`;
+  return `${+value.toFixed(2)}`;
+}
+
 export function formatRate(value) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
   if (value >= 1e6) return `${(value / 1e6).toFixed(1)}M`;
@@ -121,7 +131,10 @@ function makePlot(uPlot, box, title, unit, series, times) {
     const colors = ["#2f7de1", "#e1612f", "#2fa86b", "#a04fd1", "#c9a227", "#d14f7e"];
     return new uPlot({
       width, height: 160, title,
-      axes: [{ stroke: dark ? "#ccc" : "#333" }, { stroke: dark ? "#ccc" : "#333", label: unit }],
+      axes: [
+      { stroke: dark ? "#ccc" : "#333" },
+      { stroke: dark ? "#ccc" : "#333", label: unit, size: 56, values: (_, ticks) => ticks.map(compact) },
+    ],
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2 }))],
     }, [times, ...series.map((s) => s.values)], box);
 }

@@ -1,0 +1,185 @@
+"""The node page's resources, flows and log panels against services shaped by the API reference.
+
+LoggingService and ResourcesService answer UNIMPLEMENTED in real nodes of this branch, so these
+panels are driven here by fakes of those services behind the real REST gateway: the messages are
+the API's own protobufs, encoded by the gateway exactly as a real node would send them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from playwright.sync_api import Browser, expect
+
+from nanoping.api import (
+    hub_client_pb2,
+    hub_node_pb2,
+    hub_server_pb2,
+    logging_pb2,
+    metrics_pb2,
+    resources_pb2,
+)
+from nanoping.config import ListenAddress
+from nanoping.dashboard import DashboardSite
+from nanoping.errors import FailedPrecondition
+from nanoping.gateway import RestGateway
+from nanoping.net.http_listener import HttpListener
+from nanoping.service.method_table import MethodTable
+from nanoping.testing.browser import PageProblems
+
+NODE = "11111111-1111-4111-8111-111111111111"
+SAMPLES = 4
+
+
+def now() -> Timestamp:
+    stamp = Timestamp()
+    stamp.GetCurrentTime()
+    return stamp
+
+
+def gauge(value: float, unit: str) -> metrics_pb2.Metric:
+    return metrics_pb2.Metric(
+        float64=metrics_pb2.Float64Metric(value=value, unit=unit, kind=metrics_pb2.GAUGE)
+    )
+
+
+class FakeHubClient:
+    async def get_local_node_id(
+        self, request: hub_client_pb2.GetLocalNodeIdRequest
+    ) -> hub_client_pb2.GetLocalNodeIdResponse:
+        return hub_client_pb2.GetLocalNodeIdResponse(node_id=NODE)
+
+    async def get_node(
+        self, request: hub_client_pb2.GetNodeRequest
+    ) -> hub_client_pb2.GetNodeResponse:
+        return hub_client_pb2.GetNodeResponse(
+            node=hub_node_pb2.Node(id=NODE, name="sampled", online=True)
+        )
+
+    async def stream_connection_state(
+        self, request: hub_client_pb2.StreamConnectionStateRequest
+    ) -> AsyncIterator[hub_client_pb2.StreamConnectionStateResponse]:
+        yield hub_client_pb2.StreamConnectionStateResponse()  # UNAUTHENTICATED
+        await asyncio.Event().wait()
+
+
+class FakeHubServer:
+    async def stream_nodes(
+        self, request: hub_server_pb2.GetNodesRequest
+    ) -> AsyncIterator[hub_server_pb2.StreamNodesResponse]:
+        raise FailedPrecondition("this node neither hosts a hub server nor is joined to one")
+        yield hub_server_pb2.StreamNodesResponse()
+
+
+class FakeResources:
+    """Samples shaped like the reference's: /system collections, then flows once a second."""
+
+    async def open_metrics_stream(
+        self, request: resources_pb2.OpenMetricsStreamRequest
+    ) -> AsyncIterator[resources_pb2.MetricsSample]:
+        for n in range(SAMPLES):
+            cpu = metrics_pb2.Collection(path="/system/cpu", metrics={"usage": gauge(10 + n, "%")})
+            memory = metrics_pb2.Collection(
+                path="/system/memory", metrics={"used": gauge(1e9 + n * 1e6, "B")}
+            )
+            yield resources_pb2.MetricsSample(timestamp=now(), collections=[cpu, memory])
+            await asyncio.sleep(0.05)
+        await asyncio.Event().wait()
+
+    async def open_flows_stream(
+        self, request: resources_pb2.OpenFlowsStreamRequest
+    ) -> AsyncIterator[resources_pb2.FlowsSample]:
+        flow = resources_pb2.Flow(
+            interface="lo",
+            protocol="UDP",
+            source_ip="127.0.0.1",
+            source_port=5000,
+            destination_ip="127.0.0.1",
+            destination_port=5001,
+            sent_packets=40,
+            received_packets=38,
+            bits_per_second=384000,
+        )
+        yield resources_pb2.FlowsSample(timestamp=now(), flows=[flow])
+        await asyncio.Event().wait()
+
+
+class FakeLogging:
+    async def open_log_stream(
+        self, request: logging_pb2.OpenLogStreamRequest
+    ) -> AsyncIterator[logging_pb2.Messages]:
+        assert request.WhichOneof("request") == "app_log_stream_request"
+        lines = [
+            logging_pb2.Message(timestamp=now(), level=logging_pb2.INFO, message="node started"),
+            logging_pb2.Message(timestamp=now(), level=logging_pb2.ERROR, message="disk is full"),
+        ]
+        yield logging_pb2.Messages(messages=lines[: request.options.lines])
+        await asyncio.Event().wait()
+
+
+@pytest.fixture(scope="module")
+def node_url() -> Iterator[str]:
+    """A REST gateway with the fakes, served with the dashboard in a thread of its own."""
+    table = MethodTable.build(
+        {
+            "nanopinggrpc.hub.HubClientService": FakeHubClient(),
+            "nanopinggrpc.hub.HubServerService": FakeHubServer(),
+            "nanopinggrpc.resources.ResourcesService": FakeResources(),
+            "nanopinggrpc.logging.LoggingService": FakeLogging(),
+        }
+    )
+    bound: list[str] = []
+    ready = threading.Event()
+    stop: list[asyncio.Event] = []
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def serve() -> None:
+        gateway = RestGateway(table)
+        listener = HttpListener(DashboardSite(gateway), ListenAddress("127.0.0.1", 0, "test"))
+        await listener.start()
+        stop.append(asyncio.Event())
+        loops.append(asyncio.get_running_loop())
+        bound.append(listener.bound_address)
+        ready.set()
+        await stop[0].wait()
+        await gateway.close(grace=0.5)
+        await listener.close()
+
+    server = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    server.start()
+    assert ready.wait(15), "the fake node did not start"
+    try:
+        yield f"http://{bound[0]}/"
+    finally:
+        loops[0].call_soon_threadsafe(stop[0].set)
+        server.join(10)
+
+
+def test_resources_flows_and_log_panels_show_reference_shaped_streams(
+    node_url: str, browser: Browser, shots: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    problems = PageProblems(page)
+    try:
+        page.goto(f"{node_url}#/nodes/{NODE}")
+        resources = page.get_by_test_id("resources")
+        expect(resources.get_by_test_id("chart")).to_have_count(2)
+        expect(resources).to_contain_text("/system/cpu")
+        expect(resources).to_contain_text("/system/memory")
+        flows = page.get_by_test_id("flows")
+        expect(flows).to_contain_text("127.0.0.1:5000")
+        expect(flows).to_contain_text("384000")
+        log = page.get_by_test_id("log")
+        expect(log).to_contain_text("node started")
+        expect(log.locator(".level-ERROR")).to_contain_text("disk is full")
+        expect(page.get_by_test_id("connection-state")).to_have_text("UNAUTHENTICATED")
+        page.screenshot(path=shots / "node-with-resources.png", full_page=True)
+    finally:
+        context.close()
+    assert problems.messages == []
