@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import cast
 
 import httpx
 import pytest
@@ -11,10 +13,12 @@ import websockets.asyncio.client
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from nanoping.cli.up import _warn_if_exposed
 from nanoping.config import ListenAddress
 from nanoping.dashboard import DashboardSite, dashboard_url, exposed_beyond_loopback
 from nanoping.dashboard.site import STATIC
 from nanoping.net.http_listener import HttpListener
+from nanoping.node.daemon import NodeDaemon
 
 
 class RecordingApi:
@@ -166,3 +170,18 @@ def test_which_bind_addresses_reach_beyond_this_machine(host: str, exposed: bool
 def test_the_dashboard_url_is_the_rest_listener_root() -> None:
     assert dashboard_url("127.0.0.1:8080") == "http://127.0.0.1:8080/"
     assert dashboard_url("[::1]:8080") == "http://[::1]:8080/"
+
+
+@pytest.mark.parametrize(("host", "warned"), [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_the_banner_warns_when_the_dashboard_is_reachable_from_elsewhere(
+    capsys: pytest.CaptureFixture[str], host: str, warned: bool
+) -> None:
+    # No listener is opened: binding beyond loopback in a test would expose it for real.
+    daemon = SimpleNamespace(config=SimpleNamespace(rest_address=ListenAddress(host, 8080, "f")))
+    _warn_if_exposed(cast(NodeDaemon, daemon))
+    warning = capsys.readouterr().err
+    if warned:
+        assert f"the REST API and dashboard on {host}:8080 are reachable from other" in warning
+        assert "no authentication" in warning
+    else:
+        assert warning == ""
