@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import nanoping_api
 import pytest
 from playwright.sync_api import Browser, Page
+from starlette.types import ASGIApp
 
+from nanoping.config import ListenAddress
+from nanoping.net.http_listener import HttpListener
 from nanoping.testing.browser import PageProblems, chromium, screenshot_dir
 from nanoping.testing.cluster import hub_url, start_controller, wait_until
 from nanoping.testing.node_process import NodeProcess
@@ -86,6 +90,34 @@ def _approve(
                     return
     except BaseException as error:  # reported by join(), in the test's thread
         failures.append(error)
+
+
+@contextlib.contextmanager
+def served_in_thread(make_app: Callable[[], ASGIApp]) -> Iterator[str]:
+    """Serve the app ``make_app`` builds on 127.0.0.1 from a thread's event loop; yields its URL."""
+    bound: list[str] = []
+    ready = threading.Event()
+    stop: list[asyncio.Event] = []
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def serve() -> None:
+        listener = HttpListener(make_app(), ListenAddress("127.0.0.1", 0, "test"))
+        await listener.start()
+        stop.append(asyncio.Event())
+        loops.append(asyncio.get_running_loop())
+        bound.append(listener.bound_address)
+        ready.set()
+        await stop[0].wait()
+        await listener.close()
+
+    server = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    server.start()
+    assert ready.wait(15), "the test server did not start"
+    try:
+        yield f"http://{bound[0]}/"
+    finally:
+        loops[0].call_soon_threadsafe(stop[0].set)
+        server.join(10)
 
 
 @pytest.fixture(scope="module")

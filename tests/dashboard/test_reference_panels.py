@@ -8,7 +8,6 @@ the API's own protobufs, encoded by the gateway exactly as a real node would sen
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,13 +23,13 @@ from nanoping.api import (
     metrics_pb2,
     resources_pb2,
 )
-from nanoping.config import ListenAddress
 from nanoping.dashboard import DashboardSite
 from nanoping.errors import FailedPrecondition
 from nanoping.gateway import RestGateway
-from nanoping.net.http_listener import HttpListener
 from nanoping.service.method_table import MethodTable
 from nanoping.testing.browser import PageProblems
+
+from .conftest import served_in_thread
 
 NODE = "11111111-1111-4111-8111-111111111111"
 SAMPLES = 4
@@ -133,31 +132,8 @@ def node_url() -> Iterator[str]:
             "nanopinggrpc.logging.LoggingService": FakeLogging(),
         }
     )
-    bound: list[str] = []
-    ready = threading.Event()
-    stop: list[asyncio.Event] = []
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    async def serve() -> None:
-        gateway = RestGateway(table)
-        listener = HttpListener(DashboardSite(gateway), ListenAddress("127.0.0.1", 0, "test"))
-        await listener.start()
-        stop.append(asyncio.Event())
-        loops.append(asyncio.get_running_loop())
-        bound.append(listener.bound_address)
-        ready.set()
-        await stop[0].wait()
-        await gateway.close(grace=0.5)
-        await listener.close()
-
-    server = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    server.start()
-    assert ready.wait(15), "the fake node did not start"
-    try:
-        yield f"http://{bound[0]}/"
-    finally:
-        loops[0].call_soon_threadsafe(stop[0].set)
-        server.join(10)
+    with served_in_thread(lambda: DashboardSite(RestGateway(table))) as url:
+        yield url
 
 
 def test_resources_flows_and_log_panels_show_reference_shaped_streams(

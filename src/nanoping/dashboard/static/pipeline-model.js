@@ -55,17 +55,18 @@ function* wiringStrings(params) {
 export const BOX = { width: 190, height: 58, gapX: 90, gapY: 34, margin: 24 };
 
 /**
- * A layered layout: each component's column is its longest path from a source (links that
- * close a cycle are ignored for ranking), rows ordered by the mean row of their producers.
+ * A layered layout: links that close a cycle (found walking downstream from the sources, then
+ * from the rest in config order) are set aside; each component's column is then its longest
+ * path from a source, and rows are ordered by the mean row of their producers.
  */
 export function layout(list, linkList) {
   const ids = list.map((c) => c.id);
   const known = new Set(ids);
+  const edges = linkList.filter((l) => known.has(l.consumer) && known.has(l.producer) && l.consumer !== l.producer);
+  const back = backEdges(ids, edges);
   const producers = new Map(ids.map((id) => [id, []]));
-  for (const link of linkList) {
-    if (known.has(link.consumer) && known.has(link.producer) && link.consumer !== link.producer) {
-      producers.get(link.consumer).push(link.producer);
-    }
+  for (const link of edges) {
+    if (!back.has(link)) producers.get(link.consumer).push(link.producer);
   }
   const rank = ranks(ids, producers);
   const columns = [];
@@ -94,18 +95,36 @@ export function layout(list, linkList) {
   };
 }
 
+/** The links a depth-first walk downstream meets pointing back into its own path. */
+function backEdges(ids, edges) {
+  const outgoing = new Map(ids.map((id) => [id, []]));
+  const fed = new Set(edges.map((l) => l.consumer));
+  for (const link of edges) outgoing.get(link.producer).push(link);
+  const state = new Map(); // 1 = on the current path, 2 = done
+  const back = new Set();
+  const walk = (id) => {
+    state.set(id, 1);
+    for (const link of outgoing.get(id)) {
+      const next = state.get(link.consumer);
+      if (next === 1) back.add(link);
+      else if (next === undefined) walk(link.consumer);
+    }
+    state.set(id, 2);
+  };
+  for (const id of [...ids.filter((i) => !fed.has(i)), ...ids]) {
+    if (!state.has(id)) walk(id);
+  }
+  return back;
+}
+
 function ranks(ids, producers) {
   const rank = new Map();
-  const visiting = new Set();
   const visit = (id) => {
-    if (rank.has(id)) return rank.get(id);
-    if (visiting.has(id)) return -1; // a cycle: this edge does not push the rank
-    visiting.add(id);
-    let best = 0;
-    for (const producer of producers.get(id)) best = Math.max(best, visit(producer) + 1);
-    visiting.delete(id);
-    rank.set(id, best);
-    return best;
+    if (!rank.has(id)) {
+      rank.set(id, 0); // the graph is acyclic now; this only guards against surprises
+      rank.set(id, Math.max(0, ...producers.get(id).map((p) => visit(p) + 1)));
+    }
+    return rank.get(id);
   };
   ids.forEach(visit);
   return rank;
