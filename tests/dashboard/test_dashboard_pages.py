@@ -80,6 +80,25 @@ def test_join_a_node_from_its_own_dashboard_and_accept_it_on_the_hub(
         expect(joining.get_by_test_id("connection-state")).to_have_text("UNAUTHENTICATED")
         with nanoping_api.NanopingClient(newcomer.rest_url, timeout=30) as api:
             assert not api.hub_client.get_local_node_id().is_authenticated
+
+        # Join once more, then leave from the node's own page.
+        page.goto(cluster.dashboard + "#/join")
+        expect(page.get_by_test_id("join-state")).to_have_text("Listening for join requests")
+        joining.get_by_label("Hub address").fill(cluster.hub_address)
+        joining.get_by_role("button", name="Connect to hub").click()
+        page.locator(
+            f'[data-testid="join-request"][data-node-id="{newcomer.node_id}"]'
+        ).get_by_role("button", name="Accept").click()
+        expect(joining.get_by_test_id("connection-state")).to_have_text("CONNECTED")
+        joining.once("dialog", lambda dialog: dialog.accept())
+        joining.get_by_role("button", name="Leave the hub").click()
+        expect(joining.get_by_role("status")).to_have_text("Left the hub.")
+        expect(joining.get_by_test_id("connection-state")).to_have_text("UNAUTHENTICATED")
+        with nanoping_api.NanopingClient(cluster.controller.rest_url, timeout=30) as hub:
+            wait_until(
+                lambda: newcomer.node_id not in {n.id for n in hub.hub_server.get_nodes().nodes},
+                what="the hub to forget the node that left",
+            )
     finally:
         newcomer.stop()
 
