@@ -256,6 +256,13 @@ def test_node_page_shows_unimplemented_services_in_words(
         expect(page.get_by_test_id(panel)).to_contain_text(
             "does not offer this yet (UNIMPLEMENTED)"
         )
+    # The controller's name comes from its config file: the node refuses, the form says why.
+    form = page.get_by_test_id("node-form")
+    form.get_by_label("Name").fill("Another Name")
+    form.get_by_role("button", name="Save name and metadata").click()
+    expect(page.get_by_test_id("node-save-error")).to_contain_text(
+        "Not allowed (PERMISSION_DENIED)"
+    )
     page.screenshot(path=shots / "node.png", full_page=True)
     page.goto(cluster.dashboard + "#/networks")
     expect(page.get_by_test_id("networks-error")).to_contain_text("UNIMPLEMENTED")
