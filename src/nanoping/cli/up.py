@@ -14,6 +14,7 @@ from typing import Any
 import uvloop
 
 from nanoping.config import NodeConfig, load_config_file, parse_address
+from nanoping.dashboard import exposed_beyond_loopback
 from nanoping.node.daemon import NodeDaemon
 from nanoping.node.data_dir import ENV_VARIABLE, resolve_data_dir
 
@@ -145,4 +146,16 @@ def _print_banner(daemon: NodeDaemon) -> None:
     print(f"  data dir: {daemon.data_dir_path}", flush=True)
     for role, address in daemon.listening().items():
         print(f"  {role}: {address}", flush=True)
+    _warn_if_exposed(daemon)
     print("  ready", flush=True)
+
+
+def _warn_if_exposed(daemon: NodeDaemon) -> None:
+    rest = daemon.config.rest_address
+    if rest is not None and exposed_beyond_loopback(rest.host):
+        print(
+            f"np: warning: the REST API and dashboard on {rest} are reachable from other "
+            "machines and have no authentication; bind them to 127.0.0.1 unless you mean it",
+            file=sys.stderr,
+            flush=True,
+        )

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from nanoping.api import hub_node_pb2
 from nanoping.config import NodeConfig
+from nanoping.dashboard import DashboardSite, dashboard_url
 from nanoping.gateway import RestGateway
 from nanoping.hub.client import HubClient
 from nanoping.hub.membership import MembershipStore
@@ -217,7 +218,7 @@ class NodeDaemon:
             return
         gateway = RestGateway(table)
         listener = HttpListener(
-            HealthFront(WithMetrics(gateway, self._metrics), self.status),
+            HealthFront(WithMetrics(DashboardSite(gateway), self._metrics), self.status),
             self.config.rest_address,
             tasks=self._tasks,
         )
@@ -246,6 +247,7 @@ class NodeDaemon:
             bound["gRPC API"] = self.grpc_bridge.bound_address
         if self.rest_listener is not None:
             bound["REST API"] = self.rest_listener.bound_address
+            bound["dashboard"] = dashboard_url(self.rest_listener.bound_address)
         return bound
 
     def status(self) -> dict[str, object]:
