@@ -14,9 +14,15 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from nanoping.api import hub_node_pb2, hub_server_pb2
+from nanoping.errors import AlreadyExists, ResourceExhausted
+from nanoping.quoting import quoted
 from nanoping.streams.fanout import Fanout, Subscriber
 
 log = logging.getLogger(__name__)
+
+MAX_PENDING = 256
+"""Join requests the hub holds at once, from all sources together (each source is also
+rate-limited): a flood from many addresses cannot grow the hub or bury the approvers."""
 
 
 @dataclass
@@ -36,7 +42,8 @@ class PendingRequest:
 class JoinRequests:
     """The hub's pending requests and open approver streams."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_pending: int = MAX_PENDING) -> None:
+        self._max_pending = max_pending
         self._ids = itertools.count(1)
         self._pending: dict[int, PendingRequest] = {}
         self._approvers: Fanout[hub_server_pb2.AuthenticationByRequestRequest] = Fanout()
@@ -44,21 +51,38 @@ class JoinRequests:
     def pending(self) -> list[PendingRequest]:
         return list(self._pending.values())
 
-    async def decide(
-        self, node: hub_node_pb2.Node, *, peer: str, answer_within: float
-    ) -> bool | None:
-        """Push a request to every approver and wait; None when nobody answered in time."""
+    def _add(self, node: hub_node_pb2.Node, *, peer: str) -> PendingRequest:
+        """Make a request pending; ResourceExhausted when the hub holds too many already,
+        AlreadyExists when one for the same node id is pending."""
+        if len(self._pending) >= self._max_pending:
+            raise ResourceExhausted(
+                f"the hub already holds {len(self._pending)} pending join requests; try again later"
+            )
+        if any(request.node.id == node.id for request in self._pending.values()):
+            raise AlreadyExists(f"a join request for node id {quoted(node.id)} is already pending")
         request = PendingRequest(request_id=next(self._ids), node=node, peer=peer)
         self._pending[request.request_id] = request
         log.info(
             "join request %d from node %s (%s) at %s is pending",
             request.request_id,
-            node.id,
-            node.name,
+            quoted(node.id),
+            quoted(node.name),
             peer,
         )
+        return request
+
+    async def decide(
+        self, node: hub_node_pb2.Node, *, peer: str, answer_within: float
+    ) -> bool | None:
+        """Push a request to every approver and wait; None when nobody answered in time.
+
+        Raises ResourceExhausted or AlreadyExists (see ``_add``) before anything is pushed.
+        """
+        request = self._add(node, peer=peer)
         self._approvers.publish(
-            hub_server_pb2.AuthenticationByRequestRequest(node=node, request_id=request.request_id)
+            hub_server_pb2.AuthenticationByRequestRequest(
+                node=request.node, request_id=request.request_id
+            )
         )
         try:
             return await asyncio.wait_for(asyncio.shield(request.decision), answer_within)
@@ -78,7 +102,7 @@ class JoinRequests:
         log.info(
             "join request %d of node %s %s",
             request_id,
-            request.node.id,
+            quoted(request.node.id),
             "accepted" if accept else "rejected",
         )
         return True

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from nanoping.api import hub_node_pb2, hub_server_pb2
 from nanoping.errors import NotFound, ResourceExhausted
 from nanoping.hub.credential import new_secret, secret_hash, secret_matches
+from nanoping.quoting import quoted
 from nanoping.storage.database import Database
 from nanoping.streams.fanout import Fanout
 
@@ -94,7 +95,7 @@ class NodeRegistry:
             return self._hub_node()
         member = self._members.get(node_id)
         if member is None:
-            raise NotFound(f"node {node_id} is not a member of this hub")
+            raise NotFound(f"node {quoted(node_id)} is not a member of this hub")
         return _copy(member.node)
 
     def is_member(self, node_id: str) -> bool:
@@ -151,10 +152,10 @@ class NodeRegistry:
     def remove(self, node_id: str) -> hub_node_pb2.Node:
         """End a node's membership; its credential stops working at once."""
         if node_id == self.hub_node_id:
-            raise NotFound(f"node {node_id} hosts this hub and cannot be removed from it")
+            raise NotFound(f"node {quoted(node_id)} hosts this hub and cannot be removed from it")
         member = self._members.get(node_id)
         if member is None:
-            raise NotFound(f"node {node_id} is not a member of this hub")
+            raise NotFound(f"node {quoted(node_id)} is not a member of this hub")
         with self._database.transaction() as connection:
             connection.execute("DELETE FROM hub_nodes WHERE id = ?", (node_id,))
         del self._members[node_id]

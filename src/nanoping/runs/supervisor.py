@@ -41,6 +41,7 @@ from nanoping.pipelines.json_config import ConfigCompatibility, JsonConfig
 from nanoping.pipelines.record import PipelineRecord
 from nanoping.pipelines.settings import PipelineSettings, StartupPolicy
 from nanoping.pipelines.store import PipelineStore
+from nanoping.quoting import quoted
 from nanoping.runs.events import RunEvent
 from nanoping.runs.exit_status import ORPHANED, describe_exit
 from nanoping.runs.live_update import live_update_refusal
@@ -137,7 +138,9 @@ class RunSupervisor:
         supervision = self._supervisions.get(pipeline_id)
         if supervision is None:
             record = self._store.get(pipeline_id)
-            raise FailedPrecondition(f"pipeline {record.id} ('{record.name}') is already stopped")
+            raise FailedPrecondition(
+                f"pipeline {record.id} ({quoted(record.name)}) is already stopped"
+            )
         supervision.request_stop("stop requested")
 
     async def update(
@@ -201,15 +204,17 @@ class RunSupervisor:
                 return child.telemetry.subscribe()
         run = self._store.run(run_id)
         if run is None:
-            raise NotFound(f"run '{run_id}' is unknown on this node")
+            raise NotFound(f"run {quoted(run_id)} is unknown on this node")
         if run.exit_code is not None:
-            raise FailedPrecondition(f"run {run_id} has ended ({describe_exit(run.exit_code)})")
-        raise FailedPrecondition(f"run {run_id} is not running")
+            raise FailedPrecondition(
+                f"run {quoted(run_id)} has ended ({describe_exit(run.exit_code)})"
+            )
+        raise FailedPrecondition(f"run {quoted(run_id)} is not running")
 
     def log_path(self, run_id: str) -> Path:
         """The log file of a known run; NOT_FOUND for an unknown one."""
         if self._store.run(run_id) is None:
-            raise NotFound(f"run '{run_id}' is unknown on this node")
+            raise NotFound(f"run {quoted(run_id)} is unknown on this node")
         return run_log_path(self.runs_dir, run_id)
 
     def live_run(self, pipeline_id: str) -> str | None:
