@@ -29,7 +29,7 @@ def run_log_path(runs_dir: Path, run_id: str) -> Path:
 
 def open_for_append(path: Path) -> int:
     """A write-only, append-only descriptor on ``path`` (created if needed), not inherited."""
-    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
 
 def format_timestamp(now: float) -> str:

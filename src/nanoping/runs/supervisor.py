@@ -63,7 +63,7 @@ class RunSupervisor:
         timing: RunTiming | None = None,
         on_event: Callable[[RunEvent], None] | None = None,
     ) -> None:
-        runs_dir.mkdir(parents=True, exist_ok=True)
+        runs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.runs_dir = runs_dir
         self._store = store
         self._timing = timing or RunTiming()
