@@ -21,6 +21,7 @@ from nanoping.hub.registry import NodeRegistry
 from nanoping.hub.router import CallRouter
 from nanoping.hub.server import HubServer
 from nanoping.link import LinkConfiguration
+from nanoping.net.descriptor_budget import fitted, raise_open_files_limit
 from nanoping.net.http_listener import HttpListener
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
@@ -47,6 +48,8 @@ class NodeDaemon:
         self.grpc_bridge: GrpcBridge | None = None
         self.http_listener: HttpListener | None = None
         self.rest_listener: HttpListener | None = None
+        self._http_limits = config.http_limits
+        self._rest_limits = config.rest_limits
 
     @property
     def node_id(self) -> str:
@@ -101,6 +104,9 @@ class NodeDaemon:
             implementations["nanopinggrpc.pipeline.PipelinesService"] = pipelines
         tables.append(MethodTable.build(implementations))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
+        self._http_limits, self._rest_limits = fitted(
+            [self.config.http_limits, self.config.rest_limits], raise_open_files_limit()
+        )
         await self._serve_http(hub)
         routed = router.table()
         await self._serve_grpc(routed)
@@ -134,7 +140,7 @@ class NodeDaemon:
         if self.config.http_address is None:
             return
         app = Starlette(routes=hub.routes() if hub is not None else [])
-        listener = HttpListener(app, self.config.http_address)
+        listener = HttpListener(app, self.config.http_address, self._http_limits)
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self.http_listener = listener
@@ -151,7 +157,7 @@ class NodeDaemon:
         if self.config.rest_address is None:
             return
         gateway = RestGateway(table)
-        listener = HttpListener(gateway, self.config.rest_address)
+        listener = HttpListener(gateway, self.config.rest_address, self._rest_limits)
         await listener.start()
         self._resources.push_async_callback(listener.close)
         self._resources.push_async_callback(gateway.close)  # runs first: streams end, then close
