@@ -21,8 +21,7 @@ class ConnectionCounter:
             return f"the listener holds its limit of {self.limits.max_connections} connections"
         if self._by_source[source] >= self.limits.max_connections_per_source:
             return (
-                f"{source} holds its limit of {self.limits.max_connections_per_source} "
-                "connections"
+                f"{source} holds its limit of {self.limits.max_connections_per_source} connections"
             )
         self._by_source[source] += 1
         self.total += 1

@@ -156,7 +156,7 @@ class NodeDaemon:
     async def _serve_rest(self, table: MethodTable) -> None:
         if self.config.rest_address is None:
             return
-        gateway = RestGateway(table)
+        gateway = RestGateway(table, allowed_origins=self.config.rest_allowed_origins)
         listener = HttpListener(gateway, self.config.rest_address, self._rest_limits)
         await listener.start()
         self._resources.push_async_callback(listener.close)
