@@ -98,6 +98,7 @@ def _repeated(field: FieldDescriptor) -> bool:
 
 
 def _fill_map(draw: st.DrawFn, message: Message, field: FieldDescriptor, depth: int) -> None:
+    assert field.message_type is not None
     key_field, value_field = field.message_type.fields
     target = getattr(message, field.name)
     for _ in range(draw(st.integers(0, 2))):
@@ -152,7 +153,7 @@ def grpc_status(channel: grpc.Channel, method: MethodDescriptor, data: bytes) ->
             for _ in call:
                 pass
     except grpc.RpcError as error:
-        return error.code()  # type: ignore[attr-defined,no-any-return]
+        return error.code()
     return grpc.StatusCode.OK
 
 
