@@ -44,10 +44,13 @@ from nanoping.link import (
     LinkRole,
     NodeUpdated,
 )
+from nanoping.log_throttle import LogThrottle
 from nanoping.quoting import quoted
 from nanoping.service.method_table import MethodTable
 
 log = logging.getLogger(__name__)
+_REFUSALS = LogThrottle(log)
+"""Refused joins and links are logged once per kind every 10 s: a flood must not flood the log."""
 
 JOIN_PROTOCOL_VERSION = 1
 JOIN_REQUEST_WAIT = 10.0
@@ -113,7 +116,7 @@ class HubServer:
 
     async def _join_answer(self, websocket: WebSocket, peer: str) -> join_pb2.JoinAnswer:
         if not self._rate_limiter.allow(peer, asyncio.get_running_loop().time()):
-            log.warning("join request from %s refused: too many requests", peer)
+            _REFUSALS.warning("join", "join request from %s refused: too many requests", peer)
             return _declined(
                 StatusCode.RESOURCE_EXHAUSTED,
                 "too many join requests from this address; try again later",
@@ -126,7 +129,7 @@ class HubServer:
             request = await _read_join_request(websocket)
             self._check_new_id(request.node.id)
         except NanoPingError as error:
-            log.warning("join request from %s refused: %s", peer, error.message)
+            _REFUSALS.warning("join", "join request from %s refused: %s", peer, error.message)
             return _declined(error.code, error.message)
         decision = asyncio.ensure_future(
             self.join_requests.decide(request.node, peer=peer, answer_within=self.join_timeout)
@@ -142,7 +145,7 @@ class HubServer:
         try:
             accepted = decision.result()
         except NanoPingError as error:  # too many pending, or one for this id already
-            log.warning("join request from %s refused: %s", peer, error.message)
+            _REFUSALS.warning("join", "join request from %s refused: %s", peer, error.message)
             return _declined(error.code, error.message)
         return self._answer(request.node, accepted)
 
@@ -228,12 +231,15 @@ class HubServer:
         try:
             check_node(hello.node)
         except NanoPingError as error:
-            log.warning("link from %s refused: %s", peer, error.message)
+            _REFUSALS.warning("link", "link from %s refused: %s", peer, error.message)
             session.connection.refuse(reason=error.message)
             return
         if not self.registry.credential_matches(claimed, hello.credential):
-            log.warning(
-                "link from %s refused: unknown node %s or wrong credential", peer, quoted(claimed)
+            _REFUSALS.warning(
+                "link",
+                "link from %s refused: unknown node %s or wrong credential",
+                peer,
+                quoted(claimed),
             )
             session.connection.refuse(
                 reason="unknown node or wrong credential", credential_rejected=True
