@@ -117,7 +117,16 @@ class NodeRegistry:
         service_filters: Sequence[int],
     ) -> list[hub_node_pb2.Node]:
         """Members having every filter key with an equal value of the same type, and every service."""
-        return [node for node in self.nodes() if _matches(node, metadata_filters, service_filters)]
+        # Filter before copying: with thousands of members, copying all of them first cost
+        # most of the call.
+        hub = self._hub_node()
+        found = [hub] if _matches(hub, metadata_filters, service_filters) else []
+        found.extend(
+            _copy(member.node)
+            for member in self._members.values()
+            if _matches(member.node, metadata_filters, service_filters)
+        )
+        return found
 
     # -- changing ----------------------------------------------------------------------------
 
