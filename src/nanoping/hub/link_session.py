@@ -310,6 +310,7 @@ class LinkSession:
             if isinstance(event, LinkClosed):
                 self.closed = event
                 self._closed_event.set()
+                self._drained.set()  # senders waiting for room wake up and see the end
             self._on_session_event(event)
 
     def _start_incoming(self, event: CallStarted) -> None:
