@@ -269,10 +269,16 @@ class LoadGenerator:
 
 
 async def wait_online(load: LoadGenerator, count: int, limit: float) -> float:
+    """Seconds until ``count`` members are online; prints progress every 15 s."""
     started = time.perf_counter()
-    while load.online() < count:
-        if time.perf_counter() - started > limit:
-            raise TimeoutError(f"only {load.online()} of {count} members online after {limit} s")
+    reported = started
+    while (online := load.online()) < count:
+        now = time.perf_counter()
+        if now - started > limit:
+            raise TimeoutError(f"only {online} of {count} members online after {limit} s")
+        if now - reported >= 15:
+            print(f"    {online} of {count} online after {now - started:.0f} s", flush=True)
+            reported = now
         await asyncio.sleep(0.1)
     return time.perf_counter() - started
 
@@ -300,6 +306,7 @@ async def many_members(tmp: Path, count: int, processes: int) -> None:
     print(f"\nhub with {count} simulated members ({processes} load processes)", flush=True)
     print(f"  registered in {time.perf_counter() - started:.1f} s", flush=True)
     controller = start_controller(tmp)
+    nodes = [controller]
     url = hub_url(controller).replace("http://", "ws://") + "/hub/link"
     idle_rss = rss_mib(controller.process.pid if controller.process else 0)
     load = LoadGenerator(url, members, processes)
@@ -321,16 +328,18 @@ async def many_members(tmp: Path, count: int, processes: int) -> None:
         controller.kill()
         while load.online() > 0:  # noqa: ASYNC110 - counts kept by other processes
             await asyncio.sleep(0.1)
-        restarted = start_controller(tmp, http_port=port)
+        nodes.append(start_controller(tmp, http_port=port))
         again = await wait_online(load, count, 300)
         print(
             f"  all members online again after hub kill -9 + restart: {again:.2f} s "
             "(backoff base 1 s, full jitter)",
             flush=True,
         )
-        restarted.stop()
     finally:
         load.close()
+        for node in nodes:
+            if node.process is not None and node.process.poll() is None:
+                node.stop()
 
 
 def main() -> None:
