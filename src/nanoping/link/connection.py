@@ -240,7 +240,7 @@ class LinkConnection:
             return
         self._expire_calls(now)
         if self._next_ping_at is not None and now >= self._next_ping_at:
-            self._send_ping(now)
+            self._heartbeat(now)
 
     # -- session API ------------------------------------------------------------------------
 
@@ -598,6 +598,16 @@ class LinkConnection:
             raise ProtocolError(f"{kind} must state a positive call_window and max_message_size")
         self._peer_window = window
         self._peer_max_message_size = max_message_size
+
+    def _heartbeat(self, now: float) -> None:
+        interval = self._config.heartbeat_interval
+        if self._role is LinkRole.HUB and now - self._last_received < 1.5 * interval:
+            # The node pings every interval and the hub's pongs keep the node's side alive: a
+            # ping of the hub's own would double the heartbeat traffic the hub handles for
+            # every member. It pings only a node it has not heard from for 1.5 intervals.
+            self._next_ping_at = now + interval
+            return
+        self._send_ping(now)
 
     def _send_ping(self, now: float) -> None:
         self._ping_id += 1
