@@ -206,10 +206,8 @@ class RunSupervisor:
         if run is None:
             raise NotFound(f"run {quoted(run_id)} is unknown on this node")
         if run.exit_code is not None:
-            raise FailedPrecondition(
-                f"run {quoted(run_id)} has ended ({describe_exit(run.exit_code)})"
-            )
-        raise FailedPrecondition(f"run {quoted(run_id)} is not running")
+            raise FailedPrecondition(f"run {run_id} has ended ({describe_exit(run.exit_code)})")
+        raise FailedPrecondition(f"run {run_id} is not running")
 
     def log_path(self, run_id: str) -> Path:
         """The log file of a known run; NOT_FOUND for an unknown one."""
