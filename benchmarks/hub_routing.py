@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import random
+import resource
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import uvloop
@@ -126,7 +129,11 @@ def seed_members(data_dir: Path, count: int) -> list[tuple[hub_node_pb2.Node, st
 
 
 async def simulated_member(
-    url: str, node: hub_node_pb2.Node, secret: str, online: Callable[[str, bool], None]
+    url: str,
+    node: hub_node_pb2.Node,
+    secret: str,
+    online: Callable[[str, bool], None],
+    source: str = "127.0.0.1",
 ) -> None:
     """One member's link: the real link core, reconnecting with the real backoff."""
     loop = asyncio.get_running_loop()
@@ -144,7 +151,12 @@ async def simulated_member(
         reconnector.attempt_started(loop.time())
         try:
             async with connect(
-                url, ping_interval=None, compression=None, proxy=None, open_timeout=20
+                url,
+                ping_interval=None,
+                compression=None,
+                proxy=None,
+                open_timeout=20,
+                local_addr=(source, 0),  # spread over addresses: the hub limits each source
             ) as websocket:
                 connection = LinkConnection(role=LinkRole.NODE, now=loop.time())
                 connection.send_hello(node=node, credential=secret)
@@ -182,18 +194,97 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def wait_all_online(status: dict[str, bool], count: int, limit: float) -> float:
-    started = time.perf_counter()
-    while sum(status.values()) < count:
-        if time.perf_counter() - started > limit:
-            raise TimeoutError(
-                f"only {sum(status.values())} of {count} members online after {limit} s"
+def source_address(index: int) -> str:
+    """A loopback address of its own for every 200 members (the hub allows 256 per source)."""
+    block = index // 200
+    return f"127.{20 + block // 250}.{block % 250}.1"
+
+
+def member_process(
+    url: str,
+    members: list[tuple[hub_node_pb2.Node, str, str]],
+    slot: int,
+    online_counts: Any,
+    stop: Any,
+) -> None:
+    """One load-generating process: its share of the members, each a real link client."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    uvloop.run(_members(url, members, slot, online_counts, stop))
+
+
+async def _members(
+    url: str,
+    members: list[tuple[hub_node_pb2.Node, str, str]],
+    slot: int,
+    online_counts: Any,
+    stop: Any,
+) -> None:
+    status: dict[str, bool] = {}
+
+    def online(node_id: str, value: bool) -> None:
+        status[node_id] = value
+        online_counts[slot] = sum(status.values())
+
+    tasks = [
+        asyncio.create_task(simulated_member(url, node, secret, online, source))
+        for node, secret, source in members
+    ]
+    while not stop.is_set():  # noqa: ASYNC110 - a multiprocessing event, not awaitable
+        await asyncio.sleep(0.2)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class LoadGenerator:
+    """``processes`` processes holding the simulated members' links between them."""
+
+    def __init__(self, url: str, members: list[tuple[hub_node_pb2.Node, str]], processes: int):
+        context = multiprocessing.get_context("spawn")
+        self.online_counts = context.Array("i", processes)
+        self._stop = context.Event()
+        with_sources = [
+            (node, secret, source_address(index)) for index, (node, secret) in enumerate(members)
+        ]
+        self._processes = [
+            context.Process(
+                target=member_process,
+                args=(url, with_sources[slot::processes], slot, self.online_counts, self._stop),
             )
-        await asyncio.sleep(0.05)
+            for slot in range(processes)
+        ]
+        for process in self._processes:
+            process.start()
+
+    def online(self) -> int:
+        return sum(self.online_counts[:])
+
+    def close(self) -> None:
+        self._stop.set()
+        for process in self._processes:
+            process.join(15)
+            if process.is_alive():
+                process.kill()
+
+
+async def wait_online(load: LoadGenerator, count: int, limit: float) -> float:
+    """Seconds until ``count`` members are online; prints progress every 15 s."""
+    started = time.perf_counter()
+    reported = started
+    while (online := load.online()) < count:
+        now = time.perf_counter()
+        if now - started > limit:
+            raise TimeoutError(f"only {online} of {count} members online after {limit} s")
+        if now - reported >= 15:
+            print(f"    {online} of {count} online after {now - started:.0f} s", flush=True)
+            reported = now
+        await asyncio.sleep(0.1)
     return time.perf_counter() - started
 
 
-async def get_nodes_latency(address: str, rounds: int = 50) -> tuple[float, int]:
+async def get_nodes_percentiles(address: str, rounds: int = 200) -> tuple[float, float, int]:
+    """Median and p99 of getNodes with a metadata filter, and how many nodes it found."""
     async with grpc.aio.insecure_channel(address) as channel:
         stub = hub_server_pb2_grpc.HubServerServiceStub(channel)
         request = hub_server_pb2.GetNodesRequest()
@@ -205,47 +296,50 @@ async def get_nodes_latency(address: str, rounds: int = 50) -> tuple[float, int]
             reply = await stub.getNodes(request)
             samples.append(time.perf_counter() - started)
             found = len(reply.nodes)
-    return statistics.median(samples), found
+            await asyncio.sleep(0.01)
+    return statistics.median(samples), percentile(samples, 0.99), found
 
 
-async def many_members(tmp: Path, count: int) -> None:
+async def many_members(tmp: Path, count: int, processes: int) -> None:
+    started = time.perf_counter()
     members = seed_members(tmp / "controller-data", count)
+    print(f"\nhub with {count} simulated members ({processes} load processes)", flush=True)
+    print(f"  registered in {time.perf_counter() - started:.1f} s", flush=True)
     controller = start_controller(tmp)
+    nodes = [controller]
     url = hub_url(controller).replace("http://", "ws://") + "/hub/link"
-    status: dict[str, bool] = {}
-
-    def online(node_id: str, value: bool) -> None:
-        status[node_id] = value
-
     idle_rss = rss_mib(controller.process.pid if controller.process else 0)
-    tasks = [
-        asyncio.create_task(simulated_member(url, node, secret, online)) for node, secret in members
-    ]
+    load = LoadGenerator(url, members, processes)
     try:
-        first = await wait_all_online(status, count, 120)
+        first = await wait_online(load, count, 300)
+        print(f"  all members online after first connect: {first:.2f} s", flush=True)
+        await asyncio.sleep(10)  # two heartbeat rounds with every link open
         rss = rss_mib(controller.process.pid if controller.process else 0)
-        latency, found = await get_nodes_latency(controller.grpc_address)
+        median, p99, found = await get_nodes_percentiles(controller.grpc_address)
+        print(
+            f"  hub RSS idle (registry loaded): {idle_rss:.1f} MiB; all links open: {rss:.1f} MiB"
+        )
+        print(
+            f"  getNodes with a metadata filter ({found} of {count + 1} match): "
+            f"median {median * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms",
+            flush=True,
+        )
         port = int(controller.addresses["HTTP (hub server)"].rsplit(":", 1)[1])
         controller.kill()
-        await asyncio.sleep(0.5)
-        restarted = start_controller(tmp, http_port=port)
-        again = await wait_all_online(status, count, 180)
-        restarted.stop()
+        while load.online() > 0:  # noqa: ASYNC110 - counts kept by other processes
+            await asyncio.sleep(0.1)
+        nodes.append(start_controller(tmp, http_port=port))
+        again = await wait_online(load, count, 300)
+        print(
+            f"  all members online again after hub kill -9 + restart: {again:.2f} s "
+            "(backoff base 1 s, full jitter)",
+            flush=True,
+        )
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    print(f"\nhub with {count} simulated members")
-    print(
-        f"  hub RSS idle (registry loaded): {idle_rss:.1f} MiB; with all links open: {rss:.1f} MiB"
-    )
-    print(f"  all members online after first connect: {first:.2f} s")
-    print(
-        f"  getNodes with a metadata filter ({found} of {count + 1} match): median {latency * 1e3:.2f} ms"
-    )
-    print(
-        f"  all members online again after hub kill -9 + restart: {again:.2f} s (backoff base 1 s, full jitter)"
-    )
+        load.close()
+        for node in nodes:
+            if node.process is not None and node.process.poll() is None:
+                node.stop()
 
 
 def main() -> None:
@@ -253,10 +347,15 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--skip-routing", action="store_true")
     arguments = parser.parse_args()
-    routed_vs_local(arguments.calls, arguments.concurrency)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if not arguments.skip_routing:
+        routed_vs_local(arguments.calls, arguments.concurrency)
     with tempfile.TemporaryDirectory() as folder:
-        uvloop.run(many_members(Path(folder), arguments.members))
+        uvloop.run(many_members(Path(folder), arguments.members, arguments.processes))
 
 
 if __name__ == "__main__":

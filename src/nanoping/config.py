@@ -6,6 +6,9 @@ This module is the single home of the defaults. The YAML keys are the public Nan
       name: My Controller          # node name; a node configured from a file refuses setNode
     http:
       address: 127.0.0.1:8769      # HTTP listener (hub server, later the REST twin and dashboard)
+      maxConnections: 10000        # connections held at once (more get a 503 at once)
+      maxConnectionsPerSource: 256 # the same, per IP address
+      headerTimeout: 10s           # time a connection has to send a complete request head
     hubServer:                     # present = this node hosts the hub server on http.address
       authenticationByRequest:     # present = nodes may join by request
         timeout: 5m                # how long a join request waits for an answer
@@ -13,7 +16,8 @@ This module is the single home of the defaults. The YAML keys are the public Nan
     grpcBridge:
       address: 127.0.0.1:10564     # gRPC API listener
     restApi:
-      address: 127.0.0.1:10566     # REST API listener
+      address: 127.0.0.1:10566     # REST API listener (and the three limits above; 1024 in all)
+      allowedOrigins: []           # browser origins besides its own that may call it
     pipelines: {}                  # pipelines service; on by default, `enabled: false` turns it off
     networks: {}                   # networks (only on the hub node); on there by default,
                                    # `enabled: false` turns it off
@@ -70,6 +74,22 @@ class ListenAddress:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
+@dataclass(frozen=True, kw_only=True)
+class ListenerLimits:
+    """Connection limits of one HTTP listener (`http.*` for the hub, `restApi.*` for REST)."""
+
+    max_connections: int = 10_000
+    """`maxConnections`: connections held at once; more are refused with a 503."""
+    max_connections_per_source: int = 256
+    """`maxConnectionsPerSource`: connections held at once from one IP address."""
+    header_timeout: float = 10.0
+    """`headerTimeout`: seconds a connection has to send a complete request head."""
+
+
+REST_LISTENER_LIMITS = ListenerLimits(max_connections=1024)
+"""The REST API's defaults: browsers and scripts, not a cluster's worth of member links."""
+
+
 @dataclass(frozen=True)
 class HubServerConfig:
     """The hub server this node hosts."""
@@ -96,6 +116,12 @@ class NodeConfig:
     """`restApi.address` / `--rest-api`: where the REST API listens."""
     pipelines_enabled: bool = True
     """`pipelines.enabled`: whether this node offers the pipelines service."""
+    http_limits: ListenerLimits = ListenerLimits()
+    """`http.maxConnections`, `http.maxConnectionsPerSource`, `http.headerTimeout`."""
+    rest_limits: ListenerLimits = REST_LISTENER_LIMITS
+    """The same keys under `restApi`."""
+    rest_allowed_origins: tuple[str, ...] = ()
+    """`restApi.allowedOrigins`: browser origins besides the REST API's own that may call it."""
     config_file: Path | None = None
     """The file the node was configured from; such a node refuses setNode."""
     networks_enabled: bool | None = None
@@ -265,6 +291,41 @@ class _Section:
             )
         return value
 
+    def count(self, name: str, default: int) -> int:
+        value = self.values.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(
+                source=self.source,
+                key=self.key(name),
+                problem=f"must be a whole number of at least 1, got {_kind(value)}",
+            )
+        return value
+
+    def duration(self, name: str, default: float) -> float:
+        value = self.values.get(name)
+        if value is None:
+            return default
+        return parse_duration(value, source=self.source, key=self.key(name))
+
+    def strings(self, name: str) -> tuple[str, ...]:
+        value = self.values.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(
+                source=self.source,
+                key=self.key(name),
+                problem=f"must be a list of texts, got {_kind(value)}",
+            )
+        return tuple(value)
+
+    def listener_limits(self, defaults: ListenerLimits) -> ListenerLimits:
+        return ListenerLimits(
+            max_connections=self.count("maxConnections", defaults.max_connections),
+            max_connections_per_source=self.count(
+                "maxConnectionsPerSource", defaults.max_connections_per_source
+            ),
+            header_timeout=self.duration("headerTimeout", defaults.header_timeout),
+        )
+
     def address(self, name: str) -> ListenAddress | None:
         value = self.values.get(name)
         if value is None:
@@ -327,7 +388,9 @@ def config_from_document(document: object, *, source: str, path: Path | None) ->
         ),
     )
     hub_server = _hub_server(top) if top.has("hubServer") else None
-    http_address = top.section("http", ("address",)).address("address")
+    http = top.section("http", ("address", *_LIMIT_KEYS))
+    rest = top.section("restApi", ("address", *_LIMIT_KEYS, "allowedOrigins"))
+    http_address = http.address("address")
     if hub_server is not None and http_address is None:
         raise ConfigError(
             source=source,
@@ -339,11 +402,14 @@ def config_from_document(document: object, *, source: str, path: Path | None) ->
         http_address=http_address,
         hub_server=hub_server,
         grpc_address=top.section("grpcBridge", ("address",)).address("address"),
-        rest_address=top.section("restApi", ("address",)).address("address"),
+        rest_address=rest.address("address"),
         pipelines_enabled=top.section("pipelines", ("enabled",)).boolean("enabled", True),
         config_file=path,
         networks_enabled=_networks(top, hub_server is not None),
         **_logs(top),
+        http_limits=http.listener_limits(ListenerLimits()),
+        rest_limits=rest.listener_limits(REST_LISTENER_LIMITS),
+        rest_allowed_origins=rest.strings("allowedOrigins"),
     )
 
 
@@ -368,6 +434,9 @@ def _logs(top: _Section) -> dict[str, Any]:
     backups = logs.integer("files", defaults.backups, minimum=1, maximum=100)
     kept = logs.integer("keptRuns", DEFAULT_KEPT_RUNS, minimum=0)
     return {"log_rotation": LogRotation(max_bytes=max_bytes, backups=backups), "kept_runs": kept}
+
+
+_LIMIT_KEYS = ("maxConnections", "maxConnectionsPerSource", "headerTimeout")
 
 
 def _hub_server(top: _Section) -> HubServerConfig:

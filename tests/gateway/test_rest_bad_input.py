@@ -27,7 +27,9 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
 
 @pytest.fixture
 def http(hub: NodeProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=hub.rest_url, timeout=10) as client:
+    # Bodies are declared as JSON, as the REST API requires (else 415, tested elsewhere).
+    json_bodies = {"Content-Type": "application/json"}
+    with httpx.Client(base_url=hub.rest_url, timeout=10, headers=json_bodies) as client:
         yield client
     assert hub.process is not None
     assert hub.process.poll() is None, "the node died"

@@ -183,10 +183,10 @@ def test_links_with_wrong_or_revoked_credentials_are_refused(
             websocket.send(hello(node_id, credential))
             refusal = first_frame(websocket).refusal
             assert refusal.code == link_pb2.REFUSAL_CODE_CREDENTIAL_REJECTED
-    wait_until(
-        lambda: sum("refused: unknown node" in line for line in controller.stderr_lines) == 3,
-        what="three refusals logged",
-    )
+    # Refusals are logged once per 10 s (a forged-credential flood must not flood the log);
+    # each refusal was logged or held back before its Refusal frame was sent.
+    logged = [line for line in controller.stderr_lines if "refused: unknown node" in line]
+    assert len(logged) == 1
     assert members(reference_api, controller)[client.node_id] is True  # the real link is untouched
 
 

@@ -134,7 +134,31 @@ def test_heartbeats_keep_a_healthy_link_open_and_measure_rtt() -> None:
     pair.advance(600.0)
     assert (pair.node.state, pair.hub.state) == (LinkState.OPEN, LinkState.OPEN)
     assert pair.node.rtt == 0.0
-    assert pair.hub.rtt == 0.0
+    assert pair.hub.rtt is None  # the node pings; the hub only answers (see below)
+
+
+def test_the_hub_pings_only_a_node_it_has_not_heard_from() -> None:
+    """Halves the heartbeat frames the hub handles per member: the node pings, the hub pongs."""
+    pair = opened_pair()
+    hub_sent: list[str] = []
+    for _ in range(120):  # 60 s in half-second steps
+        pair.now += 0.5
+        pair.node.handle_timer(pair.now)
+        pair.hub.handle_timer(pair.now)
+        for data in pair.hub.data_to_send():
+            pair.node.receive_bytes(data, pair.now)
+            hub_sent.append(str(decode_frame(data, max_size=1 << 20).WhichOneof("kind")))
+        for data in pair.node.data_to_send():
+            pair.hub.receive_bytes(data, pair.now)
+    assert set(hub_sent) == {"pong"}
+    assert len(hub_sent) == 11  # a pong per node ping at 5, 10, ..., 55 s (60 s: still queued)
+    silent = opened_pair()
+    silent.hub.handle_timer(silent.now + 5.0)
+    assert silent.hub.data_to_send() == []
+    silent.hub.handle_timer(silent.now + 10.0)  # nothing heard from the node for 1.5 intervals
+    assert [
+        decode_frame(d, max_size=1 << 20).WhichOneof("kind") for d in silent.hub.data_to_send()
+    ] == ["ping"]
 
 
 def test_heartbeat_timeout_fires_exactly_after_the_configured_time() -> None:
@@ -160,8 +184,8 @@ def test_heartbeat_timeout_fires_exactly_after_the_configured_time() -> None:
 
 def test_hub_times_out_a_node_that_never_says_hello() -> None:
     hub = LinkConnection(role=LinkRole.HUB, now=50.0)
-    assert hub.next_deadline() == 65.0
-    hub.handle_timer(65.0)
+    assert hub.next_deadline() == 55.0  # the handshake deadline, not the heartbeat's
+    hub.handle_timer(55.0)
     assert isinstance(hub.next_event(), HeartbeatTimedOut)
 
 

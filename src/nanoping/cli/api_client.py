@@ -61,13 +61,18 @@ def add_grpc_option(parser: argparse.ArgumentParser) -> None:
 class CommandFailed(StartupError):
     """A client command failed; the message is the one line printed after `np: `."""
 
+    def __init__(self, message: str, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        """The call's status, when a call failed."""
+
 
 def call(action: str, function: Callable[..., Any], request: Any, **options: Any) -> Any:
     """Make one unary call; a failure becomes one readable line naming the status."""
     try:
         return function(request, **options)
     except grpc.RpcError as error:
-        raise CommandFailed(describe(action, error)) from None
+        raise CommandFailed(describe(action, error), error.code()) from None
 
 
 def wait_for_node(channel: grpc.Channel, address: str, action: str) -> None:
@@ -115,7 +120,7 @@ class StreamReader:
         except queue.Empty:
             return None
         if isinstance(item, grpc.RpcError):
-            raise CommandFailed(describe(self._action, item))
+            raise CommandFailed(describe(self._action, item), item.code())
         return None if item is _END else item
 
     def wait_ended(self, timeout: float) -> None:

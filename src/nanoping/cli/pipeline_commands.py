@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,8 @@ ALL_LINES = 2**63 - 1
 """`options.lines` meaning 'the whole log' (what the public clients send)."""
 BACKLOG_QUIET = 1.0
 """Seconds without a new batch after which `logs` (without --follow) has printed the backlog."""
+RECONNECT_DELAY = 2.0
+"""Seconds `logs --follow --reconnect` waits before opening the stream again."""
 
 
 def add_parsers(commands: Any) -> None:
@@ -88,6 +91,12 @@ def add_parsers(commands: Any) -> None:
         "--follow",
         action="store_true",
         help="keep printing new lines until the run has ended and its last line is printed",
+    )
+    logs.add_argument(
+        "--reconnect",
+        action="store_true",
+        help="with --follow: when the node becomes unreachable, say so and open the stream "
+        "again (new lines only) until the run has ended",
     )
 
 
@@ -294,6 +303,20 @@ def run_stop(arguments: argparse.Namespace) -> int:
 def run_logs(arguments: argparse.Namespace) -> int:
     request = pipelines_pb2.OpenLogStreamRequest(node_id=arguments.node, run_id=arguments.run_id)
     request.options.lines = ALL_LINES if arguments.lines is None else arguments.lines
+    while True:
+        try:
+            return _print_logs(arguments, request)
+        except CommandFailed as failure:
+            if not (arguments.follow and arguments.reconnect):
+                raise
+            if failure.code is not grpc.StatusCode.UNAVAILABLE:
+                raise
+            print(f"np: {failure}; reconnecting in {RECONNECT_DELAY:g} s", file=sys.stderr)
+            time.sleep(RECONNECT_DELAY)
+            request.options.lines = 0  # what was printed before is not printed again
+
+
+def _print_logs(arguments: argparse.Namespace, request: pipelines_pb2.OpenLogStreamRequest) -> int:
     with grpc.insecure_channel(arguments.grpc) as channel:
         stream = _stub(arguments, channel).openLogStream(request)
         batches = StreamReader(stream, "pipelines logs")

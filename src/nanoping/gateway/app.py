@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from google.protobuf.message import Message
 from starlette.types import Receive, Scope, Send
@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 
 from nanoping.gateway.bidi import deny, serve_websocket
 from nanoping.gateway.codec import request_from_http
+from nanoping.gateway.cross_site import CrossSiteGuard, check_json_body
 from nanoping.gateway.exchange import ClientGone, HttpExchange
 from nanoping.gateway.route_map import RouteMap
 from nanoping.gateway.routes import Transport
@@ -44,8 +45,10 @@ class RestGateway:
         *,
         max_body: int = MAX_BODY,
         keepalive: float = KEEPALIVE_INTERVAL,
+        allowed_origins: Sequence[str] = (),
     ) -> None:
         self._routes = RouteMap(table)
+        self._cross_site = CrossSiteGuard(allowed_origins)
         self._max_body = max_body
         self._keepalive = keepalive
         self._shutdown = asyncio.Event()
@@ -83,8 +86,12 @@ class RestGateway:
             exchange.close()
 
     async def _serve_http(self, exchange: HttpExchange) -> None:
+        self._cross_site.check(exchange.scope)
         match = self._routes.match_http(exchange.verb, exchange.raw_path)
         body = await exchange.read_body(self._max_body)
+        if body:
+            content_type = exchange.header(b"content-type")
+            check_json_body(content_type.decode("latin-1") if content_type else None)
         request = request_from_http(match, query=exchange.query, body=body)
         await self._adapter(match.route.transport)(exchange, match.method, request)
 
@@ -99,6 +106,7 @@ class RestGateway:
     async def _websocket(self, websocket: WebSocket) -> None:
         raw_path = bytes(websocket.scope.get("raw_path") or websocket.scope["path"].encode())
         try:
+            self._cross_site.check(websocket.scope)
             match = self._routes.match_websocket(raw_path)
         except Exception as error:
             await deny(websocket, error_reply(error, call="WebSocket"))

@@ -106,13 +106,20 @@ async def _pump(
             await _close(websocket, error_reply(error, call=method.path), NORMAL_CLOSURE)
             return
         if item is Pause.ENDED:
-            await _close(websocket, None, NORMAL_CLOSURE)
+            await _close(websocket, _bad_frame(reader), NORMAL_CLOSURE)
             return
         if item is Pause.STOPPED:
             await _stopped(websocket, reader)
             return
         if not await _send(websocket, {"result": message_to_json(item)}):  # type: ignore[arg-type]
             return
+
+
+def _bad_frame(reader: asyncio.Future[ErrorReply | None]) -> ErrorReply | None:
+    """The error to report for the client's bad frame, if the reader stopped on one."""
+    if reader.done() and not reader.cancelled() and reader.exception() is None:
+        return reader.result()
+    return None
 
 
 async def _stopped(websocket: WebSocket, reader: asyncio.Future[ErrorReply | None]) -> None:
@@ -124,11 +131,16 @@ async def _stopped(websocket: WebSocket, reader: asyncio.Future[ErrorReply | Non
 
 
 async def _read(websocket: WebSocket, method: Method, requests: Requests) -> ErrorReply | None:
-    """Feed client frames to the handler; the reply for a bad frame, None when the client left."""
+    """Feed client frames to the handler; the reply for a bad frame, None when the client left.
+
+    A bad frame leaves the handler's request iterator open: ending it would let the handler end
+    its stream first, and the close would then race the error frame the client must see.
+    """
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
+                requests.put(None)
                 return None
             data = message.get("text")
             document = parse_json(data if data is not None else message.get("bytes") or b"")
@@ -136,9 +148,8 @@ async def _read(websocket: WebSocket, method: Method, requests: Requests) -> Err
     except NanoPingError as error:
         return error_reply(error, call=method.path)
     except _SEND_FAILURES:
-        return None
-    finally:
         requests.put(None)
+        return None
 
 
 async def _first_of(reader: asyncio.Future[ErrorReply | None], shutdown: asyncio.Event) -> None:

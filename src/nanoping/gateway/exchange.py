@@ -48,6 +48,11 @@ class HttpExchange:
         self.started = False
 
     @property
+    def scope(self) -> Scope:
+        """The ASGI scope (headers, client, scheme) of the request."""
+        return self._scope
+
+    @property
     def verb(self) -> str:
         return str(self._scope["method"])
 

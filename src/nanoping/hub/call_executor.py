@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-from google.protobuf.message import DecodeError, Message
+from google.protobuf.message import Message
 
 from nanoping.errors import (
     DeadlineExceeded,
@@ -17,6 +17,7 @@ from nanoping.errors import (
 )
 from nanoping.hub.link_session import IncomingCall
 from nanoping.link import MessageTooLargeError
+from nanoping.quoting import bounded_message, quoted
 from nanoping.service.call_deadline import CALL_DEADLINE
 from nanoping.service.method_table import Method, MethodKind, MethodTable
 
@@ -28,7 +29,7 @@ async def execute(call: IncomingCall, table: MethodTable) -> None:
     try:
         method = table.get(call.method)
         if method is None:
-            raise Unimplemented(f"method {call.method} does not exist on this node")
+            raise Unimplemented(f"method {quoted(call.method)} does not exist on this node")
         timeout = (
             None if call.deadline is None else call.deadline - asyncio.get_running_loop().time()
         )
@@ -38,7 +39,7 @@ async def execute(call: IncomingCall, table: MethodTable) -> None:
             CALL_DEADLINE.set(call.deadline)  # calls this one makes elsewhere inherit it
             await _serve_within(call, method, timeout)
     except NanoPingError as error:
-        call.end(error.code, error.message)
+        call.end(error.code, bounded_message(error.message))
     except MessageTooLargeError as error:
         call.end(StatusCode.RESOURCE_EXHAUSTED, f"{call.method}: {error}")
     except asyncio.CancelledError:
@@ -86,7 +87,4 @@ async def _requests(call: IncomingCall, method: Method) -> AsyncIterator[Message
 
 
 def _decode(method: Method, data: bytes) -> Message:
-    try:
-        return method.request_type.FromString(data)
-    except DecodeError as error:
-        raise InvalidArgument(f"{method.path}: malformed request: {error}") from None
+    return method.decode_request(data)

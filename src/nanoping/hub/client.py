@@ -16,6 +16,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import websockets
+from google.protobuf.message import DecodeError
 from websockets.asyncio.client import ClientConnection, connect
 
 from nanoping.api import hub_server_pb2
@@ -49,6 +50,7 @@ from nanoping.node.connection_state import (
     ConnectionStateWatch,
 )
 from nanoping.node.local_node import LocalNode
+from nanoping.quoting import bounded_message, quoted
 from nanoping.service.method_table import MethodTable
 
 log = logging.getLogger(__name__)
@@ -193,10 +195,12 @@ class HubClient:
             ) from None
         except (OSError, TimeoutError, websockets.InvalidHandshake) as error:
             raise Unavailable(f"cannot reach the hub server at {join_url}: {error}") from None
-        answer = join_pb2.JoinAnswer.FromString(data if isinstance(data, bytes) else data.encode())
+        answer = _join_answer(join_url, data)
         if answer.WhichOneof("outcome") == "accepted":
             return answer.accepted
-        raise NanoPingError.from_status(answer.declined.status_code, answer.declined.message)
+        raise NanoPingError.from_status(
+            answer.declined.status_code, bounded_message(answer.declined.message)
+        )
 
     # -- the link ----------------------------------------------------------------------------
 
@@ -309,19 +313,50 @@ async def _receive(websocket: ClientConnection) -> bytes | None:
     return data if isinstance(data, bytes) else b"\xff"
 
 
+def _join_answer(join_url: str, data: bytes | str) -> join_pb2.JoinAnswer:
+    """The hub's answer; Unavailable when what came back is no JoinAnswer."""
+    try:
+        return join_pb2.JoinAnswer.FromString(data if isinstance(data, bytes) else data.encode())
+    except DecodeError:
+        raise Unavailable(
+            f"the hub server at {join_url} answered with a malformed message"
+        ) from None
+
+
 def _join_urls(address: str) -> tuple[str, str]:
     """The hub's normalized HTTP URL and its join WebSocket URL; InvalidArgument if malformed."""
-    parts = urlsplit(address.strip())
+    try:
+        parts = urlsplit(address.strip())
+    except ValueError as error:
+        raise InvalidArgument(f"hub_server_address {quoted(address)}: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidArgument(
-            f"hub_server_address {address!r} must be an http(s) URL such as http://127.0.0.1:8769"
+            f"hub_server_address {quoted(address)} must be an http(s) URL such as "
+            "http://127.0.0.1:8769"
         )
     try:
         parts.port  # noqa: B018 - validates the port
     except ValueError:
-        raise InvalidArgument(f"hub_server_address {address!r} has an invalid port") from None
+        raise InvalidArgument(f"hub_server_address {quoted(address)} has an invalid port") from None
+    _check_host_name(address, parts.hostname)
     hub_url = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
     return hub_url, _ws_url(hub_url, "/hub/join")
+
+
+def _check_host_name(address: str, host: str) -> None:
+    """InvalidArgument for a host name DNS cannot carry (too long, an empty or long label)."""
+    if ":" in host:
+        return  # an IPv6 literal: urlsplit checked its brackets
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError as error:
+        raise InvalidArgument(
+            f"hub_server_address {quoted(address)} has an invalid host name: {error}"
+        ) from None
+    if len(encoded) > 253:
+        raise InvalidArgument(
+            f"hub_server_address {quoted(address)} has a host name longer than 253 characters"
+        )
 
 
 def _link_url(hub_url: str) -> str:

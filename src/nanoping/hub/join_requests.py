@@ -19,7 +19,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from nanoping.api import hub_node_pb2, hub_server_pb2
-from nanoping.errors import FailedPrecondition
+from nanoping.errors import AlreadyExists, FailedPrecondition, ResourceExhausted
+from nanoping.quoting import quoted
 from nanoping.service.stream_headers import STREAM_HEADERS
 from nanoping.streams.fanout import Fanout, Subscriber
 
@@ -29,6 +30,9 @@ PENDING_HEADER = "nanoping-pending-join-requests"
 """gRPC header of an approver stream: JSON list of the requests pending when it opened."""
 REMEMBERED_OUTCOMES = 256
 """How many decided requests the hub remembers, to say how one ended when answered late."""
+MAX_PENDING = 256
+"""Join requests the hub holds at once, from all sources together (each source is also
+rate-limited): a flood from many addresses cannot grow the hub or bury the approvers."""
 
 
 @dataclass
@@ -66,7 +70,8 @@ class PendingRequest:
 class JoinRequests:
     """The hub's pending requests and open approver streams."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_pending: int = MAX_PENDING) -> None:
+        self._max_pending = max_pending
         self._ids = itertools.count(1)
         self._pending: dict[int, PendingRequest] = {}
         self._outcomes: OrderedDict[int, str] = OrderedDict()
@@ -75,21 +80,36 @@ class JoinRequests:
     def pending(self) -> list[PendingRequest]:
         return [request for request in self._pending.values() if not request.decision.done()]
 
-    async def decide(
-        self, node: hub_node_pb2.Node, *, peer: str, answer_within: float
-    ) -> bool | None:
-        """Push a request to every approver and wait; None when nobody answered in time."""
+    def _add(self, node: hub_node_pb2.Node, *, peer: str) -> PendingRequest:
+        """Make a request pending; ResourceExhausted when the hub holds too many already,
+        AlreadyExists when one for the same node id is pending."""
+        if len(self._pending) >= self._max_pending:
+            raise ResourceExhausted(
+                f"the hub already holds {len(self._pending)} pending join requests; try again later"
+            )
+        if any(request.node.id == node.id for request in self._pending.values()):
+            raise AlreadyExists(f"a join request for node id {quoted(node.id)} is already pending")
         now = asyncio.get_running_loop().time()
         request = PendingRequest(request_id=next(self._ids), node=node, peer=peer, since=now)
         self._pending[request.request_id] = request
         log.info(
             "join request %d from node %s (%s) at %s is pending (%d approver(s) open)",
             request.request_id,
-            node.name,
-            node.id,
+            quoted(node.name),
+            quoted(node.id),
             peer,
             self._approvers.subscriber_count,
         )
+        return request
+
+    async def decide(
+        self, node: hub_node_pb2.Node, *, peer: str, answer_within: float
+    ) -> bool | None:
+        """Push a request to every approver and wait; None when nobody answered in time.
+
+        Raises ResourceExhausted or AlreadyExists (see ``_add``) before anything is pushed.
+        """
+        request = self._add(node, peer=peer)
         self._approvers.publish(request.message())
         outcome = "withdrawn by the joining node"
         try:
@@ -114,8 +134,8 @@ class JoinRequests:
         log.info(
             "join request %d of node %s (%s) %s",
             request_id,
-            request.node.name,
-            request.node.id,
+            quoted(request.node.name),
+            quoted(request.node.id),
             "accepted" if accept else "rejected",
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 
 BATCH_LIMIT = 256 * 1024
 """Bytes of frames written as one WebSocket message at most (a bigger frame goes alone)."""
+OUTBOX_HIGH_WATER = 1024 * 1024
+"""Unwritten bytes above which the session stops reading and call senders wait (back-pressure):
+a peer that does not read makes this side stop reading it, instead of queueing replies."""
+OUTBOX_LIMIT = 64 * 1024 * 1024
+"""Unwritten bytes at which the link is closed: only many calls sending at once get this far."""
 
 Send = Callable[[bytes], Awaitable[None]]
 Receive = Callable[[], Awaitable[bytes | None]]
@@ -69,6 +75,7 @@ class _CallChannel:
 
     async def _send(self, data: bytes) -> None:
         connection = self._session.connection
+        await self._session.writable()
         while self.ended is None and connection.send_credit(self.call_id) <= 0:
             self._credit.clear()
             await self._credit.wait()
@@ -165,7 +172,16 @@ class LinkSession:
         self._on_session_event = on_session_event
         self._loop = asyncio.get_running_loop()
         self._calls: dict[int, _CallChannel] = {}
-        self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._outbox: deque[bytes] = deque()
+        self.queued_bytes = 0
+        """Bytes handed to the session and not yet written to the socket."""
+        self.outbox_high_water = OUTBOX_HIGH_WATER
+        self.reading_paused = False
+        """Whether reading waits for the peer to take what was already sent (back-pressure)."""
+        self._wake_writer = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._stopping = False
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed: LinkClosed | None = None
@@ -190,7 +206,8 @@ class LinkSession:
             if self.closed is None:
                 self.connection.connection_lost("the link adapter stopped")
                 self.flush()
-            self._outbox.put_nowait(None)
+            self._stopping = True
+            self._wake_writer.set()
             await _finish(writer)
             if self._timer is not None:
                 self._timer.cancel()
@@ -199,8 +216,17 @@ class LinkSession:
         assert self.closed is not None
         return self.closed
 
+    async def writable(self) -> None:
+        """Wait until the unwritten bytes are back under the high-water mark."""
+        await self._drained.wait()
+
     async def _read_loop(self, receive: Receive) -> None:
         while self.closed is None:
+            if not self._drained.is_set():
+                self.reading_paused = True
+                await self._drained.wait()
+                self.reading_paused = False
+                continue
             self._receive(await receive())
             self.flush()
 
@@ -244,8 +270,27 @@ class LinkSession:
         while (event := self.connection.next_event()) is not None:
             self._handle(event)
         for data in self.connection.data_to_send():
-            self._outbox.put_nowait(data)
+            self._enqueue(data)
         self._arm_timer()
+
+    def _enqueue(self, data: bytes) -> None:
+        if self._stopping or self.queued_bytes >= OUTBOX_LIMIT:
+            return  # the link is closing: what it says now would never be read
+        self._outbox.append(data)
+        self.queued_bytes += len(data)
+        self._wake_writer.set()
+        if self.queued_bytes > self.outbox_high_water:
+            self._drained.clear()
+        if self.queued_bytes >= OUTBOX_LIMIT:
+            self.connection.connection_lost(
+                f"the peer does not read: {self.queued_bytes} bytes are waiting to be written"
+            )
+            self._drain_events()
+
+    def _written(self, size: int) -> None:
+        self.queued_bytes -= size
+        if self.queued_bytes <= self.outbox_high_water // 2:
+            self._drained.set()
 
     def _handle(self, event: LinkEvent) -> None:
         if isinstance(event, CallStarted):
@@ -265,6 +310,7 @@ class LinkSession:
             if isinstance(event, LinkClosed):
                 self.closed = event
                 self._closed_event.set()
+                self._drained.set()  # senders waiting for room wake up and see the end
             self._on_session_event(event)
 
     def _start_incoming(self, event: CallStarted) -> None:
@@ -315,16 +361,16 @@ class LinkSession:
         self.flush()
 
     async def _write_loop(self) -> None:
-        while (first := await self._outbox.get()) is not None:
+        while True:
+            while not self._outbox and not self._stopping:
+                self._wake_writer.clear()
+                await self._wake_writer.wait()
+            if not self._outbox:
+                return
             # One loop turn lets the frames of every call handled in this turn join the batch.
             await asyncio.sleep(0)
-            frames, stop = [first], False
-            while not self._outbox.empty():
-                queued = self._outbox.get_nowait()
-                if queued is None:
-                    stop = True
-                    break
-                frames.append(queued)
+            frames = list(self._outbox)
+            self._outbox.clear()
             try:
                 for message in pack(frames, limit=BATCH_LIMIT):
                     await self._send_bytes(message)
@@ -333,8 +379,7 @@ class LinkSession:
                 self.connection.connection_lost(f"write failed: {error}")
                 self._drain_events()
                 return
-            if stop:
-                return
+            self._written(sum(len(frame) for frame in frames))
 
     def _drain_events(self) -> None:
         while (event := self.connection.next_event()) is not None:
@@ -343,8 +388,11 @@ class LinkSession:
 
 
 async def _finish(task: asyncio.Task[None]) -> None:
-    # On timeout the awaited writer is cancelled with us; asyncio.timeout (unlike wait_for on
-    # Python 3.11) never swallows a cancellation of our own caller.
-    with contextlib.suppress(TimeoutError):
+    """Let the writer send what is queued (the farewell), for 2 s at most."""
+    try:
         async with asyncio.timeout(2.0):
+            await asyncio.shield(task)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from nanoping.api import hub_node_pb2
 from nanoping.errors import (
+    AlreadyExists,
     DeadlineExceeded,
     InvalidArgument,
     NanoPingError,
@@ -35,6 +36,7 @@ from nanoping.hub.rate_limit import RateLimiter
 from nanoping.hub.registry import NodeRegistry
 from nanoping.hub.statistics import HubStatistics, RoutedCall
 from nanoping.internal import join_pb2
+from nanoping.limits import MAX_JOIN_REQUEST, check_node
 from nanoping.link import (
     HelloReceived,
     LinkConfiguration,
@@ -43,9 +45,13 @@ from nanoping.link import (
     LinkRole,
     NodeUpdated,
 )
+from nanoping.log_throttle import LogThrottle
+from nanoping.quoting import quoted
 from nanoping.service.method_table import MethodTable
 
 log = logging.getLogger(__name__)
+_REFUSALS = LogThrottle(log)
+"""Refused joins and links are logged once per kind every 10 s: a flood must not flood the log."""
 
 JOIN_PROTOCOL_VERSION = 1
 JOIN_REQUEST_WAIT = 10.0
@@ -82,10 +88,10 @@ class HubServer:
     def session(self, node_id: str) -> LinkSession:
         """The open link of a member; NotFound / Unavailable say why there is none."""
         if not self.registry.is_member(node_id):
-            raise NotFound(f"node {node_id} is not a member of this hub")
+            raise NotFound(f"node {quoted(node_id)} is not a member of this hub")
         session = self._sessions.get(node_id)
         if session is None or not session.is_open:
-            raise Unavailable(f"node {node_id} is offline")
+            raise Unavailable(f"node {quoted(node_id)} is offline")
         return session
 
     def drop(self, node_id: str, reason: str) -> None:
@@ -112,7 +118,7 @@ class HubServer:
 
     async def _join_answer(self, websocket: WebSocket, peer: str) -> join_pb2.JoinAnswer:
         if not self._rate_limiter.allow(peer, asyncio.get_running_loop().time()):
-            log.warning("join request from %s refused: too many requests", peer)
+            _REFUSALS.warning("join", "join request from %s refused: too many requests", peer)
             return _declined(
                 StatusCode.RESOURCE_EXHAUSTED,
                 "too many join requests from this address; try again later",
@@ -123,8 +129,9 @@ class HubServer:
             )
         try:
             request = await _read_join_request(websocket)
+            self._check_new_id(request.node.id)
         except NanoPingError as error:
-            log.warning("bad join request from %s: %s", peer, error.message)
+            _REFUSALS.warning("join", "join request from %s refused: %s", peer, error.message)
             return _declined(error.code, error.message)
         decision = asyncio.ensure_future(
             self.join_requests.decide(request.node, peer=peer, answer_within=self.join_timeout)
@@ -137,7 +144,27 @@ class HubServer:
         if not decision.done():
             decision.cancel()
             raise WebSocketDisconnect()
-        return self._answer(request.node, decision.result())
+        try:
+            accepted = decision.result()
+        except NanoPingError as error:  # too many pending, or one for this id already
+            _REFUSALS.warning("join", "join request from %s refused: %s", peer, error.message)
+            return _declined(error.code, error.message)
+        return self._answer(request.node, accepted)
+
+    def _check_new_id(self, node_id: str) -> None:
+        """Refuse a join under an id already taken: the hub's own, or a current member's.
+
+        Admitting it would hand out a second credential for that id (a link as the hub, or
+        the real member knocked offline). A member that lost its credential joins again once
+        an operator removed its old membership (removeNode).
+        """
+        if node_id == self.registry.hub_node_id:
+            raise AlreadyExists(f"node id {quoted(node_id)} is the id of the hub node itself")
+        if self.registry.is_member(node_id):
+            raise AlreadyExists(
+                f"node id {quoted(node_id)} is already a member of this hub; to join again "
+                "under this id, remove the old membership first (removeNode)"
+            )
 
     def _answer(self, node: hub_node_pb2.Node, accepted: bool | None) -> join_pb2.JoinAnswer:
         self.statistics.joined(accepted)
@@ -150,8 +177,12 @@ class HubServer:
             return _declined(
                 StatusCode.UNAUTHENTICATED, "the hub server rejected the authentication request"
             )
-        secret = self.registry.admit(node)
-        log.info("node %s (%s) joined the hub", node.name, node.id)
+        try:
+            self._check_new_id(node.id)  # a member may have taken the id while this waited
+            secret = self.registry.admit(node)
+        except NanoPingError as error:
+            return _declined(error.code, error.message)
+        log.info("node %s (%s) joined the hub", quoted(node.name), quoted(node.id))
         return join_pb2.JoinAnswer(
             accepted=join_pb2.JoinAccepted(credential=secret, hub_node_id=self.registry.hub_node_id)
         )
@@ -171,7 +202,7 @@ class HubServer:
             if isinstance(event, HelloReceived):
                 self._hello(session, event, peer, node_id)
             elif isinstance(event, NodeUpdated) and node_id and event.node.id == node_id[0]:
-                self.registry.update_details(event.node)
+                self._node_update(session, event.node)
 
         session = LinkSession(
             connection=connection,
@@ -187,12 +218,32 @@ class HubServer:
         with contextlib.suppress(Exception):
             await websocket.close()
 
+    def _node_update(self, session: LinkSession, node: hub_node_pb2.Node) -> None:
+        try:
+            check_node(node)
+        except NanoPingError as error:
+            log.warning("link of node %s closed: %s", quoted(node.id), error.message)
+            session.close(f"node update refused: {error.message}")
+            return
+        self.registry.update_details(node)
+
     def _hello(
         self, session: LinkSession, hello: HelloReceived, peer: str, node_id: list[str]
     ) -> None:
         claimed = hello.node.id
+        try:
+            check_node(hello.node)
+        except NanoPingError as error:
+            _REFUSALS.warning("link", "link from %s refused: %s", peer, error.message)
+            session.connection.refuse(reason=error.message)
+            return
         if not self.registry.credential_matches(claimed, hello.credential):
-            log.warning("link from %s refused: unknown node %s or wrong credential", peer, claimed)
+            _REFUSALS.warning(
+                "link",
+                "link from %s refused: unknown node %s or wrong credential",
+                peer,
+                quoted(claimed),
+            )
             session.connection.refuse(
                 reason="unknown node or wrong credential", credential_rejected=True
             )
@@ -205,14 +256,14 @@ class HubServer:
         node_id.append(claimed)
         self.registry.update_details(hello.node)
         self.registry.set_online(claimed, True)
-        log.info("node %s (%s) connected from %s", hello.node.name, claimed, peer)
+        log.info("node %s (%s) connected from %s", quoted(hello.node.name), quoted(claimed), peer)
 
     def _named(self, node_id: str) -> str:
         """``name (id)`` of a node for log lines (the id alone once it is no member)."""
         try:
-            return f"{self.registry.get(node_id).name} ({node_id})"
+            return f"{quoted(self.registry.get(node_id).name)} ({quoted(node_id)})"
         except NotFound:
-            return node_id
+            return quoted(node_id)
 
     async def _serve_call(self, call: IncomingCall) -> None:
         target = call.target_node_id
@@ -274,6 +325,10 @@ async def _read_join_request(websocket: WebSocket) -> join_pb2.JoinRequest:
         raise DeadlineExceeded("no join request received") from None
     except KeyError:
         raise InvalidArgument("a join request must be a binary message") from None
+    if len(data) > MAX_JOIN_REQUEST:
+        raise InvalidArgument(
+            f"a join request of {len(data)} bytes exceeds the limit of {MAX_JOIN_REQUEST} bytes"
+        )
     try:
         request = join_pb2.JoinRequest.FromString(data)
     except DecodeError:
@@ -284,6 +339,7 @@ async def _read_join_request(websocket: WebSocket) -> join_pb2.JoinRequest:
         )
     if not request.node.id:
         raise InvalidArgument("a join request must name the node's id")
+    check_node(request.node)
     return request
 
 

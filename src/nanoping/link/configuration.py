@@ -19,6 +19,9 @@ class LinkConfiguration:
     """Seconds between two pings once the session is open."""
     heartbeat_timeout: float = 15.0
     """Seconds without any received frame after which the peer is considered dead."""
+    handshake_timeout: float = 5.0
+    """Seconds from the socket's opening within which Hello and Welcome must have crossed;
+    frames received meanwhile do not extend it, so an unauthenticated socket cannot linger."""
     call_window: int = 64
     """Messages the peer may send on one call before this side grants more credit."""
     max_message_size: int = 4 * 1024 * 1024

@@ -82,9 +82,8 @@ from nanoping.link.events import (
 from nanoping.link.frame import LINK_PROTOCOL_VERSION, decode_frame, encode_frame
 
 _FrameHandler = Callable[[Frame, float], None]
-_CALL_FRAMES = frozenset(
-    {"call_start", "call_message", "call_half_close", "call_end", "call_cancel", "call_credit"}
-)
+_HANDSHAKE_FRAMES = frozenset({"hello", "welcome", "refusal", "goodbye"})
+"""What a peer may send before the session is open; anything else then closes the link."""
 _DEADLINE_MESSAGE = "deadline exceeded"
 _COMPACT_AFTER = 64
 """Stale deadline entries tolerated before the deadline heap is rebuilt."""
@@ -138,6 +137,7 @@ class LinkConnection:
         self._outgoing: list[bytes] = []
         self._events: deque[LinkEvent] = deque()
         self._last_received = now
+        self._handshake_deadline = now + self._config.handshake_timeout
         self._next_ping_at: float | None = None
         self._ping_id = 0
         self._ping_sent_at: float | None = None
@@ -216,6 +216,8 @@ class LinkConnection:
         """When ``handle_timer`` must run next (heartbeat or call deadline); None when closed."""
         if self._state is LinkState.CLOSED:
             return None
+        if self._state is not LinkState.OPEN:
+            return self._handshake_deadline
         times = [self._last_received + self._config.heartbeat_timeout]
         if self._next_ping_at is not None:
             times.append(self._next_ping_at)
@@ -228,6 +230,9 @@ class LinkConnection:
         """Run what is due at ``now``: heartbeat timeout, expired call deadlines, the next ping."""
         if self._state is LinkState.CLOSED:
             return
+        if self._state is not LinkState.OPEN:
+            self._check_handshake_deadline(now)
+            return
         timeout = self._config.heartbeat_timeout
         if now >= self._last_received + timeout:
             reason = f"nothing received from the peer for {timeout:g} s"
@@ -235,7 +240,7 @@ class LinkConnection:
             return
         self._expire_calls(now)
         if self._next_ping_at is not None and now >= self._next_ping_at:
-            self._send_ping(now)
+            self._heartbeat(now)
 
     # -- session API ------------------------------------------------------------------------
 
@@ -397,9 +402,20 @@ class LinkConnection:
         kind = frame.WhichOneof("kind")
         if kind is None:
             return  # a frame kind added by a newer peer
-        if kind in _CALL_FRAMES and self._state is not LinkState.OPEN:
+        if kind not in _HANDSHAKE_FRAMES and self._state is not LinkState.OPEN:
+            # Answering anything (a Ping) before the peer proved who it is would let an
+            # unauthenticated socket make this side work and queue replies.
+            if self._role is LinkRole.HUB and self._state is LinkState.NEW:
+                raise ProtocolError(f"{kind} frame before hello")
             raise ProtocolError(f"{kind} frame before the session is open")
         self._handlers[kind](frame, now)
+
+    def _check_handshake_deadline(self, now: float) -> None:
+        if now < self._handshake_deadline:
+            return
+        awaited = "hello" if self._role is LinkRole.HUB else "welcome"
+        reason = f"no {awaited} within {self._config.handshake_timeout:g} s"
+        self._close(HeartbeatTimedOut(reason=reason), farewell=_goodbye(reason))
 
     def _handle_hello(self, frame: Frame, now: float) -> None:
         hello = frame.hello
@@ -582,6 +598,16 @@ class LinkConnection:
             raise ProtocolError(f"{kind} must state a positive call_window and max_message_size")
         self._peer_window = window
         self._peer_max_message_size = max_message_size
+
+    def _heartbeat(self, now: float) -> None:
+        interval = self._config.heartbeat_interval
+        if self._role is LinkRole.HUB and now - self._last_received < 1.5 * interval:
+            # The node pings every interval and the hub's pongs keep the node's side alive: a
+            # ping of the hub's own would double the heartbeat traffic the hub handles for
+            # every member. It pings only a node it has not heard from for 1.5 intervals.
+            self._next_ping_at = now + interval
+            return
+        self._send_ping(now)
 
     def _send_ping(self, now: float) -> None:
         self._ping_id += 1

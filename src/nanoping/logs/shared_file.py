@@ -28,7 +28,7 @@ _REOPEN_TRIES = 5
 
 def open_for_append(path: Path) -> int:
     """A write-only, append-only descriptor on ``path`` (created if needed), not inherited."""
-    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
 
 class SharedLogFile:

@@ -8,8 +8,10 @@ import logging
 import uvicorn
 from starlette.types import ASGIApp
 
-from nanoping.config import ListenAddress
+from nanoping.config import ListenAddress, ListenerLimits
 from nanoping.errors import StartupError
+from nanoping.net.connection_counter import ConnectionCounter
+from nanoping.net.guarded_protocols import GuardedH11Protocol, GuardedWebSocketProtocol
 from nanoping.net.listen import bind_listening
 
 log = logging.getLogger(__name__)
@@ -22,11 +24,17 @@ class HttpListener:
     """Serves ``app`` on ``address``; :meth:`start` returns once the socket is bound."""
 
     def __init__(
-        self, app: ASGIApp, address: ListenAddress, *, tasks: asyncio.TaskGroup | None = None
+        self,
+        app: ASGIApp,
+        address: ListenAddress,
+        limits: ListenerLimits | None = None,
+        *,
+        tasks: asyncio.TaskGroup | None = None,
     ) -> None:
         self._app = app
         self._address = address
         self._tasks = tasks  # owner of the serving task (the node's TaskGroup); None in tests
+        self.connections = ConnectionCounter(limits or ListenerLimits())
         self._server: uvicorn.Server | None = None
         self._main_loop: asyncio.Task[None] | None = None
         self.bound_port = 0
@@ -41,7 +49,8 @@ class HttpListener:
         config = uvicorn.Config(
             self._app,
             lifespan="off",
-            ws="websockets-sansio",
+            http=GuardedH11Protocol.for_listener(self.connections),
+            ws=GuardedWebSocketProtocol,
             ws_max_size=MAX_WEBSOCKET_MESSAGE,
             ws_ping_interval=None,
             log_level="warning",

@@ -25,6 +25,7 @@ from nanoping.hub.server import HubServer
 from nanoping.internal import run_history_pb2
 from nanoping.link import LinkConfiguration
 from nanoping.logs.app_log import AppLog, app_log_path
+from nanoping.net.descriptor_budget import fitted, raise_open_files_limit
 from nanoping.net.http_listener import HttpListener
 from nanoping.networks.carriers import CarrierStore
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
@@ -61,6 +62,8 @@ class NodeDaemon:
         self._metrics: MetricsEndpoint | None = None
         self.state = NodeState.STARTING
         self._tasks: asyncio.TaskGroup | None = None
+        self._http_limits = config.http_limits
+        self._rest_limits = config.rest_limits
 
     @property
     def node_id(self) -> str:
@@ -147,6 +150,9 @@ class NodeDaemon:
         tables.append(MethodTable.build(implementations, internal=[run_history_pb2.DESCRIPTOR]))
         router = CallRouter(local=tables[0], local_node_id=local.id, hub=hub, hub_client=hub_client)
         self._metrics = observability.metrics
+        self._http_limits, self._rest_limits = fitted(
+            [self.config.http_limits, self.config.rest_limits], raise_open_files_limit()
+        )
         await self._serve_http(hub)
         routed = router.table()
         routed_tables.append(routed)
@@ -199,6 +205,7 @@ class NodeDaemon:
         listener = HttpListener(
             HealthFront(WithMetrics(app, self._metrics), self.status),
             self.config.http_address,
+            self._http_limits,
             tasks=self._tasks,
         )
         await listener.start()
@@ -216,10 +223,11 @@ class NodeDaemon:
     async def _serve_rest(self, table: MethodTable) -> None:
         if self.config.rest_address is None:
             return
-        gateway = RestGateway(table)
+        gateway = RestGateway(table, allowed_origins=self.config.rest_allowed_origins)
         listener = HttpListener(
             HealthFront(WithMetrics(DashboardSite(gateway), self._metrics), self.status),
             self.config.rest_address,
+            self._rest_limits,
             tasks=self._tasks,
         )
         await listener.start()

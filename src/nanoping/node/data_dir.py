@@ -1,17 +1,25 @@
-"""The node's data directory: where it is, that it is writable, and that only one node uses it."""
+"""The node's data directory: where it is, that it is writable, and that only one node uses it.
+
+It holds secrets (the hub credential of a member, credential hashes on the hub), so it is made
+readable by its owner only (directory 0700, files 0600), and a looser one is reported at start.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import json
+import logging
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
 from nanoping.errors import StartupError
+
+log = logging.getLogger(__name__)
 
 ENV_VARIABLE = "NANOPING_DATA_DIR"
 LOCK_FILE = "node.lock"
@@ -52,14 +60,42 @@ class DataDir:
         """Create the dir if needed and take its lock; StartupError says what went wrong."""
         path = path.expanduser().absolute()
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
         except FileExistsError:
             raise StartupError(f"data dir '{path}' exists but is not a directory") from None
         except OSError as error:
             raise StartupError(f"cannot create data dir '{path}': {error.strerror}") from None
         if not os.access(path, os.W_OK | os.X_OK):
             raise StartupError(f"data dir '{path}' is not writable by this user")
-        return cls(path, _take_lock(path / LOCK_FILE))
+        opened = cls(path, _take_lock(path / LOCK_FILE))
+        opened._create_private(opened.database_path)
+        opened.warn_if_readable_by_others()
+        return opened
+
+    def warn_if_readable_by_others(self) -> list[Path]:
+        """Log one warning per path of the data dir that others may read; returns them."""
+        loose = [
+            entry
+            for entry in (self.path, *_files(self.path))
+            if entry.lstat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+        ]
+        for entry in loose:
+            mode = stat.S_IMODE(entry.lstat().st_mode)
+            wanted = "700" if entry.is_dir() else "600"
+            log.warning(
+                "'%s' is readable by other users (mode %o) but holds this node's secrets; "
+                "run: chmod %s '%s'",
+                entry,
+                mode,
+                wanted,
+                entry,
+            )
+        return loose
+
+    @staticmethod
+    def _create_private(file: Path) -> None:
+        """Create ``file`` as 0600 if missing: SQLite gives its -wal and -shm files that mode."""
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
 
     def write_status(self, status: dict[str, Any]) -> None:
         """Publish what the running node is and where it listens (replaced atomically)."""
@@ -77,6 +113,12 @@ class DataDir:
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
+
+
+def _files(directory: Path) -> list[Path]:
+    """The database files and the runs dir: what would leak secrets or logs if readable."""
+    names = [LOCK_FILE, DATABASE_FILE, DATABASE_FILE + "-wal", DATABASE_FILE + "-shm", RUNS_DIR]
+    return [directory / name for name in names if (directory / name).exists()]
 
 
 def _take_lock(lock_path: Path) -> int:

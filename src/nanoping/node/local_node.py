@@ -6,7 +6,8 @@ import socket
 from collections.abc import Sequence
 
 from nanoping.api import hub_node_pb2
-from nanoping.errors import InvalidArgument, PermissionDenied
+from nanoping.errors import PermissionDenied
+from nanoping.limits import check_details
 from nanoping.storage.local_node import LocalNodeStore
 
 
@@ -53,9 +54,7 @@ class LocalNode:
                 f"node {self.id} is configured by {self._config_file}; "
                 "change node.name there instead of calling setNode"
             )
-        for key, item in metadata.items.items():
-            if item.WhichOneof("value") is None:
-                raise InvalidArgument(f"metadata item '{key}' has no value set")
+        check_details(name, metadata)  # before anything is stored
         self._store.save_details(name=name or None, metadata=metadata.SerializeToString())
         self._name = name or None
         self._metadata = hub_node_pb2.NodeMetadata()

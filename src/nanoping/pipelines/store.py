@@ -39,6 +39,7 @@ from nanoping.pipelines.settings import (
     RestartPolicy,
     StartupPolicy,
 )
+from nanoping.quoting import quoted
 from nanoping.storage.database import Database
 
 MIGRATIONS = (
@@ -286,7 +287,7 @@ class PipelineStore:
 
 
 def _unknown(pipeline_id: str) -> NotFound:
-    return NotFound(f"no pipeline with id '{pipeline_id}' on this node")
+    return NotFound(f"no pipeline with id {quoted(pipeline_id)} on this node")
 
 
 def _require(connection: sqlite3.Connection, pipeline_id: str) -> PipelineRecord:

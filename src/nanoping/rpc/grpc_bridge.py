@@ -13,6 +13,7 @@ from google.protobuf.message import Message
 from nanoping.config import ListenAddress
 from nanoping.errors import NanoPingError, StartupError, StatusCode
 from nanoping.net.listen import ensure_bindable
+from nanoping.quoting import bounded_message
 from nanoping.rpc.status import to_grpc
 from nanoping.service.call_deadline import CALL_DEADLINE
 from nanoping.service.method_table import Method, MethodKind, MethodTable
@@ -71,26 +72,25 @@ def _handlers_by_service(
 
 
 def _rpc_handler(method: Method) -> grpc.RpcMethodHandler[Any, Any]:
-    deserialize: Callable[[bytes], Message] = method.request_type.FromString
+    # Requests arrive as bytes and are decoded inside the handler (Method.decode_request):
+    # a deserializer failing inside grpcio would answer UNKNOWN and log a traceback.
     serialize: Callable[[Message], bytes] = method.response_type.SerializeToString
     if method.kind is MethodKind.UNARY:
-        return grpc.unary_unary_rpc_method_handler(
-            _unary(method), request_deserializer=deserialize, response_serializer=serialize
-        )
+        return grpc.unary_unary_rpc_method_handler(_unary(method), response_serializer=serialize)
     if method.kind is MethodKind.SERVER_STREAMING:
         return grpc.unary_stream_rpc_method_handler(
-            _server_stream(method), request_deserializer=deserialize, response_serializer=serialize
+            _server_stream(method), response_serializer=serialize
         )
     return grpc.stream_stream_rpc_method_handler(
-        _bidi_stream(method), request_deserializer=deserialize, response_serializer=serialize
+        _bidi_stream(method), response_serializer=serialize
     )
 
 
-def _unary(method: Method) -> Callable[[Message, grpc.aio.ServicerContext[Any, Any]], Any]:
-    async def handle(request: Message, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+def _unary(method: Method) -> Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], Any]:
+    async def handle(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
         _inherit_deadline(context)
         try:
-            response: Message = await method.handler(request)  # type: ignore[misc]
+            response: Message = await method.handler(method.decode_request(request))  # type: ignore[misc]
             return response
         except Exception as error:
             await _abort(context, method, error)
@@ -101,13 +101,14 @@ def _unary(method: Method) -> Callable[[Message, grpc.aio.ServicerContext[Any, A
 
 def _server_stream(
     method: Method,
-) -> Callable[[Message, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Message]]:
+) -> Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Message]]:
     async def handle(
-        request: Message, context: grpc.aio.ServicerContext[Any, Any]
+        request: bytes, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Message]:
         _inherit_deadline(context)
         try:
-            responses: AsyncIterator[Message] = method.handler(request)  # type: ignore[assignment]
+            decoded = method.decode_request(request)
+            responses: AsyncIterator[Message] = method.handler(decoded)  # type: ignore[assignment]
             async for response in _announced(responses, context):
                 yield response
         except Exception as error:
@@ -118,20 +119,26 @@ def _server_stream(
 
 def _bidi_stream(
     method: Method,
-) -> Callable[[AsyncIterator[Message], grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Message]]:
+) -> Callable[[AsyncIterator[bytes], grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Message]]:
     async def handle(
-        requests: AsyncIterator[Message], context: grpc.aio.ServicerContext[Any, Any]
+        requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Message]:
         _inherit_deadline(context)
         STREAM_HEADERS.set({})
         try:
-            responses: AsyncIterator[Message] = method.handler(requests)  # type: ignore[assignment]
+            decoded = _decoded(method, requests)
+            responses: AsyncIterator[Message] = method.handler(decoded)  # type: ignore[assignment]
             async for response in _announced(responses, context):
                 yield response
         except Exception as error:
             await _abort(context, method, error)
 
     return handle
+
+
+async def _decoded(method: Method, requests: AsyncIterator[bytes]) -> AsyncIterator[Message]:
+    async for data in requests:
+        yield method.decode_request(data)
 
 
 def _inherit_deadline(context: grpc.aio.ServicerContext[Any, Any]) -> None:
@@ -167,6 +174,6 @@ async def _abort(
     context: grpc.aio.ServicerContext[Any, Any], method: Method, error: Exception
 ) -> None:
     if isinstance(error, NanoPingError):
-        await context.abort(to_grpc(error.code), error.message)
+        await context.abort(to_grpc(error.code), bounded_message(error.message))
     log.exception("%s failed unexpectedly", method.path)
     await context.abort(to_grpc(StatusCode.INTERNAL), f"{method.path} failed: internal error")

@@ -42,6 +42,7 @@ from nanoping.pipelines.json_config import ConfigCompatibility, JsonConfig
 from nanoping.pipelines.record import PipelineRecord
 from nanoping.pipelines.settings import PipelineSettings, StartupPolicy
 from nanoping.pipelines.store import PipelineStore
+from nanoping.quoting import quoted
 from nanoping.runs.child import RunChild
 from nanoping.runs.events import RestartScheduled, RunEvent, RunExited, RunStarted
 from nanoping.runs.exit_status import ORPHANED, describe_exit
@@ -66,7 +67,7 @@ class RunSupervisor:
         rotation: LogRotation | None = None,
         kept_runs: int = DEFAULT_KEPT_RUNS,
     ) -> None:
-        runs_dir.mkdir(parents=True, exist_ok=True)
+        runs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.runs_dir = runs_dir
         self.rotation = rotation or LogRotation()
         self._kept_runs = kept_runs
@@ -159,7 +160,9 @@ class RunSupervisor:
         supervision = self._supervisions.get(pipeline_id)
         if supervision is None:
             record = self._store.get(pipeline_id)
-            raise FailedPrecondition(f"pipeline {record.id} ('{record.name}') is already stopped")
+            raise FailedPrecondition(
+                f"pipeline {record.id} ({quoted(record.name)}) is already stopped"
+            )
         supervision.request_stop("stop requested")
 
     async def update(
@@ -222,7 +225,7 @@ class RunSupervisor:
                 return child.telemetry.subscribe()
         run = self._store.run(run_id)
         if run is None:
-            raise NotFound(f"run '{run_id}' is unknown on this node")
+            raise NotFound(f"run {quoted(run_id)} is unknown on this node")
         if run.exit_code is not None:
             raise FailedPrecondition(f"run {run_id} has ended ({describe_exit(run.exit_code)})")
         raise FailedPrecondition(f"run {run_id} is not running")
@@ -230,7 +233,7 @@ class RunSupervisor:
     def log_path(self, run_id: str) -> Path:
         """The log file of a known run; NOT_FOUND for an unknown one."""
         if self._store.run(run_id) is None:
-            raise NotFound(f"run '{run_id}' is unknown on this node")
+            raise NotFound(f"run {quoted(run_id)} is unknown on this node")
         return run_log_path(self.runs_dir, run_id)
 
     def live_children(self) -> list[RunChild]:

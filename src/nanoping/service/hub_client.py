@@ -9,6 +9,7 @@ from nanoping.errors import FailedPrecondition, NotFound
 from nanoping.hub.client import HubClient
 from nanoping.node.connection_state import ConnectionStateWatch
 from nanoping.node.local_node import LocalNode
+from nanoping.quoting import quoted
 
 
 class HubClientService:
@@ -79,4 +80,4 @@ class HubClientService:
 
     def _require_local(self, node_id: str) -> None:
         if node_id and node_id != self._local.id:
-            raise NotFound(f"node {node_id} is not this node ({self._local.id})")
+            raise NotFound(f"node {quoted(node_id)} is not this node ({self._local.id})")

@@ -21,7 +21,7 @@ class HubServerService:
     async def get_nodes(
         self, request: hub_server_pb2.GetNodesRequest
     ) -> hub_server_pb2.GetNodesResponse:
-        nodes = self._hub.registry.filtered(request.metadata_filters, request.service_filters)
+        nodes = self._hub.registry.matching(request.metadata_filters, request.service_filters)
         return hub_server_pb2.GetNodesResponse(nodes=nodes)
 
     async def remove_node(

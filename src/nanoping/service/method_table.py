@@ -12,6 +12,7 @@ Handler shapes, by stream kind:
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any, cast
 
 from google.protobuf import message_factory
 from google.protobuf.descriptor import FileDescriptor, MethodDescriptor
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from nanoping.api import (
     config_pb2,
@@ -34,7 +35,8 @@ from nanoping.api import (
     pipelines_pb2,
     resources_pb2,
 )
-from nanoping.errors import Unimplemented
+from nanoping.errors import InvalidArgument, Unimplemented
+from nanoping.log_throttle import LogThrottle
 
 API_FILES: tuple[FileDescriptor, ...] = tuple(
     module.DESCRIPTOR
@@ -52,6 +54,9 @@ API_FILES: tuple[FileDescriptor, ...] = tuple(
         resources_pb2,
     )
 )
+
+log = logging.getLogger(__name__)
+_BAD_REQUESTS = LogThrottle(log)
 
 UnaryHandler = Callable[[Any], Awaitable[Message]]
 StreamHandler = Callable[[Any], AsyncIterator[Message]]
@@ -90,6 +95,20 @@ class Method:
     def path(self) -> str:
         """The gRPC path, ``/<package>.<Service>/<method>``."""
         return f"/{self.service}/{self.name}"
+
+    def decode_request(self, data: bytes) -> Message:
+        """The request in ``data``; InvalidArgument when it is no such message.
+
+        Every door that receives protobuf bytes (gRPC, the hub link) decodes here, so a
+        malformed request gets the same answer and one throttled log line whichever way it came.
+        """
+        try:
+            return self.request_type.FromString(data)
+        except DecodeError as error:
+            _BAD_REQUESTS.warning(
+                self.path, "malformed %s request of %d bytes: %s", self.path, len(data), error
+            )
+            raise InvalidArgument(f"{self.path}: malformed request: {error}") from None
 
 
 def python_name(wire_name: str) -> str:

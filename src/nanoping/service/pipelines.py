@@ -59,6 +59,7 @@ from nanoping.pipelines.settings import (
     StartupPolicy,
 )
 from nanoping.pipelines.store import PipelineStore
+from nanoping.quoting import quoted
 from nanoping.runs.log_entry import LogEntryReader
 from nanoping.runs.supervision import RunTiming
 from nanoping.runs.supervisor import RunSupervisor
@@ -300,7 +301,7 @@ class PipelinesService:
         """The pipeline whose current run is ``run_id``; NOT_FOUND / FAILED_PRECONDITION else."""
         record = self.store.by_run(run_id)
         if record is None:
-            raise NotFound(f"run '{run_id}' is unknown on this node")
+            raise NotFound(f"run {quoted(run_id)} is unknown on this node")
         if record.current_run != run_id:
             raise FailedPrecondition(
                 f"run {run_id} of pipeline {record.id} ('{record.name}') is already stopped"
@@ -312,7 +313,7 @@ class PipelinesService:
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            raise NotFound(f"no pipeline named '{name}' on this node")
+            raise NotFound(f"no pipeline named {quoted(name)} on this node")
         ids = ", ".join(record.id for record in matches)
         raise NotFound(
             f"pipeline name '{name}' is ambiguous: {len(matches)} pipelines have it ({ids}); "

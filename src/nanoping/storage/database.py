@@ -7,12 +7,19 @@ transaction, so a process killed at any point leaves either the old or the new r
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from nanoping.errors import StartupError
+from nanoping.errors import ResourceExhausted, StartupError
+from nanoping.log_throttle import LogThrottle
+
+log = logging.getLogger(__name__)
+_FAILED_WRITES = LogThrottle(log)
+_STORAGE_FAILURES = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR})
+"""Primary result codes of a full disk or a failing device (not of a bug in our SQL)."""
 
 
 class Database:
@@ -65,14 +72,23 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed when the block ends, rolled back on an exception."""
-        self._connection.execute("BEGIN IMMEDIATE")
+        """A write transaction: committed when the block ends, rolled back on an exception.
+
+        A full disk or a failing device raises ResourceExhausted naming SQLite's cause; nothing
+        is half-written, reads go on working, and writes work again once space returns.
+        """
         try:
+            self._connection.execute("BEGIN IMMEDIATE")
             yield self._connection
-        except BaseException:
-            self._connection.execute("ROLLBACK")
+            self._connection.execute("COMMIT")
+        except BaseException as error:
+            if self._connection.in_transaction:
+                with suppress(sqlite3.Error):  # a failed COMMIT may already have rolled back
+                    self._connection.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error) and _is_storage_failure(error):
+                _FAILED_WRITES.warning("write", "database write failed: %s", error)
+                raise ResourceExhausted(f"cannot write to the node's database: {error}") from None
             raise
-        self._connection.execute("COMMIT")
 
     def query(self, sql: str, parameters: Sequence[object] = ()) -> list[sqlite3.Row]:
         """Rows of a read-only statement."""
@@ -82,3 +98,8 @@ class Database:
 
     def close(self) -> None:
         self._connection.close()
+
+
+def _is_storage_failure(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _STORAGE_FAILURES
