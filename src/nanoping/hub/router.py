@@ -52,6 +52,8 @@ PLACEMENTS: Mapping[str, Placement] = {
     "nanopinggrpc.networks.NetworkInstances": Placement.NETWORKS,
     "nanopinggrpc.pipeline.PipelinesService": Placement.NAMED_NODE,
     "nanopinggrpc.resources.ResourcesService": Placement.NAMED_NODE,
+    # Ours, not the public API: the run history `np pipelines runs` reads, on the named node.
+    "nanoping.internal.RunHistoryService": Placement.NAMED_NODE,
 }
 """Where each service of the API runs."""
 

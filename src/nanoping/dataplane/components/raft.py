@@ -18,6 +18,7 @@ from nanoping.dataplane.errors import ParamError
 from nanoping.dataplane.metrics import Metric, counter, gauge
 from nanoping.dataplane.packet import Batch, Packet
 from nanoping.dataplane.parameter import UINT32_MAX, param
+from nanoping.dataplane.ports import Ports
 from nanoping.dataplane.wiring import parse_link
 from nanoping.raft.endpoint import RaftEndpoint
 from nanoping.raft.jitter import ON_ORDERED, ON_TIMEOUT, TRANSIT
@@ -201,14 +202,19 @@ class Raft(Component[RaftParams]):
     params_type = RaftParams
 
     @classmethod
-    def port_counts(cls, params: RaftParams) -> tuple[int, int]:
+    def declare_ports(cls, params: RaftParams) -> Ports:
+        """One group on each side, as wide as the highest port a stream or carrier link uses
+        (streams and carriers share the numbering the config's links give them)."""
         records: tuple[RaftStreamParams | RaftCarrierParams, ...] = (
             *params.streams,
             *params.carriers,
         )
         ins = [p for r in records if (p := _port(r.input, inbound=True)) is not None]
         outs = [p for r in records if (p := _port(r.output, inbound=False)) is not None]
-        return max(ins, default=-1) + 1, max(outs, default=-1) + 1
+        return Ports.of(
+            inputs={"links": max(ins, default=-1) + 1},
+            outputs={"links": max(outs, default=-1) + 1},
+        )
 
     def __init__(self, *, component_id: str, params: RaftParams) -> None:
         super().__init__(component_id=component_id, params=params)
