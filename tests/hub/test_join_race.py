@@ -123,8 +123,8 @@ def test_the_shell_approver_lists_a_request_made_before_it_opened(
     assert joining.returncode == 0, err
     assert err.startswith(f"waiting for the hub at {hub_url(controller)} to answer")
     assert out == f"authenticated with the hub server at {hub_url(controller)}\n"
-    # the hub's log names nodes by name and id
-    named = f"node {client.name} ({client.node_id})"
+    # the hub's log names nodes by name and id, each quoted (they are the joining node's words)
+    named = f"node '{client.name}' ('{client.node_id}')"
     assert any(f"join request 1 from {named} at 127.0.0.1" in x for x in controller.stderr_lines)
     wait_until(
         lambda: any(f"{named} connected from" in line for line in controller.stderr_lines),
