@@ -14,6 +14,7 @@ returns within 30 s and the restarted client connects within 30 s.
 from __future__ import annotations
 
 import argparse
+import socket
 import tempfile
 import threading
 import time
@@ -80,8 +81,15 @@ def controller_node(root: Path, config: Path) -> NodeProcess:
     return NodeProcess(data_dir=root / "controller", global_args=["-c", str(config)], up_args=())
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def one_run(root: Path, order: str) -> tuple[bool, float | None]:
-    config = controller_config(root)
+    # The hub keeps its HTTP port across the restart: the client stored that address.
+    config = controller_config(root, http_port=free_port())
     controller = controller_node(root, config).start()
     client = NodeProcess(data_dir=root / "client").start()
     try:
