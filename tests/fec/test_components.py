@@ -2,10 +2,13 @@
 source -> encoder -> encrypt -> loss -> decrypt -> decoder -> sink."""
 
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
+from nanoping.dataplane.components import fec as fec_components
 from nanoping.dataplane.components.encryption import BoringsslEncrypt, CipherParams
 from nanoping.dataplane.config import validate_config
 from nanoping.dataplane.dataflow import Dataflow
@@ -13,6 +16,7 @@ from nanoping.dataplane.errors import ConfigError
 from nanoping.dataplane.events import ComponentFailed, RunEnded
 from nanoping.dataplane.fakes import FakeClock, config_doc, run_virtual, wire
 from nanoping.dataplane.packet import Packet
+from nanoping.fec import sliding_window
 from nanoping.fec.aead import MAX_PACKETS_PER_KEY
 
 PACKETS = 3000
@@ -150,3 +154,18 @@ def test_encrypt_ends_the_run_instead_of_reusing_a_nonce() -> None:
     (event,) = component.events
     assert isinstance(event, ComponentFailed)
     assert "2^32 packets" in event.reason
+
+
+def test_registering_the_components_loads_no_codec_library() -> None:
+    # Every run imports every component: the codecs and their libraries load only when a
+    # pipeline uses them, so runs without FEC or encryption start as fast as before.
+    code = (
+        "import sys, nanoping.dataplane.components\n"
+        "heavy = ('cryptography', 'pyeclib', 'nanoping.fec.sliding_window', 'nanoping.fec.block')\n"
+        "print(sorted(name for name in sys.modules if name.startswith(heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+    assert fec_components.MAX_PAYLOADS == sliding_window.MAX_WINDOW

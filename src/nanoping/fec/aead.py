@@ -21,9 +21,10 @@ import struct
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 PACKET_TYPE = 0x50
 SUITES: dict[str, tuple[int, int]] = {
@@ -84,6 +85,9 @@ def _decode(text: str) -> bytes | None:
 
 
 def _cipher(suite: str, key: bytes) -> AESGCM | ChaCha20Poly1305:
+    # Imported here: every pipeline run imports all components, few of them encrypt.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
     return ChaCha20Poly1305(key) if suite == "chacha20_poly1305" else AESGCM(key)
 
 
@@ -155,6 +159,9 @@ class Opener:
             raise KeyFormatError(f"{suite} needs a {SUITES.get(suite, (0, 0))[1]}-byte key")
         self.suite_id = SUITES[suite][0]
         self._cipher = _cipher(suite, key)
+        from cryptography.exceptions import InvalidTag
+
+        self._invalid_tag = InvalidTag
         self._windows: OrderedDict[int, _ReplayWindow] = OrderedDict()
         self.counters = OpenerCounters()
 
@@ -174,7 +181,7 @@ class Opener:
         header = datagram[: _HEADER.size]
         try:
             payload = self._cipher.decrypt(header[2:], datagram[_HEADER.size :], header)
-        except InvalidTag:
+        except self._invalid_tag:
             self.counters.auth_failures += 1
             return None
         self._window(salt).mark(counter)

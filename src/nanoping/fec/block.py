@@ -15,13 +15,14 @@ from __future__ import annotations
 import struct
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import ClassVar
-
-from pyeclib.ec_iface import ECDriver, ECDriverError
+from typing import TYPE_CHECKING, ClassVar
 
 from nanoping.fec.gf256 import coefficients, combine
 from nanoping.fec.linear_system import LinearSystem
 from nanoping.fec.symbol import SymbolError, from_symbol, to_symbol
+
+if TYPE_CHECKING:
+    from pyeclib.ec_iface import ECDriver
 
 _SOURCE = struct.Struct(">BIH")
 _REPAIR = struct.Struct(">BIHH")
@@ -393,8 +394,12 @@ class ReedSolomonCode(BlockCode):
         super().__init__(config)
         if config.repair < 1:
             raise ValueError("reed_solomon needs at least 1 repair per block")
+        # Imported here: every pipeline run imports all components, few use this one.
+        from pyeclib.ec_iface import ECDriver, ECDriverError
+
         kind = "isa_l_rs_vand" if config.repair <= 4 else "isa_l_rs_cauchy"
-        self._driver = ECDriver(k=config.symbols, m=config.repair, ec_type=kind)
+        self._driver: ECDriver = ECDriver(k=config.symbols, m=config.repair, ec_type=kind)
+        self._driver_error = ECDriverError
         self._templates: OrderedDict[int, list[bytes]] = OrderedDict()
 
     def repairs(self, block: int, symbols: list[bytes]) -> list[bytes]:
@@ -415,7 +420,7 @@ class ReedSolomonCode(BlockCode):
         fragments += [headers[k + j] + data for j, data in state.repairs.items()]
         try:
             data = self._driver.decode(fragments)
-        except ECDriverError as error:
+        except self._driver_error as error:
             raise ValueError(f"reed-solomon decode failed: {error}") from None
         return {i: data[i * size : (i + 1) * size] for i in range(k) if i not in known}
 

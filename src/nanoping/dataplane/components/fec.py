@@ -11,29 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nanoping.dataplane.component import Component, register
 from nanoping.dataplane.errors import ParamError
 from nanoping.dataplane.metrics import Metric, counter, gauge
 from nanoping.dataplane.packet import Batch, Packet
 from nanoping.dataplane.parameter import UINT32_MAX, param
-from nanoping.fec.block import (
-    BlockCode,
-    BlockConfig,
-    BlockDecoder,
-    BlockEncoder,
-    Parity2dCode,
-    ReedSolomonCode,
-    RlncCode,
-)
-from nanoping.fec.sliding_window import (
-    MAX_WINDOW,
-    SlidingWindowConfig,
-    SlidingWindowDecoder,
-    SlidingWindowEncoder,
-)
 from nanoping.fec.symbol import SymbolError
+
+if TYPE_CHECKING:
+    from nanoping.fec.block import BlockCode, BlockConfig, Parity2dCode
+
+# The codecs are imported when a component is built, not here: every pipeline run imports
+# all components to register them, and run start-up time is on the critical path.
+MAX_PAYLOADS = 4095
+"""Largest ``max_payloads``: a repair's NSS field has 12 bits (sliding_window.MAX_WINDOW)."""
 
 
 class _Encoder(Protocol):
@@ -212,7 +205,7 @@ def _max_payloads() -> int:
         64,
         doc="Most source packets one repair covers (the window's cap in packets).",
         minimum=1,
-        maximum=MAX_WINDOW,
+        maximum=MAX_PAYLOADS,
     )
 
 
@@ -242,6 +235,8 @@ class RelyEncoder(EncoderComponent):
     params_type = RelyEncoderParams
 
     def make_codec(self, params: RelyEncoderParams) -> _Encoder:
+        from nanoping.fec.sliding_window import SlidingWindowConfig, SlidingWindowEncoder
+
         return SlidingWindowEncoder(
             SlidingWindowConfig(
                 repair_rate=params.repair_target_rate,
@@ -276,6 +271,8 @@ class RelyDecoder(DecoderComponent):
     params_type = RelyDecoderParams
 
     def make_codec(self, params: RelyDecoderParams) -> _Decoder:
+        from nanoping.fec.sliding_window import SlidingWindowConfig, SlidingWindowDecoder
+
         return SlidingWindowDecoder(
             SlidingWindowConfig(
                 timeout=_ms(params.timeout),
@@ -285,8 +282,8 @@ class RelyDecoder(DecoderComponent):
         )
 
     def held(self) -> int:
-        assert isinstance(self.codec, SlidingWindowDecoder)
-        return self.codec.held
+        held: int = self.codec.held  # type: ignore[attr-defined]
+        return held
 
 
 # ---- block codes ----------------------------------------------------------------------------
@@ -345,6 +342,8 @@ class BlockDecoderParams:
 
 
 def _block_config(params: Any) -> BlockConfig:
+    from nanoping.fec.block import BlockConfig
+
     return BlockConfig(
         symbols=params.symbols,
         repair=getattr(params, "repair", 1),
@@ -354,11 +353,22 @@ def _block_config(params: Any) -> BlockConfig:
 
 
 def _block_encoder(code: BlockCode) -> _Encoder:
+    from nanoping.fec.block import BlockEncoder
+
     return BlockEncoder(code)
 
 
 def _block_decoder(code: BlockCode) -> _Decoder:
+    from nanoping.fec.block import BlockDecoder
+
     return BlockDecoder(code)
+
+
+def _code(name: str, params: Any) -> BlockCode:
+    from nanoping.fec.block import ReedSolomonCode, RlncCode
+
+    code: type[BlockCode] = RlncCode if name == "rlnc" else ReedSolomonCode
+    return code(_block_config(params))
 
 
 @register("rlnc_encoder")
@@ -368,7 +378,7 @@ class RlncEncoder(EncoderComponent):
     params_type = BlockEncoderParams
 
     def make_codec(self, params: BlockEncoderParams) -> _Encoder:
-        return _block_encoder(RlncCode(_block_config(params)))
+        return _block_encoder(_code("rlnc", params))
 
 
 @register("rlnc_decoder")
@@ -378,7 +388,7 @@ class RlncDecoder(DecoderComponent):
     params_type = BlockDecoderParams
 
     def make_codec(self, params: BlockDecoderParams) -> _Decoder:
-        return _block_decoder(RlncCode(_block_config(params)))
+        return _block_decoder(_code("rlnc", params))
 
 
 @register("reed_solomon_encoder")
@@ -388,7 +398,7 @@ class ReedSolomonEncoder(EncoderComponent):
     params_type = BlockEncoderParams
 
     def make_codec(self, params: BlockEncoderParams) -> _Encoder:
-        return _block_encoder(ReedSolomonCode(_block_config(params)))
+        return _block_encoder(_code("reed_solomon", params))
 
 
 @register("reed_solomon_decoder")
@@ -398,7 +408,7 @@ class ReedSolomonDecoder(DecoderComponent):
     params_type = BlockDecoderParams
 
     def make_codec(self, params: BlockDecoderParams) -> _Decoder:
-        return _block_decoder(ReedSolomonCode(_block_config(params)))
+        return _block_decoder(_code("reed_solomon", params))
 
 
 def _rows() -> int:
@@ -436,6 +446,8 @@ class Parity2dDecoderParams:
 
 
 def _parity_code(params: Any) -> Parity2dCode:
+    from nanoping.fec.block import BlockConfig, Parity2dCode
+
     config = BlockConfig(
         symbols=params.rows * params.columns,
         repair=params.rows + params.columns,
