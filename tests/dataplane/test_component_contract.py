@@ -25,6 +25,18 @@ MINIMAL_PARAMS: dict[str, dict[str, Any]] = {
     "bandwidth_limit_dynamic": {"flows": [FLOW], "max_queue_size": 5},
     "timed_burst_loss": {"interval_ms": 10, "burst_packets": 3},
     "ip_router": {"flows": [{**FLOW, "destination": "10.0.0.0/8"}]},
+    "bandwidth_traffic_source": {"bandwidth_mbit": 2, "total_packets": 50},
+    "bandwidth_limit_constant": {"flows": [FLOW], "max_queue_size": 5},
+    "bandwidth_constrictor": {"bandwidth_limit_mbit": 0.5, "max_queue_size": 20},
+    "bandwidth_constrictor_sequencer": {
+        "steps": [
+            {"duration": 50, "bandwidth_limit_mbit": 0.5},
+            {"duration": 50, "bandwidth_limit_mbit": 2, "transition": 20},
+        ],
+        "max_queue_size": 30,
+    },
+    "loss_gilbert_elliott": {"flows": [FLOW], "p": 10, "r": 30, "seed": 1},
+    "jitter": {"flows": [FLOW], "delay": 5, "spread": 3, "seed": 1},
 }
 NAMES = sorted(component_types())
 START = 100.0
@@ -89,6 +101,13 @@ def test_every_registered_component_is_covered() -> None:
         "udp_socket",
         "tun",
         "tap",
+        "bandwidth_traffic_source",
+        "bandwidth_tracker",
+        "bandwidth_limit_constant",
+        "bandwidth_constrictor",
+        "bandwidth_constrictor_sequencer",
+        "loss_gilbert_elliott",
+        "jitter",
         "delay_constant",
         "loss_dynamic",
         "timed_burst_loss",

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from nanoping.dataplane import ConfigError, RunEnded, validate_config
-from nanoping.dataplane.component import _REGISTRY, Component, register
+from nanoping.dataplane.component import _REGISTRY, Component, linked_ports, register
 from nanoping.dataplane.dataflow import Dataflow
 from nanoping.dataplane.fakes import FakeClock, config_doc, run_virtual, wire
 from nanoping.dataplane.packet import Batch, Packet, PacketMeta
@@ -214,3 +214,29 @@ def test_a_relay_cycle_through_sockets_keeps_running_until_stopped() -> None:
         assert flow.step(step * 0.01) is None  # sockets bring traffic from outside: no end
     flow.end(RunEnded(0, "stopped"))
     assert flow.outcome == RunEnded(0, "stopped")
+
+
+def test_a_record_wired_to_another_groups_port_is_refused(transport: str) -> None:
+    doc = transport_doc(transport)
+    body = doc["plumr_config"]["pipeline"]["t"][transport]  # type: ignore[index]
+    stream, carrier = body["streams"][0], body["carriers"][0]
+    # Swap the two input ports: the stream's link now lands on the carrier port and back.
+    to_t, d_to_t = wire("t", 1, "src", 0), wire("t", 0, "d", 0)
+    stream["input"], carrier["input"] = to_t, d_to_t
+    doc["plumr_config"]["pipeline"]["src"]["uniform_traffic_source"]["output"] = to_t  # type: ignore[index]
+    doc["plumr_config"]["pipeline"]["d"]["delay_constant"]["flows"][0]["output"] = d_to_t  # type: ignore[index]
+    with pytest.raises(ConfigError) as caught:
+        validate_config(doc)
+    assert str(caught.value) == (
+        "component 't', key 'streams[0].input': port in:1 is not one of the 'streams' input "
+        "ports (streams 0, carriers 1)"
+    )
+
+
+def test_linked_ports_say_which_port_each_record_uses() -> None:
+    records = (
+        Flow(input=wire("t", 2, "a", 0), output=wire("b", 0, "t", 3)),
+        Flow(input=wire("t", 0, "c", 1), output=wire("d", 0, "t", 1)),
+    )
+    assert linked_ports(records, output=False) == [2, 0]
+    assert linked_ports(records, output=True) == [3, 1]

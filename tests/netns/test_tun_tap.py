@@ -13,6 +13,7 @@ from nanoping.dataplane.fakes import config_doc, wire
 from nanoping.testing.netns import (
     Impairments,
     Namespace,
+    NamespaceError,
     PipelineProcess,
     emulated_link,
     namespaces,
@@ -23,10 +24,18 @@ PORT = 4000
 
 
 def tunnel_doc(
-    kind: str, *, name: str, inner: str, bind: str, remote: str, mtu: int = 1400
+    kind: str,
+    *,
+    name: str,
+    inner: str,
+    bind: str,
+    remote: str,
+    mtu: int = 1400,
+    offload: bool = False,
 ) -> dict[str, object]:
     """``kind`` (tun or tap) ⇄ udp_socket: the interface's packets travel as datagrams."""
     to_udp, to_dev = wire("udp", 0, "dev", 0), wire("dev", 0, "udp", 0)
+    extra = {"generic_offload": True} if offload else {}
     return config_doc(
         {
             "dev": {
@@ -36,6 +45,7 @@ def tunnel_doc(
                     "mtu": mtu,
                     "output": to_udp,
                     "input": to_dev,
+                    **extra,
                 }
             },
             "udp": {
@@ -58,12 +68,17 @@ def pair() -> Iterator[tuple[Namespace, Namespace]]:
 
 
 def start_tunnel(
-    kind: str, a: Namespace, b: Namespace, a_remote: str, b_remote: str
+    kind: str, a: Namespace, b: Namespace, a_remote: str, b_remote: str, *, offload: bool = False
 ) -> tuple[PipelineProcess, PipelineProcess]:
     one = PipelineProcess(
         a,
         tunnel_doc(
-            kind, name="np13x", inner="192.168.131.1", bind=f"10.132.0.1:{PORT}", remote=a_remote
+            kind,
+            name="np13x",
+            inner="192.168.131.1",
+            bind=f"10.132.0.1:{PORT}",
+            remote=a_remote,
+            offload=offload,
         ),
     )
     try:
@@ -75,20 +90,13 @@ def start_tunnel(
                 inner="192.168.131.2",
                 bind=f"10.132.0.2:{PORT}",
                 remote=b_remote,
+                offload=offload,
             ),
         )
     except BaseException:
         one.stop()
         raise
     return one, two
-
-
-def wait_listening(namespace: Namespace, port: int, timeout: float = 10.0) -> None:
-    """Wait until something listens on TCP ``port`` inside the namespace."""
-    deadline = time.monotonic() + timeout
-    while not namespace.run("ss", "-ltnH", f"sport = :{port}").strip():
-        assert time.monotonic() < deadline, f"nothing listens on port {port}"
-        time.sleep(0.05)
 
 
 def ping(namespace: Namespace, address: str, count: int = 3) -> list[float]:
@@ -98,22 +106,33 @@ def ping(namespace: Namespace, address: str, count: int = 3) -> list[float]:
     return [float(x) for x in re.findall(r"time=([0-9.]+) ms", out)]
 
 
-def test_ping_and_a_tcp_transfer_cross_tun_pipelines(pair: tuple[Namespace, Namespace]) -> None:
+@pytest.mark.parametrize("offload", [False, True], ids=["packets", "generic_offload"])
+def test_ping_and_a_tcp_transfer_cross_tun_pipelines(
+    pair: tuple[Namespace, Namespace], offload: bool
+) -> None:
     a, b = pair
-    one, two = start_tunnel("tun", a, b, f"10.132.0.2:{PORT}", f"10.132.0.1:{PORT}")
+    one, two = start_tunnel(
+        "tun", a, b, f"10.132.0.2:{PORT}", f"10.132.0.1:{PORT}", offload=offload
+    )
     with one, two:
         assert "np13x" in a.interfaces()
         assert len(ping(a, "192.168.131.2")) == 3
         server = b.popen("iperf3", "-s", "-1", "-B", "192.168.131.2", "--logfile", "/dev/null")
-        wait_listening(b, 5201)
+        b.wait_listening(5201)
         report = json.loads(
             a.run("iperf3", "-c", "192.168.131.2", "-n", "8M", "-J", "--connect-timeout", "5000")
         )
         server.wait(timeout=10)
+        udp = json.loads(one.stop().splitlines()[-1])["/components/udp"]
     sent, received = report["end"]["sum_sent"]["bytes"], report["end"]["sum_received"]["bytes"]
     # iperf3 stops counting once the client has written its 8 MiB, with some still in flight.
     assert sent >= 8 * 1024 * 1024
     assert sent >= received >= 4 * 1024 * 1024
+    per_datagram = udp["bytes_sent"] / udp["datagrams_sent"]
+    if offload:  # TCP super-packets crossed whole, the kernel segmenting them at the far end
+        assert per_datagram > 1400
+    else:
+        assert per_datagram <= 1400
     assert "np13x" not in a.interfaces()  # gone with the run
 
 
@@ -168,3 +187,29 @@ def test_a_run_killed_with_9_takes_its_interface_with_it() -> None:
         while "np13r" in a.interfaces():
             assert time.monotonic() < deadline, "the interface outlived its run"
             time.sleep(0.05)
+
+
+def test_a_run_whose_interface_is_deleted_fails_saying_so() -> None:
+    with namespaces(1, "np13") as (a,):
+        doc = tunnel_doc("tun", name="np13d", inner="192.168.137.1", bind="127.0.0.1:0",
+                         remote="127.0.0.1:9")  # fmt: skip
+        run = PipelineProcess(a, doc)
+        try:
+            a.run("ip", "link", "del", "np13d")
+            run.process.wait(timeout=10)
+        finally:
+            output = run.stop()
+    outcome = json.loads(output.splitlines()[0])
+    assert outcome["exit_code"] == 1
+    assert "interface 'np13d' stopped working" in outcome["reason"]
+
+
+def test_a_persistent_interface_of_the_same_name_is_refused_not_reused() -> None:
+    with namespaces(1, "np13") as (a,):
+        a.run("ip", "tuntap", "add", "dev", "np13q", "mode", "tun")
+        doc = tunnel_doc("tun", name="np13q", inner="192.168.138.1", bind="127.0.0.1:0",
+                         remote="127.0.0.1:9")  # fmt: skip
+        with pytest.raises(NamespaceError, match="a persistent interface of that name exists"):
+            PipelineProcess(a, doc)
+        assert "np13q" in a.interfaces()  # left as it was
+        assert "192.168.138.1" not in a.run("ip", "addr", "show", "np13q")

@@ -112,7 +112,9 @@ class Component(Generic[P]):
         The default suits the components whose links are plain fields: one ``flows`` group
         with a port per flow, or an ``input`` and an ``output`` port when those fields exist.
         A transport declares its groups explicitly, e.g.
-        ``Ports.of(inputs={"streams": s, "carriers": c}, outputs={"streams": s, "carriers": c})``.
+        ``Ports.of(inputs={"streams": s, "carriers": c}, outputs={"streams": s, "carriers": c})``;
+        a group named after a repeated-record parameter (``streams``) must receive exactly
+        that parameter's links, which the graph check enforces.
         """
         flows = getattr(params, "flows", None)
         if flows is not None:
@@ -229,6 +231,22 @@ class Component(Generic[P]):
             ),
             counter("packets_dropped", self.packets_dropped, "packets", "Packets discarded here."),
         )
+
+
+def linked_ports(records: Iterable[Any], *, output: bool) -> list[int | None]:
+    """Port number each record's ``input`` (or ``output``) link uses here; None where unset.
+
+    E.g. ``linked_ports(params.carriers, output=True)[j]`` is the output port of carrier j.
+    """
+    ports: list[int | None] = []
+    for record in records:
+        text = getattr(record, "output" if output else "input", None)
+        if text is None:
+            ports.append(None)
+            continue
+        link = parse_link(text)
+        ports.append(link.out_port if output else link.in_port)
+    return ports
 
 
 def flow_routes(flows: Iterable[Any]) -> dict[int, int]:

@@ -152,6 +152,8 @@ def _check_links(specs: tuple[ComponentSpec, ...]) -> tuple[Link, ...]:
         _check_known(uses, by_id)
     for uses in (outputs, inputs):
         _check_ranges(uses, by_id)
+    for spec in specs:
+        _check_groups(spec)
     _check_duplicates(outputs, "output")
     _check_duplicates(inputs, "input")
     _check_pairs(outputs, inputs, "input")
@@ -214,6 +216,50 @@ def _check_ranges(uses: list[_LinkUse], by_id: Mapping[str, ComponentSpec]) -> N
                     f"port {name} is out of range; '{spec.type_name}' has {count} {role} port(s) "
                     f"here{_groups_note(ports, output=output)}",
                 )
+
+
+def _check_groups(spec: ComponentSpec) -> None:
+    """A group named after a repeated-record parameter takes exactly that parameter's links.
+
+    E.g. a transport declaring ``streams`` and ``carriers`` groups: ``streams[i].input`` must
+    name one of the streams ports, ``carriers[j].output`` one of the carriers ports.
+    """
+    ports = component_types()[spec.type_name].declare_ports(spec.params)
+    names = {field.name for field in fields(spec.params)}
+    for output, groups in ((False, ports.inputs), (True, ports.outputs)):
+        first = 0
+        for group in groups:
+            records = getattr(spec.params, group.name, None) if group.name in names else None
+            if isinstance(records, tuple):
+                _check_group(spec, ports, group.name, records, first, group.count, output=output)
+            first += group.count
+
+
+def _check_group(
+    spec: ComponentSpec,
+    ports: Ports,
+    name: str,
+    records: tuple[Any, ...],
+    first: int,
+    count: int,
+    *,
+    output: bool,
+) -> None:
+    role = "output" if output else "input"
+    for index, record in enumerate(records):
+        text = getattr(record, role, None)
+        if not isinstance(text, str):
+            continue
+        link = parse_link(text)
+        port = link.out_port if output else link.in_port
+        if not first <= port < first + count:
+            label = f"out:{port}" if output else f"in:{port}"
+            raise ConfigError(
+                spec.id,
+                f"{name}[{index}].{role}",
+                f"port {label} is not one of the '{name}' {role} ports "
+                f"({ports.describe(output=output)})",
+            )
 
 
 def _check_duplicates(uses: list[_LinkUse], role: str) -> None:

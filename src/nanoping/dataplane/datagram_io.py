@@ -75,6 +75,10 @@ class DatagramDevice(ABC):
         """Address of the sender of the most recent datagram read (sockets only)."""
         return None
 
+    def fatal(self, error: OSError) -> str | None:
+        """Why the device cannot go on after ``error`` from a read, or None to keep reading."""
+        return None
+
     def describe(self) -> Iterable[Metric]:
         """Device-specific metrics (offloads in use and the like)."""
         return ()
@@ -202,9 +206,13 @@ class DatagramComponent(Component[P]):
         room = self.rx_capacity - len(self.rx_queue)
         try:
             got = device.read_batch(min(room, READ_BATCH))
-        except OSError:  # e.g. an ICMP error reported on a socket: count it, keep reading
+        except OSError as error:  # e.g. an ICMP error on a socket: count it, keep reading
             self.socket_errors += 1
-            got = []
+            if (reason := device.fatal(error)) is not None:
+                self._pause_reading()
+                self.fail(reason)
+                self.wake()
+            return
         if got:
             was_empty = not self.rx_queue
             self.rx_queue.extend(got)

@@ -180,7 +180,7 @@ def _run_end(payloads: Sequence[bytes], start: int) -> int:
     total, end, limit = 0, start, min(len(payloads), start + MAX_SEGMENTS)
     while end < limit and total + segment <= MAX_GSO_BYTES:
         length = len(payloads[end])
-        if length > segment:
+        if length > segment or length == 0:  # an empty datagram cannot ride in a GSO send
             break
         total += length
         end += 1

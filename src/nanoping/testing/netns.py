@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import secrets
+import selectors
 import shutil
 import signal
 import subprocess
@@ -89,7 +90,9 @@ class Namespace:
         """Command prefix that runs what follows inside this namespace."""
         return ["ip", "netns", "exec", self.name]
 
-    def run(self, *command: str, timeout: float = 30.0, check: bool = True) -> str:
+    def run(
+        self, *command: str, timeout: float = 30.0, check: bool = True, input_text: str = ""
+    ) -> str:
         """Run ``command`` inside the namespace and return its stdout (stderr on failure)."""
         result = subprocess.run(
             [*self.exec_prefix(), *command],
@@ -97,6 +100,7 @@ class Namespace:
             text=True,
             timeout=timeout,
             check=False,
+            input=input_text,
         )
         if check and result.returncode != 0:
             raise NamespaceError(
@@ -112,6 +116,37 @@ class Namespace:
         )
         self._processes.append(process)
         return process
+
+    def limit_rate(self, device: str, *, rate_mbit: float, burst_bytes: int = 32_000) -> None:
+        """Shape what ``device`` sends to ``rate_mbit`` with a token bucket (tc tbf).
+
+        The kernel here has no netem, but tbf works; delay and loss come from our components.
+        """
+        ip_netns = ["netns", "exec", self.name]
+        tc = ["tc", "qdisc", "replace", "dev", device, "root", "tbf", "rate", f"{rate_mbit}mbit",
+              "burst", str(burst_bytes), "latency", "50ms"]  # fmt: skip
+        ip(*ip_netns, *tc)
+
+    def drop_randomly(self, percent: int) -> None:
+        """Drop ``percent`` % of the packets this namespace sends (nftables, random)."""
+        if not 0 <= percent <= 100:
+            raise ValueError(f"percent must be 0 to 100, got {percent}")
+        rule = "drop" if percent == 100 else f"numgen random mod 100 < {percent} drop"
+        rules = (
+            "table inet nanoping_test_drop {\n"
+            "  chain output { type filter hook output priority 0; policy accept;\n"
+            f"    {rule}\n"
+            "  }\n}\n"
+        )
+        self.run("nft", "-f", "-", input_text=rules)
+
+    def wait_listening(self, port: int, timeout: float = 10.0) -> None:
+        """Wait until something listens on TCP ``port`` inside the namespace."""
+        deadline = time.monotonic() + timeout
+        while not self.run("ss", "-ltnH", f"sport = :{port}").strip():
+            if time.monotonic() > deadline:
+                raise NamespaceError(f"nothing listens on TCP port {port} in {self.name}")
+            time.sleep(0.05)
 
     def interfaces(self) -> list[str]:
         """Names of the interfaces in the namespace."""
@@ -150,10 +185,12 @@ def namespaces(count: int, prefix: str = "npt") -> Iterator[list[Namespace]]:
             namespace.close()
 
 
-def veth(a: Namespace, b: Namespace, a_address: str, b_address: str, *, mtu: int = 1500) -> None:
+def veth(
+    a: Namespace, b: Namespace, a_address: str, b_address: str, *, mtu: int = 1500
+) -> tuple[str, str]:
     """Join ``a`` and ``b`` by a veth pair with these addresses (CIDR form), links up.
 
-    The pair goes away with either namespace.
+    Returns the names of the two ends; the pair goes away with either namespace.
     """
     a_end, b_end = unique_name("vth"), unique_name("vth")
     ip("link", "add", a_end, "mtu", str(mtu), "netns", a.name, "type", "veth",
@@ -161,6 +198,7 @@ def veth(a: Namespace, b: Namespace, a_address: str, b_address: str, *, mtu: int
     for namespace, end, address in ((a, a_end, a_address), (b, b_end, b_address)):
         ip("-n", namespace.name, "addr", "add", address, "dev", end)
         ip("-n", namespace.name, "link", "set", end, "up")
+    return a_end, b_end
 
 
 class PipelineProcess:
@@ -177,6 +215,7 @@ class PipelineProcess:
         timeout: float = 20.0,
         prefix: Sequence[str] = (),
     ) -> None:
+        self._output: str | None = None
         self._dir = tempfile.TemporaryDirectory(prefix="np-pipeline-")
         config = Path(self._dir.name) / "pipeline.json"
         config.write_text(json.dumps(doc))
@@ -187,16 +226,19 @@ class PipelineProcess:
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
-        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        assert stdout is not None
         deadline = time.monotonic() + timeout
         lines: list[str] = []
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.strip() == READY_LINE:
-                return
+        with selectors.DefaultSelector() as selector:
+            selector.register(stdout, selectors.EVENT_READ)
+            while (left := deadline - time.monotonic()) > 0 and selector.select(left):
+                line = stdout.readline()  # the harness prints whole lines, flushed
+                if not line:
+                    break
+                lines.append(line)
+                if line.strip() == READY_LINE:
+                    return
         self.stop()
         raise NamespaceError(f"pipeline did not start: {''.join(lines).strip()}")
 
@@ -206,7 +248,9 @@ class PipelineProcess:
         return self.process.pid
 
     def stop(self) -> str:
-        """Stop the pipeline (SIGTERM, then SIGKILL) and return what it printed."""
+        """Stop the pipeline (SIGTERM, then SIGKILL) and return what it printed; idempotent."""
+        if self._output is not None:
+            return self._output
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -218,6 +262,7 @@ class PipelineProcess:
         if self.process.stdout:
             self.process.stdout.close()
         self._dir.cleanup()
+        self._output = output
         return output
 
     def __enter__(self) -> PipelineProcess:
@@ -237,8 +282,12 @@ class Impairments:
     """Random loss, percent (seeded)."""
     rate_mbit: float | None = None
     """Rate limit, Mbit/s; None for none."""
+    jitter_ms: float = 0.0
+    """Standard deviation of a normal jitter added to the delay (order kept), milliseconds."""
+    burst_loss: tuple[float, float] | None = None
+    """Gilbert-Elliott burst loss (p, r) in percent, every packet lost in the bad state."""
     seed: int = 13
-    """Seed of the loss draws."""
+    """Seed of the random draws."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +302,7 @@ class Chain:
 
 
 def impairment_chain(prefix: str, producer: str, consumer: str, impairments: Impairments) -> Chain:
-    """delay → loss → (rate) components, ids starting with ``prefix``, from producer to consumer."""
+    """delay → (jitter) → loss → (burst loss) → (rate), ids starting with ``prefix``."""
     stages: list[tuple[str, str, dict[str, object]]] = [
         (f"{prefix}delay", "delay_constant", {"delay": impairments.delay_ms}),
         (
@@ -265,6 +314,13 @@ def impairment_chain(prefix: str, producer: str, consumer: str, impairments: Imp
             },
         ),
     ]
+    if impairments.jitter_ms:
+        jitter: dict[str, object] = {"spread": impairments.jitter_ms, "seed": impairments.seed}
+        stages.insert(1, (f"{prefix}jitter", "jitter", jitter))
+    if impairments.burst_loss is not None:
+        p, r = impairments.burst_loss
+        burst: dict[str, object] = {"p": p, "r": r, "seed": impairments.seed}
+        stages.append((f"{prefix}burst", "loss_gilbert_elliott", burst))
     if impairments.rate_mbit is not None:
         phase = {"duration": 1000, "bandwidth_limit_mbit": impairments.rate_mbit}
         stages.append((f"{prefix}rate", "bandwidth_limit_dynamic", {"phases": [phase]}))

@@ -6,6 +6,11 @@ default route. It is never made persistent, so the kernel removes it as soon as 
 descriptor closes — at the end of the run, and also when the run process dies in any way
 (kill -9 included); run processes die with their node, so a killed node leaves none behind.
 
+With ``generic_offload`` (tun only) the descriptor carries a virtio-net header before each
+packet and the interface exchanges TCP super-packets (up to :data:`SUPER_PACKET` bytes) with
+the kernel, which segments and checksums them: the pipeline moves one packet per 40-odd TCP
+segments. The header travels inside the payload, so both ends must use the option.
+
 Creating an interface needs root or CAP_NET_ADMIN; without it the run fails at start saying
 so (and ``createPipeline`` logs a warning, see
 :func:`nanoping.dataplane.privileges.privilege_warnings`).
@@ -35,6 +40,18 @@ IFF_TUN = 0x0001
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
 """No packet-information prefix: reads and writes are bare packets or frames."""
+IFF_PERSIST = 0x0800
+"""Set on interfaces that outlive their descriptor (never by us)."""
+TUNGETIFF = 0x800454D2
+IFF_VNET_HDR = 0x4000
+"""Every packet read or written starts with a virtio-net header (GSO and checksum facts)."""
+TUNSETOFFLOAD = 0x400454D0
+TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN = 0x01, 0x02, 0x04, 0x08
+VNET_HEADER = 10
+"""Bytes of the virtio-net header (struct virtio_net_hdr) in front of each packet."""
+SUPER_PACKET = 60_000
+"""Largest super-packet asked of the kernel (gso_max_size), so that header and packet still
+fit one UDP datagram (65,507 bytes)."""
 IFNAMSIZ = 16
 _IFREQ = struct.Struct("16sH22x")
 ETHERNET_HEADER = 18
@@ -58,16 +75,12 @@ def _check_ip(text: str) -> str | None:
 
 
 def _check_netmask(text: str) -> str | None:
+    if text.isdigit() and int(text) <= 128:
+        return None  # a prefix length; checked against the address family at start
     try:
         ipaddress.IPv4Network(f"0.0.0.0/{text}")
     except ValueError:
         return f"expected a netmask such as 255.255.255.0 (or a prefix length), got {text!r}"
-    return None
-
-
-def _no_offload(value: bool) -> str | None:
-    if value:
-        return "generic_offload (segmentation offload through the device) is not supported yet"
     return None
 
 
@@ -108,8 +121,8 @@ class TunParams(InterfaceParams):
 
     generic_offload: bool = param(
         False,
-        doc="Let the kernel hand over and take oversize segments (GSO); not supported yet.",
-        check=_no_offload,
+        doc="Exchange TCP/UDP super-packets (up to 64 KB, with a virtio-net header in front) "
+        "with the kernel instead of MTU-size packets; both ends of a tunnel must set it.",
     )
 
 
@@ -143,6 +156,10 @@ class TunDevice(DatagramDevice):
                 break
         return out
 
+    def fatal(self, error: OSError) -> str | None:
+        # Any other read error means the interface is gone (deleted, or its namespace was).
+        return f"interface '{self.name}' stopped working: {error.strerror or error}"
+
     def write_batch(self, payloads: Sequence[bytes], peer: Any) -> WriteResult:
         written = failed = size = 0
         write, fd = os.write, self._fd
@@ -163,8 +180,12 @@ class TunDevice(DatagramDevice):
             self._fd = -1
 
 
-def open_interface(name: str, *, tap: bool) -> int:
-    """Create interface ``name`` and return its non-blocking descriptor; OSError says why not."""
+def open_interface(name: str, *, tap: bool, offload: bool = False) -> int:
+    """Create interface ``name`` and return its non-blocking descriptor; OSError says why not.
+
+    With ``offload`` the descriptor carries a virtio-net header before every packet and the
+    interface takes and gives TCP super-packets (checksum and segmentation offload).
+    """
     kind = "tap" if tap else "tun"
     try:
         fd = os.open(TUN_DEVICE, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -173,12 +194,29 @@ def open_interface(name: str, *, tap: bool) -> int:
             errno.ENODEV, f"cannot create {kind} '{name}': {TUN_DEVICE} is missing (no tun module)"
         ) from None
     try:
-        flags = (IFF_TAP if tap else IFF_TUN) | IFF_NO_PI
+        flags = (IFF_TAP if tap else IFF_TUN) | IFF_NO_PI | (IFF_VNET_HDR if offload else 0)
         fcntl.ioctl(fd, TUNSETIFF, _IFREQ.pack(name.encode(), flags))
+        _refuse_persistent(fd, kind, name)
+        if offload:
+            features = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN
+            fcntl.ioctl(fd, TUNSETOFFLOAD, features)
     except OSError as error:
         os.close(fd)
-        raise OSError(error.errno, _refusal(kind, name, error)) from None
+        message = str(error.strerror) if error.errno == errno.EEXIST else None
+        raise OSError(error.errno, message or _refusal(kind, name, error)) from None
     return fd
+
+
+def _refuse_persistent(fd: int, kind: str, name: str) -> None:
+    """Refuse an interface someone made persistent: it would outlive the run."""
+    answer = fcntl.ioctl(fd, TUNGETIFF, bytes(_IFREQ.size))
+    _, flags = _IFREQ.unpack(answer)
+    if flags & IFF_PERSIST:
+        raise OSError(
+            errno.EEXIST,
+            f"cannot create {kind} '{name}': a persistent interface of that name exists "
+            "(made outside NanoPing); remove it or choose another interface_name",
+        )
 
 
 def _refusal(kind: str, name: str, error: OSError) -> str:
@@ -192,22 +230,37 @@ def _refusal(kind: str, name: str, error: OSError) -> str:
     return f"cannot create {kind} '{name}': {error.strerror}"
 
 
-def configure_interface(name: str, *, ip: str, netmask: str, mtu: int, default_route: bool) -> None:
+def configure_interface(
+    name: str, *, ip: str, netmask: str, mtu: int, default_route: bool, super_packets: bool = False
+) -> None:
     """Set MTU and address, bring the link up and optionally route everything through it."""
     from pyroute2 import IPRoute  # type: ignore[import-untyped]  # only interface runs pay for it
 
     address = ipaddress.ip_address(ip)
-    prefix = address.max_prefixlen if address.version == 6 and "." in netmask else _prefix(netmask)
+    prefix = prefix_length(address, netmask)
     with IPRoute() as ipr:
         index = ipr.link_lookup(ifname=name)[0]
         ipr.link("set", index=index, mtu=mtu)
+        if super_packets:
+            ipr.link("set", index=index, gso_max_size=SUPER_PACKET)
         ipr.addr("add", index=index, address=str(address), prefixlen=prefix)
         ipr.link("set", index=index, state="up")
         if default_route:
             ipr.route("replace", dst="::/0" if address.version == 6 else "0.0.0.0/0", oif=index)
 
 
-def _prefix(netmask: str) -> int:
+def prefix_length(address: ipaddress.IPv4Address | ipaddress.IPv6Address, netmask: str) -> int:
+    """Prefix length for ``address`` from a netmask or a length; ValueError when it cannot fit.
+
+    An IPv6 address with a dotted netmask (the IPv4 default) gets a /128 of its own.
+    """
+    if netmask.isdigit():
+        length = int(netmask)
+        if length > address.max_prefixlen:
+            raise ValueError(f"prefix length {length} is too long for {address}")
+        return length
+    if address.version == 6:
+        return address.max_prefixlen
     return ipaddress.IPv4Network(f"0.0.0.0/{netmask}").prefixlen
 
 
@@ -224,7 +277,8 @@ class _Interface(DatagramComponent[InterfaceParams]):
 
     async def open_device(self) -> DatagramDevice:
         p = self.params
-        fd = open_interface(p.interface_name, tap=self.tap)
+        offload = bool(getattr(p, "generic_offload", False))
+        fd = open_interface(p.interface_name, tap=self.tap, offload=offload)
         try:
             # pyroute2 runs its own event loop; in a thread it cannot clash with the run's.
             await asyncio.to_thread(
@@ -234,12 +288,15 @@ class _Interface(DatagramComponent[InterfaceParams]):
                 netmask=p.netmask,
                 mtu=p.mtu,
                 default_route=p.is_default_route,
+                super_packets=offload,
             )
         except Exception as error:
             os.close(fd)
             raise OSError(
                 errno.EIO, f"cannot configure interface '{p.interface_name}': {error}"
             ) from None
+        if offload:
+            return TunDevice(fd, name=p.interface_name, read_size=VNET_HEADER + 65_535)
         extra = ETHERNET_HEADER if self.tap else 0
         return TunDevice(fd, name=p.interface_name, read_size=p.mtu + extra)
 
