@@ -141,6 +141,7 @@ class CarrierEstimate:
         self.queue_delay = 0.0
         self.last_feedback = -1.0
         self._hold_until = 0.0
+        self._armed = True
         self._previous: Feedback | None = None
 
     def forget_loss(self) -> None:
@@ -211,11 +212,16 @@ class CarrierEstimate:
         is sent), so an idle carrier's estimate never runs away from what it has shown.
         """
         in_use = self.delivered_bps > 0.3 * self.rate_bps
+        if self.queue_delay < OVERUSE_S:
+            self._armed = True  # the queue drained: the next overuse is news
         if self.queue_delay > OVERUSE_S and in_use:
-            if now >= self._hold_until:
+            # One cut per overuse episode (until the queue drains, or a second at most):
+            # cutting again while the old queue drains would spiral the estimate down.
+            if now >= self._hold_until and (self._armed or now >= self._hold_until + 1.0):
                 target = max(0.92 * self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
                 self.rate_bps = min(self.rate_bps, target)
                 self._hold_until = now + self.rtt.min_rtt + 0.01
+                self._armed = False
         elif (
             self.queue_delay < UNDERUSE_S
             and max(self.delivered_bps, sent_bps) > 0.85 * self.rate_bps

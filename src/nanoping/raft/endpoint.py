@@ -200,16 +200,24 @@ class RaftEndpoint:
         return chosen >= 0
 
     def _send_from(self, stream: StreamState, payload: bytes, origin: float, now: float) -> int:
-        """Number, queue and protect one packet the application handed over at ``origin``."""
+        """Number, queue and protect one packet the application handed over at ``origin``.
+
+        A packet that cannot leave in time is dropped before it gets a sequence number, so
+        the receiver never waits for a hole nobody will fill.
+        """
+        deadline = origin + stream.spec.timeout
+        size = wire.DATA_OVERHEAD - wire.HEADER_BYTES + len(payload)
+        targets = self._targets(stream, size, now, deadline)
+        if not targets:
+            stream.counters.dropped_local += 1
+            return -1
         seq = stream.next_seq
         stream.next_seq += 1
         src_us = self._us(origin)
-        deadline = origin + stream.spec.timeout
-        data = wire.Data(stream.spec.handle, seq, src_us, 0, payload)
-        _, body = wire.encode_body(data)
-        chosen = self._place(stream, body, now, deadline)
-        if chosen < 0:
-            stream.counters.dropped_local += 1
+        _, body = wire.encode_body(wire.Data(stream.spec.handle, seq, src_us, 0, payload))
+        for carrier in targets:
+            carrier.pacer.push(wire.DATA, body, deadline)
+        chosen = targets[0].index
         if stream.spec.arq:
             stream.history.add(seq, Sent(origin, payload, chosen), now)
         if stream.repair is not None:
@@ -225,17 +233,16 @@ class RaftEndpoint:
             else:
                 stream.counters.dropped_local += 1
 
-    def _place(self, stream: StreamState, body: bytes, now: float, deadline: float) -> int:
+    def _targets(
+        self, stream: StreamState, size: int, now: float, deadline: float
+    ) -> list[CarrierState]:
+        """Carriers a new packet goes on: all usable ones when replicating, else the best."""
         if stream.spec.replicate:
-            usable = [c for c in self.carriers if c.usable]
-            for carrier in usable:
-                carrier.pacer.push(wire.DATA, body, deadline)
-            return usable[0].index if usable else -1
-        chosen = scheduler.pick(self.carriers, len(body), now)
-        if chosen is None or chosen.expected_arrival(now, len(body)) > deadline:
-            return -1
-        chosen.pacer.push(wire.DATA, body, deadline)
-        return chosen.index
+            return [c for c in self.carriers if c.usable]
+        chosen = scheduler.pick(self.carriers, size, now)
+        if chosen is None or chosen.expected_arrival(now, size) > deadline:
+            return []
+        return [chosen]
 
     def _send_repair(self, stream: StreamState, codec: bytes, now: float, *, avoid: int) -> None:
         """Queue a repair, on another carrier than its sources where there is one (diversity)."""
