@@ -24,10 +24,6 @@ MINIMAL_PARAMS: dict[str, dict[str, Any]] = {
     },
     "bandwidth_limit_dynamic": {"flows": [FLOW], "max_queue_size": 5},
     "timed_burst_loss": {"interval_ms": 10, "burst_packets": 3},
-<<<<<<< HEAD
-=======
-    "ip_router": {"flows": [{**FLOW, "destination": "10.0.0.0/8"}]},
->>>>>>> i16
     "bandwidth_traffic_source": {"bandwidth_mbit": 2, "total_packets": 50},
     "bandwidth_limit_constant": {"flows": [FLOW], "max_queue_size": 5},
     "bandwidth_constrictor": {"bandwidth_limit_mbit": 0.5, "max_queue_size": 20},
@@ -40,7 +36,6 @@ MINIMAL_PARAMS: dict[str, dict[str, Any]] = {
     },
     "loss_gilbert_elliott": {"flows": [FLOW], "p": 10, "r": 30, "seed": 1},
     "jitter": {"flows": [FLOW], "delay": 5, "spread": 3, "seed": 1},
-<<<<<<< HEAD
     "boringssl_encrypt": {"key": "00" * 16},
     "boringssl_decrypt": {"key": "00" * 16},
     "rely_decoder": {"release_in_order": True},
@@ -55,8 +50,6 @@ MINIMAL_PARAMS: dict[str, dict[str, Any]] = {
         ],
     },
     "ip_router": {"flows": [{**FLOW, "destination": "10.0.0.0/8"}]},
-=======
->>>>>>> i16
 }
 NAMES = sorted(component_types())
 START = 100.0
