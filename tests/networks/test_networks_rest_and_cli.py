@@ -133,6 +133,38 @@ def test_the_public_client_over_rest(nodes: tuple[NodeProcess, NodeProcess]) -> 
             assert "created with 2 members" in first.messages[0].message
         finally:
             log.close()
+        # The same logs through LoggingService, on the networks node that keeps them.
+        logged = api.logging.open_log_stream(
+            node_id=controller.node_id,
+            options=nanoping_api.Options(lines=10),
+            network_log_stream_request=nanoping_api.LoggingOpenNetworkLogStreamRequest(
+                network_id=created.id
+            ),
+        )
+        try:
+            assert "created with 2 members" in next(iter(logged)).messages[0].message
+        finally:
+            logged.close()
+        instance_text = api.logging.download_log_file(
+            node_id=controller.node_id,
+            network_instance_log_file_request=nanoping_api.DownloadNetworkInstanceLogFileRequest(
+                network_instance_id=instance
+            ),
+        )
+        assert "pipeline 'rest lan client' created" in instance_text
+        unknown = api_error(
+            lambda: next(
+                iter(
+                    api.logging.open_log_stream(
+                        node_id=client.node_id,
+                        network_log_stream_request=nanoping_api.LoggingOpenNetworkLogStreamRequest(
+                            network_id=created.id
+                        ),
+                    )
+                )
+            )
+        )
+        assert unknown.code == 5  # network logs live on the networks node, not on the client
 
         api.networks.delete_network(id=created.id)
         missing = api_error(lambda: api.networks.get_network(id=created.id))

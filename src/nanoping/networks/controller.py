@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from nanoping.api import (
     config_pb2,
@@ -35,6 +36,7 @@ from nanoping.networks.deployment import Deployer
 from nanoping.networks.feeds import NetworkFeeds
 from nanoping.networks.records import BlueprintRecord, InstanceRecord, NetworkPipelineRecord
 from nanoping.networks.store import NetworkStore
+from nanoping.quoting import quoted
 from nanoping.service.method_table import MethodTable
 from nanoping.templating import Template, TemplateError
 
@@ -90,6 +92,17 @@ class NetworkController:
         self.activity.closed.set()
         for task in self._tasks:
             task.cancel()
+
+    def network_log_path(self, network_id: str) -> Path:
+        """The log file of a network; NOT_FOUND when there is no such network."""
+        self.store.network(network_id)
+        return self.activity.path(network_id)
+
+    def instance_log_path(self, instance_id: str) -> Path:
+        """The log file of a network instance; NOT_FOUND when there is no such instance."""
+        if self.store.instance(instance_id) is None:
+            raise NotFound(f"no network instance with id {quoted(instance_id)}")
+        return self.activity.path(instance_id)
 
     # ---- blueprints ---------------------------------------------------------------------------
 

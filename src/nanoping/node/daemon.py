@@ -144,7 +144,7 @@ class NodeDaemon:
             implementations.update(networks.implementations)
         observability = Observability.build(
             node_id=local.id, data_dir=data_dir.path, app_log=app_log.path, pipelines=pipelines,
-            hub=hub,
+            hub=hub, networks=networks.controller if networks is not None else None,
         )  # fmt: skip
         implementations.update(observability.implementations())
         tables.append(MethodTable.build(implementations, internal=[run_history_pb2.DESCRIPTOR]))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nanoping.api import pipelines_pb2
 from nanoping.hub.server import HubServer
+from nanoping.networks.controller import NetworkController
 from nanoping.resources.prometheus import MetricsEndpoint, NodeCollector
 from nanoping.resources.sampler import MetricsSampler
 from nanoping.runs.supervisor import RunSupervisor
@@ -35,6 +36,7 @@ class Observability:
         app_log: Path,
         pipelines: PipelinesService | None,
         hub: HubServer | None,
+        networks: NetworkController | None = None,
     ) -> Observability:
         """Wire the services to the node's app log, its runs (if any) and its hub (if any)."""
         runs = pipelines.runs if pipelines is not None else None
@@ -42,6 +44,8 @@ class Observability:
             node_id=node_id,
             app_log=app_log,
             run_log=runs.log_path if runs is not None else None,
+            network_log=networks.network_log_path if networks is not None else None,
+            instance_log=networks.instance_log_path if networks is not None else None,
         )
         sampler = MetricsSampler(data_dir=data_dir, runs_alive=lambda: len(_live(runs)))
         resources = ResourcesService(node_id=node_id, sampler=sampler)

@@ -7,10 +7,11 @@ Rules (the reference leaves codes open; these are ours):
   until the caller cancels or the node stops. A reader that falls so far behind that the part it
   needs was rotated away ends with RESOURCE_EXHAUSTED. No selector or an empty id:
   INVALID_ARGUMENT; negative ``lines``: INVALID_ARGUMENT; an unknown run: NOT_FOUND; a run log
-  on a node without pipelines: NOT_FOUND. Network and network-instance logs do not exist yet
-  (networks are not built): every id is unknown, NOT_FOUND.
+  on a node without pipelines: NOT_FOUND. Network and network-instance logs live on the networks
+  node (the hub); an unknown id there, or any id on another node, is NOT_FOUND.
 - downloadLogFile: the whole log, rotated parts first (oldest to newest, then the live file), in
-  chunks of at most 64 KiB. A log that does not exist (unknown run, a pruned run log, networks)
+  chunks of at most 64 KiB. A log that does not exist (unknown run, a pruned run log, unknown
+  network or instance)
   gives one ``error`` chunk and the stream ends. No selector: INVALID_ARGUMENT (the REST route
   turns a missing selector into the app log, as the official client needs).
 """
@@ -21,7 +22,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from nanoping.api import logging_pb2
 from nanoping.errors import InvalidArgument, NanoPingError, NotFound
@@ -39,15 +40,27 @@ QUOTE_LIMIT = 80
 
 RunLogPath = Callable[[str], Path]
 """The log path of a run id; raises NotFound for an unknown run."""
+LogPath = Callable[[str], Path]
+"""The log path of a network or network-instance id; raises NotFound for an unknown one."""
 
 
 class LoggingService:
     """Implements ``nanopinggrpc.logging.LoggingService`` on one node."""
 
-    def __init__(self, *, node_id: str, app_log: Path, run_log: RunLogPath | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        node_id: str,
+        app_log: Path,
+        run_log: RunLogPath | None = None,
+        network_log: LogPath | None = None,
+        instance_log: LogPath | None = None,
+    ) -> None:
         self._node_id = node_id
         self._app_log = app_log
         self._run_log = run_log
+        self._network_log = network_log
+        self._instance_log = instance_log
         self._closed = asyncio.Event()
 
     def close(self) -> None:
@@ -89,9 +102,10 @@ class LoggingService:
         if chosen == "pipeline_run_log_stream_request":
             return self._run_path(request.pipeline_run_log_stream_request.pipeline_run_id)
         if chosen == "network_log_stream_request":
-            _unknown_network(request.network_log_stream_request.network_id)
+            return self._network_path(request.network_log_stream_request.network_id)
         if chosen == "network_instance_log_stream_request":
-            _unknown_instance(request.network_instance_log_stream_request.network_instance_id)
+            selector = request.network_instance_log_stream_request
+            return self._instance_path(selector.network_instance_id)
         raise InvalidArgument(_NO_SELECTOR)
 
     def _download_path(self, request: logging_pb2.DownloadLogFileRequest) -> Path:
@@ -101,9 +115,11 @@ class LoggingService:
         if chosen == "pipeline_run_log_file_request":
             return self._run_path(request.pipeline_run_log_file_request.pipeline_run_id)
         if chosen == "network_log_file_request":
-            _unknown_network(request.network_log_file_request.network_id)
+            return self._network_path(request.network_log_file_request.network_id)
         if chosen == "network_instance_log_file_request":
-            _unknown_instance(request.network_instance_log_file_request.network_instance_id)
+            return self._instance_path(
+                request.network_instance_log_file_request.network_instance_id
+            )
         raise InvalidArgument(_NO_SELECTOR)
 
     def _run_path(self, run_id: str) -> Path:
@@ -111,6 +127,18 @@ class LoggingService:
         if self._run_log is None:
             raise NotFound(f"run '{run_id}' is unknown: this node does not run pipelines")
         return self._run_log(run_id)
+
+    def _network_path(self, network_id: str) -> Path:
+        if self._network_log is None:
+            _unknown_network(network_id)
+        _require_id("network_id", network_id)
+        return self._network_log(network_id)
+
+    def _instance_path(self, instance_id: str) -> Path:
+        if self._instance_log is None:
+            _unknown_instance(instance_id)
+        _require_id("network_instance_id", instance_id)
+        return self._instance_log(instance_id)
 
     def _require_local(self, node_id: str) -> None:
         if node_id and node_id != self._node_id:
@@ -136,16 +164,19 @@ def _quoted(value: str) -> str:
     return repr(shown)
 
 
-def _unknown_network(network_id: str) -> None:
+def _unknown_network(network_id: str) -> NoReturn:
     _require_id("network_id", network_id)
-    raise NotFound(f"network {_quoted(network_id)} is unknown: this node has no networks yet")
+    raise NotFound(
+        f"network {_quoted(network_id)} is unknown here: network logs live on the networks node "
+        "(the hub); name it in node_id"
+    )
 
 
-def _unknown_instance(instance_id: str) -> None:
+def _unknown_instance(instance_id: str) -> NoReturn:
     _require_id("network_instance_id", instance_id)
     raise NotFound(
-        f"network instance {_quoted(instance_id)} is unknown: this node has no network "
-        "instances yet"
+        f"network instance {_quoted(instance_id)} is unknown here: network-instance logs live "
+        "on the networks node (the hub); name it in node_id"
     )
 
 
