@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nanoping.dataplane.component import Component, register
 from nanoping.dataplane.errors import ParamError
@@ -20,10 +21,12 @@ from nanoping.dataplane.packet import Batch, Packet
 from nanoping.dataplane.parameter import UINT32_MAX, param
 from nanoping.dataplane.ports import Ports
 from nanoping.dataplane.wiring import parse_link
-from nanoping.raft.endpoint import RaftEndpoint
 from nanoping.raft.jitter import ON_ORDERED, ON_TIMEOUT, TRANSIT
 from nanoping.raft.settings import CarrierSpec, RaftSettings, SettingsError, StreamSpec
 from nanoping.raft.wire import DATA_OVERHEAD
+
+if TYPE_CHECKING:  # the endpoint pulls in the FEC codec: loaded only when a run uses raft
+    from nanoping.raft.endpoint import RaftEndpoint
 
 UINT64_MAX = 2**64 - 1
 REFUSALS = (
@@ -232,6 +235,8 @@ class Raft(Component[RaftParams]):
         self.unrouted = 0
 
     def start(self, now: float) -> None:
+        from nanoping.raft.endpoint import RaftEndpoint  # loaded here: see the import above
+
         self._endpoint = RaftEndpoint(
             settings=self._settings, session_id=1 + secrets.randbelow(2**32 - 1), now=now
         )
