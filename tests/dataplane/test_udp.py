@@ -1,12 +1,16 @@
 """Integration: engines exchanging UDP on 127.0.0.1 (port 0), with impairments and trackers."""
 
 import asyncio
+import os
+import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
 import uvloop
 
 from nanoping.dataplane import Engine, RunEnded, validate_config
+from nanoping.dataplane.components import udp as udp_module
 from nanoping.dataplane.components.udp import UdpSocket, parse_address
 from nanoping.dataplane.fakes import config_doc, wire
 from nanoping.dataplane.packet import Packet
@@ -185,3 +189,19 @@ def test_a_datagram_the_socket_refuses_is_dropped_not_fatal() -> None:
     # socket error rather than attributed to the packet.
     assert udp.socket_errors >= 1
     assert udp.packets_in == udp.packets_consumed + udp.packets_dropped == 3
+
+
+def test_socket_buffers_pass_the_system_cap_when_the_run_may() -> None:
+    # A receiver stalled for a moment must not lose what its buffer was asked to hold: with
+    # CAP_NET_ADMIN (root here) the requested size wins over net.core.rmem_max.
+    size = 4 * 1024 * 1024
+    cap = int(Path("/proc/sys/net/core/rmem_max").read_text())
+    sock = udp_module._bound_socket(("127.0.0.1", 0), socket.AF_INET, size)
+    try:
+        granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    finally:
+        sock.close()
+    if os.geteuid() == 0:
+        assert granted >= size  # Linux reports twice what was set
+    else:
+        assert granted <= 2 * max(cap, size)

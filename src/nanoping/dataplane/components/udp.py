@@ -67,7 +67,8 @@ class UdpSocketParams:
     )
     socket_buffer: int = param(
         4 * 1024 * 1024,
-        doc="Kernel send and receive buffer size in bytes (capped by the system maximum); "
+        doc="Kernel send and receive buffer size in bytes (capped by the system maximum unless "
+        "the run has CAP_NET_ADMIN); "
         "large buffers absorb bursts instead of dropping them.",
         minimum=0,
         maximum=2**31 - 1,
@@ -144,14 +145,28 @@ def _bound_socket(address: Any, family: int, buffer_size: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         if buffer_size:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer_size)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, buffer_size)
+            _set_buffer(sock, _SO_RCVBUFFORCE, socket.SO_RCVBUF, buffer_size)
+            _set_buffer(sock, _SO_SNDBUFFORCE, socket.SO_SNDBUF, buffer_size)
         sock.setblocking(False)
         sock.bind(address)
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+_SO_SNDBUFFORCE = 32
+_SO_RCVBUFFORCE = 33
+"""Linux's options that set a buffer past the system maximum (net.core.*mem_max); the socket
+module lacks their names. They need CAP_NET_ADMIN, which runs carrying TUN traffic have."""
+
+
+def _set_buffer(sock: socket.socket, forced: int, plain: int, size: int) -> None:
+    """Ask for ``size`` bytes past the system cap when allowed, else up to the cap."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, forced, size)
+    except OSError:  # no CAP_NET_ADMIN (or not Linux): the kernel caps the plain option
+        sock.setsockopt(socket.SOL_SOCKET, plain, size)
 
 
 async def _resolve(loop: asyncio.AbstractEventLoop, text: str) -> tuple[Any, int]:
