@@ -57,3 +57,39 @@ async def announced(
     yield response
     async for response in responses:
         yield response
+
+
+class OpenedLater(RemoteStart):
+    """A response stream found by awaiting ``open`` (the hub's link may have to come up first).
+
+    Its handler has started once the found stream's handler did, wherever that runs.
+    """
+
+    def __init__(self, open_stream: Callable[[], Awaitable[AsyncIterator[Message]]]) -> None:
+        self._open_stream = open_stream
+        self._opened: asyncio.Future[AsyncIterator[Message]] | None = None
+
+    def _responses(self) -> asyncio.Future[AsyncIterator[Message]]:
+        if self._opened is None:
+            self._opened = asyncio.ensure_future(self._open_stream())
+        return self._opened
+
+    async def started(self) -> None:
+        """Return once the found stream's handler has started; raise why it could not be."""
+        await handler_started(await self._responses())
+
+    async def __anext__(self) -> Message:
+        return await anext(await self._responses())
+
+    async def aclose(self) -> None:
+        """Stop opening, or close the stream that was found."""
+        opened, self._opened = self._opened, None
+        if opened is None:
+            return
+        opened.cancel()
+        await asyncio.wait({opened})
+        if opened.cancelled() or opened.exception() is not None:
+            return
+        close = getattr(opened.result(), "aclose", None)
+        if close is not None:
+            await close()
