@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from nanoping.api import hub_client_pb2, hub_node_pb2
-from nanoping.errors import DeadlineExceeded
+from nanoping.errors import DeadlineExceeded, FailedPrecondition, NanoPingError
 from nanoping.hub import call_executor, remote_call
 from nanoping.hub.link_session import IncomingCall, LinkSession
 from nanoping.link import HelloReceived, LinkConnection, LinkEvent, LinkRole, Welcomed
@@ -26,6 +26,10 @@ class SlowService:
         self.cancelled: list[str] = []
         self.cancel_seen = asyncio.Event()
         self.deadlines: list[float | None] = []
+        self.stream_started = asyncio.Event()
+        self.hold_stream: asyncio.Event | None = None
+        """When set, the stream waits for this event after it started and before its first message."""
+        self.fail_stream: NanoPingError | None = None
 
     async def get_local_node_id(
         self, request: hub_client_pb2.GetLocalNodeIdRequest
@@ -47,6 +51,11 @@ class SlowService:
     async def stream_connection_state(
         self, request: hub_client_pb2.StreamConnectionStateRequest
     ) -> AsyncIterator[hub_client_pb2.StreamConnectionStateResponse]:
+        self.stream_started.set()
+        if self.fail_stream is not None:
+            raise self.fail_stream
+        if self.hold_stream is not None:
+            await self.hold_stream.wait()
         try:
             while True:
                 yield hub_client_pb2.StreamConnectionStateResponse(state=hub_client_pb2.CONNECTED)
@@ -163,3 +172,30 @@ async def test_a_reader_that_stops_cancels_the_far_stream(pair: Pair) -> None:
     async with asyncio.timeout(5):
         await pair.service.cancel_seen.wait()
     assert pair.service.cancelled == ["streamConnectionState"]
+
+
+def started_stream(pair: Pair) -> remote_call.RoutedStream:
+    method = pair.table[f"/{SERVICE}/streamConnectionState"]
+    request = remote_call.single(hub_client_pb2.StreamConnectionStateRequest())
+    return remote_call.stream_started(pair.node, method, request, target_node_id="")
+
+
+async def test_a_routed_stream_starts_once_the_far_handler_did(pair: Pair) -> None:
+    pair.service.hold_stream = asyncio.Event()  # no message can stand for the headers
+    stream = started_stream(pair)
+    async with asyncio.timeout(5):
+        await stream.started()
+    assert pair.service.stream_started.is_set()
+    pair.service.hold_stream.set()
+    first = await anext(stream)
+    assert first == hub_client_pb2.StreamConnectionStateResponse(state=hub_client_pb2.CONNECTED)
+    await stream.aclose()
+
+
+async def test_a_routed_stream_that_fails_before_starting_raises_its_error(pair: Pair) -> None:
+    pair.service.fail_stream = FailedPrecondition("not now")
+    stream = started_stream(pair)
+    with pytest.raises(FailedPrecondition, match="not now"):
+        async with asyncio.timeout(5):
+            await stream.started()
+    await stream.aclose()

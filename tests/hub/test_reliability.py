@@ -15,6 +15,7 @@ from websockets.sync.client import connect
 
 from nanoping.api import hub_node_pb2
 from nanoping.internal import join_pb2, link_pb2
+from nanoping.link import LINK_PROTOCOL_VERSION
 from nanoping.link.batch import pack, unpack
 from nanoping.testing.cluster import (
     HUB_CLIENT,
@@ -150,7 +151,7 @@ def hello(node_id: str, credential: str) -> bytes:
     node = hub_node_pb2.Node(id=node_id, name="intruder")
     frame = link_pb2.Frame(
         hello=link_pb2.Hello(
-            protocol_version=1,
+            protocol_version=LINK_PROTOCOL_VERSION,
             credential=credential,
             node=node,
             call_window=8,

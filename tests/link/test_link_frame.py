@@ -8,6 +8,7 @@ from nanoping.api.hub_node_pb2 import Node, NodeMetadata, NodeMetadataItem
 from nanoping.internal.link_pb2 import (
     CallCredit,
     CallEnd,
+    CallHeaders,
     CallMessage,
     CallStart,
     Frame,
@@ -39,6 +40,9 @@ GOLDEN = [
         Frame(call_credit=CallCredit(call_id=1, messages=32)),
         bytes.fromhex("6a04 0801 1020"),
         id="call_credit",
+    ),
+    pytest.param(
+        Frame(call_headers=CallHeaders(call_id=1)), bytes.fromhex("7202 0801"), id="call_headers"
     ),
     pytest.param(Frame(ping=Ping(id=7)), bytes.fromhex("2202 0807"), id="ping"),
     pytest.param(

@@ -19,6 +19,7 @@ from nanoping.internal.link_pb2 import (
     Hello,
 )
 from nanoping.link import (
+    LINK_PROTOCOL_VERSION,
     CallCancelled,
     CallEnded,
     HeartbeatTimedOut,
@@ -90,11 +91,13 @@ def test_refused_hello_closes_both_sides(rejected: bool) -> None:
     assert pair.node.next_deadline() is None
 
 
-def test_hub_refuses_another_protocol_version() -> None:
+@pytest.mark.parametrize("version", [LINK_PROTOCOL_VERSION - 1, LINK_PROTOCOL_VERSION + 1])
+def test_hub_refuses_another_protocol_version(version: int) -> None:
+    # The previous version lacks CallHeaders, so routed streams through it would never open.
     hub = LinkConnection(role=LinkRole.HUB, now=0.0)
-    hello = Hello(protocol_version=2, node=Node(id="n"), call_window=1, max_message_size=1)
+    hello = Hello(protocol_version=version, node=Node(id="n"), call_window=1, max_message_size=1)
     hub.receive_bytes(encode_frame(Frame(hello=hello)), 0.0)
-    reason = "unsupported link protocol version 2 (hub: 1)"
+    reason = f"unsupported link protocol version {version} (hub: {LINK_PROTOCOL_VERSION})"
     assert hub.next_event() == ProtocolViolated(reason=reason)
     [refusal] = sent_frames(hub)
     assert refusal.refusal.code == REFUSAL_CODE_UNSUPPORTED_VERSION

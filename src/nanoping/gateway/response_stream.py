@@ -16,6 +16,8 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from nanoping.service.stream_start import handler_started
+
 
 class Pause(enum.Enum):
     """A step of the stream that is not a message."""
@@ -56,7 +58,7 @@ class ResponseStream:
         therefore still become ordinary HTTP errors.
         """
         pending = self._pull()
-        await asyncio.sleep(0)
+        await handler_started(self._responses)
         if pending.done() and not pending.cancelled():
             error = pending.exception()
             if error is not None and not isinstance(error, StopAsyncIteration):

@@ -20,6 +20,7 @@ from nanoping.link import MessageTooLargeError
 from nanoping.quoting import bounded_message, quoted
 from nanoping.service.call_deadline import CALL_DEADLINE
 from nanoping.service.method_table import Method, MethodKind, MethodTable
+from nanoping.service.stream_start import announced
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,11 @@ async def _serve(call: IncomingCall, method: Method) -> None:
         responses: AsyncIterator[Message] = method.handler(await _single_request(call, method))  # type: ignore[assignment]
     else:
         responses = method.handler(_requests(call, method))  # type: ignore[assignment]
-    async for message in responses:
+
+    async def send_headers() -> None:
+        call.send_headers()  # the caller's doors wait for it before saying the stream is open
+
+    async for message in announced(responses, send_headers):
         await call.send(message.SerializeToString())
 
 

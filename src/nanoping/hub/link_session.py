@@ -23,6 +23,7 @@ from nanoping.link import (
     CallStarted,
     CreditAvailable,
     HalfClosed,
+    HeadersReceived,
     LinkClosed,
     LinkConnection,
     LinkEvent,
@@ -95,6 +96,26 @@ class _CallChannel:
 class OutgoingCall(_CallChannel):
     """A call this side started: send requests, then read responses until the status."""
 
+    def __init__(self, session: LinkSession, call_id: int) -> None:
+        super().__init__(session, call_id)
+        self.headers_received = False
+        """Whether the callee's handler started (its headers or a first message came)."""
+        self._settled = asyncio.Event()
+
+    def headers_arrived(self) -> None:
+        """The callee said its handler started (by headers or a first message)."""
+        self.headers_received = True
+        self._settled.set()
+
+    def call_ended(self) -> None:
+        """The call is over: whoever waits for headers stops waiting."""
+        self._settled.set()
+
+    async def headers(self) -> bool:
+        """Wait until the callee's handler started (True) or the call ended before it (False)."""
+        await self._settled.wait()
+        return self.headers_received
+
     async def send(self, data: bytes) -> None:
         """Send one request message, waiting for credit if the peer is slow."""
         await self._send(data)
@@ -116,6 +137,7 @@ class OutgoingCall(_CallChannel):
     def cancel(self) -> None:
         if self.ended is None:
             self.ended = _End(code=StatusCode.CANCELLED, message="cancelled by the caller")
+            self._settled.set()
             self._session.forget(self.call_id)
             if self._session.connection.state is LinkState.OPEN:
                 self._session.connection.cancel_call(self.call_id)
@@ -140,6 +162,12 @@ class IncomingCall(_CallChannel):
     async def send(self, data: bytes) -> None:
         """Send one response message, waiting for credit if the caller reads slowly."""
         await self._send(data)
+
+    def send_headers(self) -> None:
+        """Tell the caller the handler has started (a stream has subscribed); once at most."""
+        if self.ended is None:
+            self._session.connection.send_headers(self.call_id)
+            self._session.flush()
 
     def end(self, code: int, message: str = "") -> None:
         if self.ended is None:
@@ -295,7 +323,10 @@ class LinkSession:
     def _handle(self, event: LinkEvent) -> None:
         if isinstance(event, CallStarted):
             self._start_incoming(event)
+        elif isinstance(event, HeadersReceived):
+            self._headers_arrived(event.call_id)
         elif isinstance(event, MessageReceived):
+            self._headers_arrived(event.call_id)
             self._deliver(event.call_id, event.data)
         elif isinstance(event, HalfClosed):
             self._deliver(event.call_id, _HALF_CLOSED)
@@ -321,6 +352,11 @@ class LinkSession:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _headers_arrived(self, call_id: int) -> None:
+        call = self._calls.get(call_id)
+        if isinstance(call, OutgoingCall):
+            call.headers_arrived()
+
     def _deliver(self, call_id: int, item: bytes | _End) -> None:
         call = self._calls.get(call_id)
         if call is not None:
@@ -334,6 +370,8 @@ class LinkSession:
             call.ended = _End(code=event.code, message=event.message)
             call.deliver(call.ended)
             call.credit_arrived()
+            if isinstance(call, OutgoingCall):
+                call.call_ended()
 
     def _call_cancelled(self, call_id: int) -> None:
         call = self._calls.pop(call_id, None)

@@ -8,10 +8,11 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 from google.protobuf.message import Message
 
-from nanoping.errors import Internal
+from nanoping.errors import Internal, NanoPingError, StatusCode
 from nanoping.hub.link_session import LinkSession, OutgoingCall
 from nanoping.service.call_deadline import CALL_DEADLINE
 from nanoping.service.method_table import Method
+from nanoping.service.stream_start import RemoteStart
 
 
 async def unary(
@@ -62,17 +63,41 @@ def stream_started(
     requests: AsyncIterator[Message],
     *,
     target_node_id: str,
-) -> AsyncIterator[Message]:
+) -> RoutedStream:
     """Like :func:`stream`, but the call starts now, before the caller sends its headers.
 
     A stream that subscribes at call time (streamPipelines) then subscribes at the target
-    before the caller can act on the headers, instead of racing its own first change.
+    before the caller can act on the headers, instead of racing its own first change: doors
+    wait for :meth:`RoutedStream.started` (the target's headers) before sending their own.
     """
     call = session.open_call(
         method.path, target_node_id=target_node_id, deadline=CALL_DEADLINE.get()
     )
     sender = asyncio.create_task(_send_all(call, requests))
-    return _responses(call, sender, method)
+    return RoutedStream(call, _responses(call, sender, method))
+
+
+class RoutedStream(RemoteStart):
+    """The responses of a call running on another node, which says when its handler started."""
+
+    def __init__(self, call: OutgoingCall, responses: AsyncGenerator[Message, None]) -> None:
+        self._call = call
+        self._responses = responses
+
+    async def started(self) -> None:
+        """Return once the target started the handler; raise the call's error if it ended first."""
+        if await self._call.headers():
+            return
+        ended = self._call.ended
+        if ended is not None and ended.code != StatusCode.OK:
+            raise NanoPingError.from_status(ended.code, ended.message)
+
+    async def __anext__(self) -> Message:
+        return await anext(self._responses)
+
+    async def aclose(self) -> None:
+        """Stop reading: the call is cancelled at the target."""
+        await self._responses.aclose()
 
 
 async def _responses(

@@ -31,6 +31,7 @@ from nanoping.hub.client import HubClient
 from nanoping.hub.link_session import LinkSession
 from nanoping.hub.server import HubServer
 from nanoping.service.method_table import Handler, Method, MethodKind, MethodTable
+from nanoping.service.stream_start import OpenedLater
 
 
 class Placement(enum.Enum):
@@ -130,16 +131,17 @@ class CallRouter:
 
             return unary
 
-        async def streaming(requests: Any) -> AsyncIterator[Message]:
+        async def opened(requests: Any) -> AsyncIterator[Message]:
             session = await hub_session()
             if session is None:
-                responses: AsyncIterator[Message] = method.handler(requests)  # type: ignore[assignment]
-            else:
-                if method.kind is MethodKind.SERVER_STREAMING:
-                    requests = remote_call.single(requests)
-                responses = remote_call.stream(session, method, requests, target_node_id="")
-            async for response in responses:
-                yield response
+                return method.handler(requests)  # type: ignore[return-value]
+            if method.kind is MethodKind.SERVER_STREAMING:
+                requests = remote_call.single(requests)
+            return remote_call.stream_started(session, method, requests, target_node_id="")
+
+        def streaming(requests: Any) -> AsyncIterator[Message]:
+            # Doors announce the stream once the hub's handler started, not before.
+            return OpenedLater(lambda: opened(requests))
 
         return streaming
 

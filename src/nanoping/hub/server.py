@@ -284,9 +284,12 @@ class HubServer:
 async def relay(
     incoming: IncomingCall, outgoing: OutgoingCall, timing: RoutedCall | None = None
 ) -> None:
-    """Carry a call between two links: requests one way, responses and the status the other."""
+    """Carry a call between two links: requests one way; headers, responses and the status
+    the other."""
     forward = asyncio.create_task(_forward_requests(incoming, outgoing))
     try:
+        if await outgoing.headers():
+            incoming.send_headers()  # the target's handler started: pass the word on
         while (data := await outgoing.receive()) is not None:
             if timing is not None:
                 timing.answered()

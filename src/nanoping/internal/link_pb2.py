@@ -25,41 +25,43 @@ _sym_db = _symbol_database.Default()
 from nanoping.api import hub_node_pb2 as nanoping_dot_api_dot_hub__node__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cnanoping/internal/link.proto\x12\x11nanoping.internal\x1a\x1bnanoping/api/hub_node.proto\"\x94\x05\n\x05\x46rame\x12)\n\x05hello\x18\x01 \x01(\x0b\x32\x18.nanoping.internal.HelloH\x00\x12-\n\x07welcome\x18\x02 \x01(\x0b\x32\x1a.nanoping.internal.WelcomeH\x00\x12-\n\x07refusal\x18\x03 \x01(\x0b\x32\x1a.nanoping.internal.RefusalH\x00\x12\'\n\x04ping\x18\x04 \x01(\x0b\x32\x17.nanoping.internal.PingH\x00\x12\'\n\x04pong\x18\x05 \x01(\x0b\x32\x17.nanoping.internal.PongH\x00\x12-\n\x07goodbye\x18\x06 \x01(\x0b\x32\x1a.nanoping.internal.GoodbyeH\x00\x12\x34\n\x0bnode_update\x18\x07 \x01(\x0b\x32\x1d.nanoping.internal.NodeUpdateH\x00\x12\x32\n\ncall_start\x18\x08 \x01(\x0b\x32\x1c.nanoping.internal.CallStartH\x00\x12\x36\n\x0c\x63\x61ll_message\x18\t \x01(\x0b\x32\x1e.nanoping.internal.CallMessageH\x00\x12;\n\x0f\x63\x61ll_half_close\x18\n \x01(\x0b\x32 .nanoping.internal.CallHalfCloseH\x00\x12.\n\x08\x63\x61ll_end\x18\x0b \x01(\x0b\x32\x1a.nanoping.internal.CallEndH\x00\x12\x34\n\x0b\x63\x61ll_cancel\x18\x0c \x01(\x0b\x32\x1d.nanoping.internal.CallCancelH\x00\x12\x34\n\x0b\x63\x61ll_credit\x18\r \x01(\x0b\x32\x1d.nanoping.internal.CallCreditH\x00\x42\x06\n\x04kind\"\x8a\x01\n\x05Hello\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x12\n\ncredential\x18\x02 \x01(\t\x12$\n\x04node\x18\x03 \x01(\x0b\x32\x16.nanopinggrpc.hub.Node\x12\x13\n\x0b\x63\x61ll_window\x18\x04 \x01(\r\x12\x18\n\x10max_message_size\x18\x05 \x01(\r\"M\n\x07Welcome\x12\x13\n\x0bhub_node_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61ll_window\x18\x02 \x01(\r\x12\x18\n\x10max_message_size\x18\x03 \x01(\r\"G\n\x07Refusal\x12,\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1e.nanoping.internal.RefusalCode\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x12\n\x04Ping\x12\n\n\x02id\x18\x01 \x01(\x04\"\x12\n\x04Pong\x12\n\n\x02id\x18\x01 \x01(\x04\"\x19\n\x07Goodbye\x12\x0e\n\x06reason\x18\x01 \x01(\t\"2\n\nNodeUpdate\x12$\n\x04node\x18\x01 \x01(\x0b\x32\x16.nanopinggrpc.hub.Node\"X\n\tCallStart\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x16\n\x0etarget_node_id\x18\x03 \x01(\t\x12\x12\n\ntimeout_ms\x18\x04 \x01(\x04\",\n\x0b\x43\x61llMessage\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\" \n\rCallHalfClose\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\"9\n\x07\x43\x61llEnd\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x63ode\x18\x02 \x01(\r\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x1d\n\nCallCancel\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\"/\n\nCallCredit\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x10\n\x08messages\x18\x02 \x01(\r*w\n\x0bRefusalCode\x12\x1c\n\x18REFUSAL_CODE_UNSPECIFIED\x10\x00\x12$\n REFUSAL_CODE_CREDENTIAL_REJECTED\x10\x01\x12$\n REFUSAL_CODE_UNSUPPORTED_VERSION\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cnanoping/internal/link.proto\x12\x11nanoping.internal\x1a\x1bnanoping/api/hub_node.proto\"\xcc\x05\n\x05\x46rame\x12)\n\x05hello\x18\x01 \x01(\x0b\x32\x18.nanoping.internal.HelloH\x00\x12-\n\x07welcome\x18\x02 \x01(\x0b\x32\x1a.nanoping.internal.WelcomeH\x00\x12-\n\x07refusal\x18\x03 \x01(\x0b\x32\x1a.nanoping.internal.RefusalH\x00\x12\'\n\x04ping\x18\x04 \x01(\x0b\x32\x17.nanoping.internal.PingH\x00\x12\'\n\x04pong\x18\x05 \x01(\x0b\x32\x17.nanoping.internal.PongH\x00\x12-\n\x07goodbye\x18\x06 \x01(\x0b\x32\x1a.nanoping.internal.GoodbyeH\x00\x12\x34\n\x0bnode_update\x18\x07 \x01(\x0b\x32\x1d.nanoping.internal.NodeUpdateH\x00\x12\x32\n\ncall_start\x18\x08 \x01(\x0b\x32\x1c.nanoping.internal.CallStartH\x00\x12\x36\n\x0c\x63\x61ll_message\x18\t \x01(\x0b\x32\x1e.nanoping.internal.CallMessageH\x00\x12;\n\x0f\x63\x61ll_half_close\x18\n \x01(\x0b\x32 .nanoping.internal.CallHalfCloseH\x00\x12.\n\x08\x63\x61ll_end\x18\x0b \x01(\x0b\x32\x1a.nanoping.internal.CallEndH\x00\x12\x34\n\x0b\x63\x61ll_cancel\x18\x0c \x01(\x0b\x32\x1d.nanoping.internal.CallCancelH\x00\x12\x34\n\x0b\x63\x61ll_credit\x18\r \x01(\x0b\x32\x1d.nanoping.internal.CallCreditH\x00\x12\x36\n\x0c\x63\x61ll_headers\x18\x0e \x01(\x0b\x32\x1e.nanoping.internal.CallHeadersH\x00\x42\x06\n\x04kind\"\x8a\x01\n\x05Hello\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x12\n\ncredential\x18\x02 \x01(\t\x12$\n\x04node\x18\x03 \x01(\x0b\x32\x16.nanopinggrpc.hub.Node\x12\x13\n\x0b\x63\x61ll_window\x18\x04 \x01(\r\x12\x18\n\x10max_message_size\x18\x05 \x01(\r\"M\n\x07Welcome\x12\x13\n\x0bhub_node_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61ll_window\x18\x02 \x01(\r\x12\x18\n\x10max_message_size\x18\x03 \x01(\r\"G\n\x07Refusal\x12,\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1e.nanoping.internal.RefusalCode\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x12\n\x04Ping\x12\n\n\x02id\x18\x01 \x01(\x04\"\x12\n\x04Pong\x12\n\n\x02id\x18\x01 \x01(\x04\"\x19\n\x07Goodbye\x12\x0e\n\x06reason\x18\x01 \x01(\t\"2\n\nNodeUpdate\x12$\n\x04node\x18\x01 \x01(\x0b\x32\x16.nanopinggrpc.hub.Node\"X\n\tCallStart\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x16\n\x0etarget_node_id\x18\x03 \x01(\t\x12\x12\n\ntimeout_ms\x18\x04 \x01(\x04\",\n\x0b\x43\x61llMessage\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\" \n\rCallHalfClose\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\"9\n\x07\x43\x61llEnd\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x63ode\x18\x02 \x01(\r\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x1d\n\nCallCancel\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\"/\n\nCallCredit\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x10\n\x08messages\x18\x02 \x01(\r\"\x1e\n\x0b\x43\x61llHeaders\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04*w\n\x0bRefusalCode\x12\x1c\n\x18REFUSAL_CODE_UNSPECIFIED\x10\x00\x12$\n REFUSAL_CODE_CREDENTIAL_REJECTED\x10\x01\x12$\n REFUSAL_CODE_UNSUPPORTED_VERSION\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'nanoping.internal.link_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REFUSALCODE']._serialized_start=1464
-  _globals['_REFUSALCODE']._serialized_end=1583
+  _globals['_REFUSALCODE']._serialized_start=1552
+  _globals['_REFUSALCODE']._serialized_end=1671
   _globals['_FRAME']._serialized_start=81
-  _globals['_FRAME']._serialized_end=741
-  _globals['_HELLO']._serialized_start=744
-  _globals['_HELLO']._serialized_end=882
-  _globals['_WELCOME']._serialized_start=884
-  _globals['_WELCOME']._serialized_end=961
-  _globals['_REFUSAL']._serialized_start=963
-  _globals['_REFUSAL']._serialized_end=1034
-  _globals['_PING']._serialized_start=1036
-  _globals['_PING']._serialized_end=1054
-  _globals['_PONG']._serialized_start=1056
-  _globals['_PONG']._serialized_end=1074
-  _globals['_GOODBYE']._serialized_start=1076
-  _globals['_GOODBYE']._serialized_end=1101
-  _globals['_NODEUPDATE']._serialized_start=1103
-  _globals['_NODEUPDATE']._serialized_end=1153
-  _globals['_CALLSTART']._serialized_start=1155
-  _globals['_CALLSTART']._serialized_end=1243
-  _globals['_CALLMESSAGE']._serialized_start=1245
-  _globals['_CALLMESSAGE']._serialized_end=1289
-  _globals['_CALLHALFCLOSE']._serialized_start=1291
-  _globals['_CALLHALFCLOSE']._serialized_end=1323
-  _globals['_CALLEND']._serialized_start=1325
-  _globals['_CALLEND']._serialized_end=1382
-  _globals['_CALLCANCEL']._serialized_start=1384
-  _globals['_CALLCANCEL']._serialized_end=1413
-  _globals['_CALLCREDIT']._serialized_start=1415
-  _globals['_CALLCREDIT']._serialized_end=1462
+  _globals['_FRAME']._serialized_end=797
+  _globals['_HELLO']._serialized_start=800
+  _globals['_HELLO']._serialized_end=938
+  _globals['_WELCOME']._serialized_start=940
+  _globals['_WELCOME']._serialized_end=1017
+  _globals['_REFUSAL']._serialized_start=1019
+  _globals['_REFUSAL']._serialized_end=1090
+  _globals['_PING']._serialized_start=1092
+  _globals['_PING']._serialized_end=1110
+  _globals['_PONG']._serialized_start=1112
+  _globals['_PONG']._serialized_end=1130
+  _globals['_GOODBYE']._serialized_start=1132
+  _globals['_GOODBYE']._serialized_end=1157
+  _globals['_NODEUPDATE']._serialized_start=1159
+  _globals['_NODEUPDATE']._serialized_end=1209
+  _globals['_CALLSTART']._serialized_start=1211
+  _globals['_CALLSTART']._serialized_end=1299
+  _globals['_CALLMESSAGE']._serialized_start=1301
+  _globals['_CALLMESSAGE']._serialized_end=1345
+  _globals['_CALLHALFCLOSE']._serialized_start=1347
+  _globals['_CALLHALFCLOSE']._serialized_end=1379
+  _globals['_CALLEND']._serialized_start=1381
+  _globals['_CALLEND']._serialized_end=1438
+  _globals['_CALLCANCEL']._serialized_start=1440
+  _globals['_CALLCANCEL']._serialized_end=1469
+  _globals['_CALLCREDIT']._serialized_start=1471
+  _globals['_CALLCREDIT']._serialized_end=1518
+  _globals['_CALLHEADERS']._serialized_start=1520
+  _globals['_CALLHEADERS']._serialized_end=1550
 # @@protoc_insertion_point(module_scope)

@@ -17,7 +17,7 @@ REFUSAL_CODE_CREDENTIAL_REJECTED: RefusalCode
 REFUSAL_CODE_UNSUPPORTED_VERSION: RefusalCode
 
 class Frame(_message.Message):
-    __slots__ = ("hello", "welcome", "refusal", "ping", "pong", "goodbye", "node_update", "call_start", "call_message", "call_half_close", "call_end", "call_cancel", "call_credit")
+    __slots__ = ("hello", "welcome", "refusal", "ping", "pong", "goodbye", "node_update", "call_start", "call_message", "call_half_close", "call_end", "call_cancel", "call_credit", "call_headers")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     REFUSAL_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,7 @@ class Frame(_message.Message):
     CALL_END_FIELD_NUMBER: _ClassVar[int]
     CALL_CANCEL_FIELD_NUMBER: _ClassVar[int]
     CALL_CREDIT_FIELD_NUMBER: _ClassVar[int]
+    CALL_HEADERS_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     welcome: Welcome
     refusal: Refusal
@@ -44,7 +45,8 @@ class Frame(_message.Message):
     call_end: CallEnd
     call_cancel: CallCancel
     call_credit: CallCredit
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., refusal: _Optional[_Union[Refusal, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., goodbye: _Optional[_Union[Goodbye, _Mapping]] = ..., node_update: _Optional[_Union[NodeUpdate, _Mapping]] = ..., call_start: _Optional[_Union[CallStart, _Mapping]] = ..., call_message: _Optional[_Union[CallMessage, _Mapping]] = ..., call_half_close: _Optional[_Union[CallHalfClose, _Mapping]] = ..., call_end: _Optional[_Union[CallEnd, _Mapping]] = ..., call_cancel: _Optional[_Union[CallCancel, _Mapping]] = ..., call_credit: _Optional[_Union[CallCredit, _Mapping]] = ...) -> None: ...
+    call_headers: CallHeaders
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., refusal: _Optional[_Union[Refusal, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., goodbye: _Optional[_Union[Goodbye, _Mapping]] = ..., node_update: _Optional[_Union[NodeUpdate, _Mapping]] = ..., call_start: _Optional[_Union[CallStart, _Mapping]] = ..., call_message: _Optional[_Union[CallMessage, _Mapping]] = ..., call_half_close: _Optional[_Union[CallHalfClose, _Mapping]] = ..., call_end: _Optional[_Union[CallEnd, _Mapping]] = ..., call_cancel: _Optional[_Union[CallCancel, _Mapping]] = ..., call_credit: _Optional[_Union[CallCredit, _Mapping]] = ..., call_headers: _Optional[_Union[CallHeaders, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("protocol_version", "credential", "node", "call_window", "max_message_size")
@@ -151,3 +153,9 @@ class CallCredit(_message.Message):
     call_id: int
     messages: int
     def __init__(self, call_id: _Optional[int] = ..., messages: _Optional[int] = ...) -> None: ...
+
+class CallHeaders(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: int
+    def __init__(self, call_id: _Optional[int] = ...) -> None: ...

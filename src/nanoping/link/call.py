@@ -20,6 +20,7 @@ class Call:
         "call_id",
         "deadline",
         "half_closed",
+        "headers",
         "held",
         "is_caller",
         "peer_allowance",
@@ -43,6 +44,8 @@ class Call:
         self.deadline = deadline
         self.half_closed = False
         """True once the caller has sent its last message."""
+        self.headers = False
+        """True once the callee's handler started: CallHeaders or a first message went (or came)."""
         self.send_credit = send_credit
         self.window = window
         """Messages the peer may have outstanding on this call (this side's call_window)."""

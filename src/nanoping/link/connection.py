@@ -20,8 +20,8 @@ receiver grants credit back as the application calls ``consume``. So a slow read
 its own call, and each call holds at most one window of unconsumed messages on the receiver.
 
 Who may do what on a call: the caller sends messages, ``half_close`` and ``cancel_call``; the
-callee sends messages and ends the call with ``end_call`` (a gRPC status), which is also its
-half-close. Unary, server-streaming and bidi calls are all this one shape.
+callee may say its handler started with ``send_headers`` (a stream has subscribed), sends
+messages and ends the call with ``end_call`` (a gRPC status), which is also its half-close. Unary, server-streaming and bidi calls are all this one shape.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from nanoping.internal.link_pb2 import (
     CallCredit,
     CallEnd,
     CallHalfClose,
+    CallHeaders,
     CallMessage,
     CallStart,
     Frame,
@@ -68,6 +69,7 @@ from nanoping.link.events import (
     CallStarted,
     CreditAvailable,
     HalfClosed,
+    HeadersReceived,
     HeartbeatTimedOut,
     HelloReceived,
     HelloRefused,
@@ -156,6 +158,7 @@ class LinkConnection:
             "call_end": self._handle_call_end,
             "call_cancel": self._handle_call_cancel,
             "call_credit": self._handle_call_credit,
+            "call_headers": self._handle_call_headers,
         }
 
     # -- state ------------------------------------------------------------------------------
@@ -344,7 +347,23 @@ class LinkConnection:
         if call.send_credit <= 0:
             raise NoCreditError(call_id, "no send credit; wait for CreditAvailable")
         call.send_credit -= 1
+        if not call.is_caller:
+            call.headers = True  # a response tells the caller the handler started
         self._send(Frame(call_message=CallMessage(call_id=call_id, data=data)))
+
+    def send_headers(self, call_id: int) -> None:
+        """(Callee) the handler has started; the caller may now tell its own caller so.
+
+        Sent once and only before the first message; ignored if already implied or the call is
+        over, so every hop of a routed call can pass the signal on without tracking it.
+        """
+        call = self._calls.get(call_id)
+        if call is None or call.headers:
+            return
+        if call.is_caller:
+            raise InvalidStateError(f"call {call_id}: only the callee sends headers")
+        call.headers = True
+        self._send(Frame(call_headers=CallHeaders(call_id=call_id)))
 
     def consume(self, call_id: int, count: int = 1) -> None:
         """The application took ``count`` received messages of the call; the peer may send more.
@@ -521,6 +540,8 @@ class LinkConnection:
             )
         call.peer_allowance -= 1
         call.held += 1
+        if call.is_caller:
+            call.headers = True
         self._events.append(MessageReceived(call_id=call.call_id, data=message.data))
 
     def _handle_call_half_close(self, frame: Frame, now: float) -> None:
@@ -552,6 +573,17 @@ class LinkConnection:
             raise ProtocolError(f"cancel from the callee of call {call.call_id}")
         self._forget(call)
         self._events.append(CallCancelled(call_id=call.call_id))
+
+    def _handle_call_headers(self, frame: Frame, now: float) -> None:
+        call = self._peer_call(frame.call_headers.call_id, "headers")
+        if call is None:
+            return
+        if not call.is_caller:
+            raise ProtocolError(f"headers from the caller of call {call.call_id}")
+        if call.headers:
+            raise ProtocolError(f"headers of call {call.call_id} after its headers or a message")
+        call.headers = True
+        self._events.append(HeadersReceived(call_id=call.call_id))
 
     def _handle_call_credit(self, frame: Frame, now: float) -> None:
         credit = frame.call_credit

@@ -89,6 +89,14 @@ class CallStarted(LinkEvent):
 
 
 @dataclass(frozen=True)
+class HeadersReceived(LinkEvent):
+    """(Caller) the callee's handler has started, so the stream is live at its target."""
+
+    call_id: int
+    """Call whose handler started."""
+
+
+@dataclass(frozen=True)
 class MessageReceived(LinkEvent):
     """A message of a call arrived; ``consume`` it once the application has taken it."""
 

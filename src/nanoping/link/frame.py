@@ -7,8 +7,8 @@ from google.protobuf.message import DecodeError
 from nanoping.internal.link_pb2 import Frame
 from nanoping.link.errors import ProtocolError
 
-LINK_PROTOCOL_VERSION = 1
-"""Version the node puts in its Hello; the hub refuses any other."""
+LINK_PROTOCOL_VERSION = 2
+"""Version the node puts in its Hello; the hub refuses any other (2 added CallHeaders)."""
 
 
 def encode_frame(frame: Frame) -> bytes:

@@ -18,6 +18,7 @@ from nanoping.rpc.status import to_grpc
 from nanoping.service.call_deadline import CALL_DEADLINE
 from nanoping.service.method_table import Method, MethodKind, MethodTable
 from nanoping.service.stream_headers import STREAM_HEADERS
+from nanoping.service.stream_start import announced
 
 log = logging.getLogger(__name__)
 
@@ -148,26 +149,20 @@ def _inherit_deadline(context: grpc.aio.ServicerContext[Any, Any]) -> None:
         CALL_DEADLINE.set(asyncio.get_running_loop().time() + remaining)
 
 
-async def _announced(
+def _announced(
     responses: AsyncIterator[Message], context: grpc.aio.ServicerContext[Any, Any]
 ) -> AsyncIterator[Message]:
     """The responses, with the headers sent as soon as the stream is live.
 
     Callers wait for the headers before making changes they expect the stream to report, so
-    the handler first runs up to its first wait (where it subscribes), then the headers go out.
+    the handler first runs up to its first wait (where it subscribes), or a routed stream's
+    target says it did, then the headers go out.
     """
-    first = asyncio.ensure_future(anext(responses))
-    try:
-        await asyncio.sleep(0)
+
+    async def send_headers() -> None:
         await context.send_initial_metadata(tuple((STREAM_HEADERS.get() or {}).items()))
-        response = await first
-    except StopAsyncIteration:
-        return
-    finally:
-        first.cancel()
-    yield response
-    async for response in responses:
-        yield response
+
+    return announced(responses, send_headers)
 
 
 async def _abort(
