@@ -7,13 +7,17 @@ so what the page claims is what the cluster did. Screenshots of each page are ke
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
 import nanoping_api
+import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
+from nanoping.logs.app_log import APP_LOG_FILE
 from nanoping.pipelines.json_config import JsonConfig
 from nanoping.testing.cluster import wait_until
 
@@ -245,17 +249,48 @@ def test_the_templates_are_valid_configs(cluster: Cluster, page: Page) -> None:
         JsonConfig.parse(json.dumps(document))  # raises naming the component and key
 
 
-def test_node_page_shows_unimplemented_services_in_words(
+def test_node_page_draws_the_controllers_real_resources_log_and_flows(
     cluster: Cluster, page: Page, shots: Path
 ) -> None:
     banner = cluster.controller.addresses
     assert banner["dashboard"] == f"http://{banner['REST API']}/"
     page.goto(f"{cluster.dashboard}#/nodes/{cluster.controller.node_id}")
     expect(page.get_by_test_id("connection-state")).to_have_text("CONNECTED")
-    for panel in ("resources-error", "flows-error", "applog-error"):
-        expect(page.get_by_test_id(panel)).to_contain_text(
-            "does not offer this yet (UNIMPLEMENTED)"
-        )
+
+    # Resources: the charts draw the node's own samples (same machine as this test).
+    expect(page.get_by_test_id("resources-samples")).to_have_text(
+        re.compile(r"^([2-9]|[1-9][0-9]+) samples$"), timeout=30_000
+    )
+    cpu = page.locator('[data-collection="/system/cpu"][data-unit="percent"]')
+    expect(cpu.get_by_test_id("chart")).to_be_visible()
+    busy = float(cpu.locator('[data-series="total"]').get_attribute("data-value") or "nan")
+    assert 0.0 <= busy <= 100.0
+    expect(cpu.locator("[data-series^=core]")).to_have_count(min(5, psutil.cpu_count() or 1))
+    memory = page.locator('[data-collection="/system/memory"][data-unit="bytes"]')
+    expect(memory.get_by_test_id("chart")).to_be_visible()
+    expect(memory.locator('[data-series="total"]')).to_have_attribute(
+        "data-value", str(psutil.virtual_memory().total)
+    )
+    expect(page.get_by_test_id("resources-error")).to_have_count(0)
+
+    # The application log tail shows the controller's own log file, line by line.
+    applog = page.get_by_test_id("log")
+    expect(applog).not_to_contain_text("No log lines yet.")
+    lines = (cluster.controller_data / APP_LOG_FILE).read_text().splitlines()
+    expect(applog).to_contain_text(json.loads(lines[-1])["message"])
+    expect(page.get_by_test_id("applog-error")).to_have_count(0)
+
+    # Flows: as root the node captures the page's own streams to its REST port; otherwise the
+    # API refuses and the panel says so in words.
+    rest_port = banner["REST API"].rsplit(":", 1)[1]
+    if os.geteuid() == 0:
+        to_rest = page.locator(f'[data-testid="flow-row"][data-destination-port="{rest_port}"]')
+        expect(to_rest.first).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("flows-error")).to_have_count(0)
+    else:
+        expect(page.get_by_test_id("flows-error")).to_contain_text("PERMISSION_DENIED")
+    page.screenshot(path=shots / "node.png", full_page=True)
+
     # The controller's name comes from its config file: the node refuses, the form says why.
     form = page.get_by_test_id("node-form")
     form.get_by_label("Name").fill("Another Name")
@@ -263,9 +298,38 @@ def test_node_page_shows_unimplemented_services_in_words(
     expect(page.get_by_test_id("node-save-error")).to_contain_text(
         "Not allowed (PERMISSION_DENIED)"
     )
-    page.screenshot(path=shots / "node.png", full_page=True)
+
+
+def test_networks_page_lists_and_creates_against_the_real_service(
+    cluster: Cluster, page: Page, shots: Path
+) -> None:
+    controller = cluster.controller
     page.goto(cluster.dashboard + "#/networks")
-    expect(page.get_by_test_id("networks-error")).to_contain_text("UNIMPLEMENTED")
+    expect(page.get_by_test_id("blueprint-row").first).to_be_visible()
+    expect(page.get_by_test_id("networks-error")).to_have_count(0)
+    expect(page.get_by_test_id("blueprints-error")).to_have_count(0)
+    with nanoping_api.NanopingClient(controller.rest_url, timeout=30) as api:
+        blueprints = api.blueprints.get_blueprints().blueprints
+        before = {n.id for n in api.networks.get_networks().networks}
+    expect(page.get_by_test_id("blueprint-row")).to_have_count(len(blueprints))
+    expect(page.get_by_test_id("network-row")).to_have_count(len(before))
+
+    form = page.get_by_test_id("network-form")
+    form.get_by_label("Name").fill("lab-net")
+    form.get_by_label("Relay node id").fill(controller.node_id)
+    form.get_by_role("button", name="Create network").click()
+    made = page.locator('[data-testid="network-row"]', has_text="lab-net")
+    error = page.get_by_test_id("network-error")
+    expect(made.or_(error)).to_be_visible(timeout=30_000)
+    with nanoping_api.NanopingClient(controller.rest_url, timeout=30) as api:
+        after = [n for n in api.networks.get_networks().networks if n.id not in before]
+    if after:
+        assert [n.network.name for n in after] == ["lab-net"]
+        expect(made).to_contain_text(after[0].id)
+        expect(error).to_have_count(0)
+    else:
+        # The default blueprints need TUN and a relay carrier address: the API's refusal, in words.
+        expect(error).to_contain_text(re.compile(r"\([A-Z_]+\)"))
     page.screenshot(path=shots / "networks.png", full_page=True)
 
 
