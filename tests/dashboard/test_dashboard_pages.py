@@ -244,9 +244,23 @@ def test_the_templates_are_valid_configs(cluster: Cluster, page: Page) -> None:
     templates = page.evaluate(TEMPLATES_JSON)
     documents = json.loads(templates)
     assert GUIDE in documents
-    assert len(documents) == 3
-    for document in documents.values():
-        JsonConfig.parse(json.dumps(document))  # raises naming the component and key
+    assert len(documents) == 5
+    assert {"rely_encoder", "rely_decoder", "raft"} <= {
+        kind
+        for document in documents.values()
+        for component in document["plumr_config"]["pipeline"].values()
+        for kind in component
+    }
+    edge = cluster.edge
+    with nanoping_api.NanopingClient(edge.rest_url, timeout=30) as api:
+        for number, document in enumerate(documents.values()):
+            config = json.dumps(document)
+            JsonConfig.parse(config)  # raises naming the component and key
+            # The node checks every component's parameters and links too.
+            made = api.pipelines.create_pipeline(
+                node_id=edge.node_id, name=f"template-{number}", json_config=config
+            )
+            api.pipelines.delete_pipeline(node_id=edge.node_id, id=made.pipeline.id)
 
 
 def test_node_page_draws_the_controllers_real_resources_log_and_flows(
