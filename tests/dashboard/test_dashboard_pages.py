@@ -6,9 +6,13 @@ so what the page claims is what the cluster did. Screenshots of each page are ke
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import socket
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +265,98 @@ def test_the_templates_are_valid_configs(cluster: Cluster, page: Page) -> None:
                 node_id=edge.node_id, name=f"template-{number}", json_config=config
             )
             api.pipelines.delete_pipeline(node_id=edge.node_id, id=made.pipeline.id)
+
+
+TUNNELS = (
+    "FEC-protected tunnel (rely encoder and decoder over UDP)",
+    "Raft-protected tunnel (two bonded UDP carriers)",
+)
+
+
+@pytest.mark.parametrize("template", TUNNELS)
+def test_a_tunnel_template_carries_datagrams_both_ways(
+    cluster: Cluster, page: Page, template: str
+) -> None:
+    page.goto(cluster.dashboard)
+    text = json.dumps(json.loads(page.evaluate(TEMPLATES_JSON))[template])
+    app_a, app_b, *tunnel = free_ports(6)
+    # Both sides on one node: the second swaps every tunnel socket's local and remote address.
+    sides = {
+        "a": _readdress(text, dict(zip(TEMPLATE_PORTS, [app_a, *tunnel], strict=True))),
+        "b": _readdress(
+            text, dict(zip(TEMPLATE_PORTS, [app_b, *_pairs_swapped(tunnel)], strict=True))
+        ),
+    }
+    edge = cluster.edge
+    with nanoping_api.NanopingClient(edge.rest_url, timeout=30) as api:
+        made = [
+            api.pipelines.create_pipeline(
+                node_id=edge.node_id, name=f"tunnel-{side}", json_config=config
+            ).pipeline.id
+            for side, config in sides.items()
+        ]
+        try:
+            for pipeline_id in made:
+                api.pipelines.start_pipeline(node_id=edge.node_id, id=pipeline_id)
+            with _udp() as x, _udp() as y:
+                _send_until_received(x, app_a, y, app_b)
+                _send_until_received(y, app_b, x, app_a)
+        finally:
+            for pipeline_id in made:
+                api.pipelines.stop_pipeline(node_id=edge.node_id, id=pipeline_id)
+                api.pipelines.delete_pipeline(node_id=edge.node_id, id=pipeline_id)
+
+
+TEMPLATE_PORTS = ("5000", "6000", "6001", "6002", "6003")
+
+
+def free_ports(count: int) -> list[str]:
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [str(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _pairs_swapped(ports: list[str]) -> list[str]:
+    return [port for pair in zip(ports[1::2], ports[::2], strict=True) for port in pair]
+
+
+def _readdress(config: str, ports: dict[str, str]) -> str:
+    return re.sub(r"127\.0\.0\.1:(\d+)", lambda m: f"127.0.0.1:{ports[m.group(1)]}", config)
+
+
+@contextlib.contextmanager
+def _udp() -> Iterator[socket.socket]:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(0.2)
+        yield sock
+
+
+def _send_until_received(
+    sender: socket.socket, sender_side: str, receiver: socket.socket, receiver_side: str
+) -> None:
+    """Send into one side until a datagram leaves the other, from its application socket.
+
+    The application sockets answer the last sender they heard from, so the receiver also
+    greets its own side each round (until then, what crosses has nobody to go to).
+    """
+    deadline = time.monotonic() + 30
+    number = 0
+    while time.monotonic() < deadline:
+        number += 1
+        receiver.sendto(b"greeting", ("127.0.0.1", int(receiver_side)))
+        sender.sendto(b"datagram %d" % number, ("127.0.0.1", int(sender_side)))
+        with contextlib.suppress(TimeoutError):
+            data, source = receiver.recvfrom(2048)
+            assert source == ("127.0.0.1", int(receiver_side))
+            assert data.startswith((b"datagram ", b"greeting")), data
+            return
+    raise AssertionError(f"nothing crossed the tunnel in 30 s ({number} datagrams sent)")
 
 
 def test_node_page_draws_the_controllers_real_resources_log_and_flows(
