@@ -192,7 +192,9 @@ function Resources({ nodeId }) {
 
 /** One chart of a collection's metrics sharing a unit, with their latest values in words. */
 function ResourceChart({ collection, unit, times, series }) {
-  const shown = series.slice(0, 6);
+  // Aggregates (total, used, ...) before numbered ones (core0, core1, ...), which may be many.
+  const numbered = (label) => /\d$/.test(label);
+  const shown = [...series.filter((s) => !numbered(s.label)), ...series.filter((s) => numbered(s.label))].slice(0, 6);
   const title = unit ? `${collection} (${unit})` : collection;
   return html`<div class="resource-chart" data-collection=${collection} data-unit=${unit}>
     <${Chart} title=${title} unit=${unit} times=${times} series=${shown} />
