@@ -479,6 +479,8 @@ def test_pages_fit_a_phone(cluster: Cluster, page: Page, shots: Path, theme: str
         )
     pages = {
         "nodes": "#/nodes",
+        "node": f"#/nodes/{edge}",
+        "networks": "#/networks",
         "pipelines": f"#/nodes/{edge}/pipelines",
         "pipeline": f"#/nodes/{edge}/pipelines/{made.pipeline.id}",
         "editor": f"#/nodes/{edge}/editor/{made.pipeline.id}",
@@ -488,6 +490,8 @@ def test_pages_fit_a_phone(cluster: Cluster, page: Page, shots: Path, theme: str
         page.reload()
         expect(page.locator("html")).to_have_attribute("data-theme", theme)
         expect(page.get_by_role("heading").first).to_be_visible()
+        if name == "node":  # measured once the charts and flows are drawn
+            expect(page.get_by_test_id("chart").first).to_be_visible(timeout=30_000)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{name} scrolls sideways on a phone ({width} px)"
         page.screenshot(path=shots / f"phone-{theme}-{name}.png", full_page=True)
