@@ -30,6 +30,7 @@ class Cluster:
 
     controller: NodeProcess
     edge: NodeProcess
+    controller_data: Path
 
     @property
     def dashboard(self) -> str:
@@ -131,7 +132,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         with nanoping_api.NanopingClient(edge.rest_url, timeout=30) as edge_api:
             edge_api.hub_client.set_node(name=EDGE_NAME)
         join(edge, controller)
-        yield Cluster(controller, edge)
+        yield Cluster(controller, edge, tmp / "controller-data")
 
 
 @pytest.fixture(scope="module")

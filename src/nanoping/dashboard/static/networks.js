@@ -1,5 +1,5 @@
-// Networks and blueprints, as far as the node's API answers them (the networks services are being
-// built: until then the page shows their UNIMPLEMENTED answer in words).
+// Networks and blueprints of the cluster; every refusal of the networks services (such as a relay
+// without a carrier address) is shown in the API's own words where it happened.
 
 import { useEffect, useState } from "./vendor/hooks.module.js";
 import { call, path } from "./api.js";

@@ -2,10 +2,10 @@
 // dashboard), resource charts, flows and the application log tail.
 
 import { useState } from "./vendor/hooks.module.js";
-import { call, metricValue, path } from "./api.js";
+import { call, metricInfo, metricValue, path } from "./api.js";
 import { applyNodesMessage } from "./nodes.js";
 import {
-  Chart, ErrorBox, LogView, bounded, html, itemText, itemType, useCall, useLocalNode, useStream,
+  Chart, ErrorBox, LogView, bounded, compact, html, itemText, itemType, useCall, useLocalNode, useStream,
 } from "./ui.js";
 
 const HISTORY = 120;
@@ -151,36 +151,57 @@ function HubConnection({ onState }) {
 
 /** Numeric metrics of every collection as time series, for the resource charts. */
 function addSample(history, collections, time) {
-  const next = { times: bounded(history.times, time, HISTORY), series: { ...history.series } };
+  const next = { times: bounded(history.times, time, HISTORY), series: { ...history.series }, count: history.count + 1 };
   for (const collection of collections ?? []) {
     for (const [name, metric] of Object.entries(collection.metrics ?? {})) {
       const value = metricValue(metric);
       if (value === null) continue;
-      const key = `${collection.path}|${name}`;
+      // One chart per collection and unit: bytes and percentages never share an axis.
+      const key = `${collection.path}\u0000${metricInfo(metric).unit}\u0000${name}`;
       const old = next.series[key] ?? new Array(history.times.length).fill(null);
       next.series[key] = bounded(old, value, HISTORY);
     }
+  }
+  // A series the node stopped sending keeps its length (null) so every series matches `times`.
+  for (const [key, values] of Object.entries(next.series)) {
+    if (values.length < next.times.length) next.series[key] = bounded(values, null, HISTORY);
   }
   return next;
 }
 
 function Resources({ nodeId }) {
-  const [history, setHistory] = useState({ times: [], series: {} });
+  const [history, setHistory] = useState({ times: [], series: {}, count: 0 });
   const { error, open } = useStream(path`/v1/streams/nodes/${nodeId}/metrics`, {
     onMessage: (sample) => setHistory((h) => addSample(h, sample.collections,
       Date.parse(sample.timestamp ?? new Date().toISOString()) / 1000)),
   });
-  const byCollection = {};
+  const charts = {};
   for (const [key, values] of Object.entries(history.series)) {
-    const [collection, name] = key.split("|");
-    (byCollection[collection] ??= []).push({ label: name, values });
+    const [collection, unit, name] = key.split("\u0000");
+    (charts[`${collection}\u0000${unit}`] ??= { collection, unit, series: [] }).series.push({ label: name, values });
   }
   return html`<div class="panel" data-testid="resources">
     <h2>Resources</h2>
     <${ErrorBox} error=${error} label="resources-error" />
     ${!error && !history.times.length ? html`<p class="muted">${open ? "Waiting for the first sample…" : "Connecting…"}</p>` : null}
-    <div class="charts">${Object.entries(byCollection).slice(0, 8).map(([collection, series]) =>
-      html`<${Chart} key=${collection} title=${collection} times=${history.times} series=${series.slice(0, 6)} />`)}</div>
+    ${history.count ? html`<p class="muted" data-testid="resources-samples">${history.count} samples</p>` : null}
+    <div class="charts">${Object.entries(charts).slice(0, 10).map(([key, chart]) =>
+      html`<${ResourceChart} key=${key} times=${history.times} ...${chart} />`)}</div>
+  </div>`;
+}
+
+/** One chart of a collection's metrics sharing a unit, with their latest values in words. */
+function ResourceChart({ collection, unit, times, series }) {
+  // Aggregates (total, used, ...) before numbered ones (core0, core1, ...), which may be many.
+  const numbered = (label) => /\d$/.test(label);
+  const shown = [...series.filter((s) => !numbered(s.label)), ...series.filter((s) => numbered(s.label))].slice(0, 6);
+  const title = unit ? `${collection} (${unit})` : collection;
+  return html`<div class="resource-chart" data-collection=${collection} data-unit=${unit}>
+    <${Chart} title=${title} unit=${unit} times=${times} series=${shown} />
+    <p class="muted latest">${shown.map((s) => {
+      const latest = s.values[s.values.length - 1];
+      return html`<span data-series=${s.label} data-value=${latest ?? ""}>${s.label} ${compact(latest)} </span>`;
+    })}</p>
   </div>`;
 }
 
@@ -194,9 +215,10 @@ function Flows({ nodeId }) {
     <${ErrorBox} error=${error} label="flows-error" />
     ${!error ? html`<table class="list"><thead><tr><th>Interface</th><th>Protocol</th><th>Source</th>
       <th>Destination</th><th>bit/s</th><th>Packets sent / received</th></tr></thead>
-      <tbody>${flows.slice(0, 200).map((f) => html`<tr><td>${f.interface}</td><td>${f.protocol}</td>
+      <tbody>${flows.slice(0, 200).map((f) => html`<tr data-testid="flow-row" data-destination-port=${f.destinationPort ?? 0}><td>${f.interface}</td><td>${f.protocol}</td>
         <td class="mono">${f.sourceIp}:${f.sourcePort ?? 0}</td><td class="mono">${f.destinationIp}:${f.destinationPort ?? 0}</td>
-        <td>${f.bitsPerSecond ?? 0}</td><td>${f.sentPackets ?? 0} / ${f.receivedPackets ?? 0}</td></tr>`)}</tbody></table>` : null}
+        <td>${f.bitsPerSecond ?? 0}</td><td>${f.sentPackets ?? 0} / ${f.receivedPackets ?? 0}</td></tr>`)}</tbody></table>
+      ${flows.length ? null : html`<p class="muted" data-testid="flows-empty">No flows seen yet.</p>`}` : null}
   </div>`;
 }
 

@@ -289,4 +289,96 @@ export const TEMPLATES = {
       },
     },
   },
+  // One side of a tunnel: the application talks to udp_socket-1, the peer node runs the same
+  // pipeline with the two addresses of udp_socket-2 swapped (6000 and 6001 fit one machine).
+  "FEC-protected tunnel (rely encoder and decoder over UDP)": {
+    version: 13,
+    plumr_config: {
+      pipeline: {
+        "udp_socket-1": {
+          udp_socket: {
+            bind_address: "127.0.0.1:5000",
+            output: "[rely_encoder-1|in:0]-[udp_socket-1|out:0]",
+            input: "[udp_socket-1|in:0]-[rely_decoder-1|out:0]",
+          },
+        },
+        "rely_encoder-1": {
+          rely_encoder: {
+            input: "[rely_encoder-1|in:0]-[udp_socket-1|out:0]",
+            output: "[udp_socket-2|in:0]-[rely_encoder-1|out:0]",
+            repair_target_rate: 0.25,
+          },
+        },
+        "udp_socket-2": {
+          udp_socket: {
+            bind_address: "127.0.0.1:6000",
+            remote_address: "127.0.0.1:6001",
+            input: "[udp_socket-2|in:0]-[rely_encoder-1|out:0]",
+            output: "[rely_decoder-1|in:0]-[udp_socket-2|out:0]",
+          },
+        },
+        "rely_decoder-1": {
+          rely_decoder: {
+            input: "[rely_decoder-1|in:0]-[udp_socket-2|out:0]",
+            output: "[udp_socket-1|in:0]-[rely_decoder-1|out:0]",
+          },
+        },
+      },
+    },
+  },
+  // Raft over two bonded UDP carriers; the peer swaps the carriers' addresses (6000/6001, 6002/6003).
+  "Raft-protected tunnel (two bonded UDP carriers)": {
+    version: 13,
+    plumr_config: {
+      pipeline: {
+        "udp_socket-1": {
+          udp_socket: {
+            bind_address: "127.0.0.1:5000",
+            output: "[raft-1|in:0]-[udp_socket-1|out:0]",
+            input: "[udp_socket-1|in:0]-[raft-1|out:0]",
+          },
+        },
+        "raft-1": {
+          raft: {
+            streams: [{
+              input: "[raft-1|in:0]-[udp_socket-1|out:0]",
+              output: "[udp_socket-1|in:0]-[raft-1|out:0]",
+              stream_handle: 1,
+              realtime: { timeout: 150, delivery_policy: "on_ordered" },
+            }],
+            carriers: [
+              {
+                input: "[raft-1|in:1]-[udp_socket-2|out:0]",
+                output: "[udp_socket-2|in:0]-[raft-1|out:1]",
+                carrier_handle: 10,
+                priority: 2,
+              },
+              {
+                input: "[raft-1|in:2]-[udp_socket-3|out:0]",
+                output: "[udp_socket-3|in:0]-[raft-1|out:2]",
+                carrier_handle: 20,
+                priority: 1,
+              },
+            ],
+          },
+        },
+        "udp_socket-2": {
+          udp_socket: {
+            bind_address: "127.0.0.1:6000",
+            remote_address: "127.0.0.1:6001",
+            input: "[udp_socket-2|in:0]-[raft-1|out:1]",
+            output: "[raft-1|in:1]-[udp_socket-2|out:0]",
+          },
+        },
+        "udp_socket-3": {
+          udp_socket: {
+            bind_address: "127.0.0.1:6002",
+            remote_address: "127.0.0.1:6003",
+            input: "[udp_socket-3|in:0]-[raft-1|out:2]",
+            output: "[raft-1|in:2]-[udp_socket-3|out:0]",
+          },
+        },
+      },
+    },
+  },
 };
