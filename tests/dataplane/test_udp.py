@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import select
 import socket
 from pathlib import Path
 from typing import Any
@@ -205,3 +206,36 @@ def test_socket_buffers_pass_the_system_cap_when_the_run_may() -> None:
         assert granted >= size  # Linux reports twice what was set
     else:
         assert granted <= 2 * max(cap, size)
+
+
+def test_a_datagram_is_forwarded_in_the_wake_up_that_read_it() -> None:
+    """The readable callback steps the run at once: no extra loop iteration per packet.
+
+    The test blocks the event loop while it waits, so the relayed datagram can only arrive
+    if reading it already wrote it on (deferring the step would leave it unsent).
+    """
+    link = wire("out", 0, "in", 0)
+
+    async def scenario() -> bytes:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as target:
+            target.bind(("127.0.0.1", 0))
+            port = target.getsockname()[1]
+            doc = config_doc(
+                {
+                    "in": {"udp_socket": {"output": link, "bind_address": "127.0.0.1:0"}},
+                    "out": {"udp_socket": {"input": link, "remote_address": f"127.0.0.1:{port}"}},
+                }
+            )
+            async with Engine(validate_config(doc)) as engine:
+                await asyncio.sleep(0)  # the first (queued) step
+                relay = engine.component("in")
+                assert isinstance(relay, UdpSocket)
+                assert relay.local_address is not None
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                    sender.sendto(b"hop", relay.local_address)
+                assert select.select([relay.device], [], [], 5.0)[0], "datagram never arrived"
+                relay._on_readable()  # what the loop calls when the socket is readable
+                assert select.select([target], [], [], 5.0)[0], "the read did not write it on"
+                return target.recv(100)
+
+    assert uvloop.run(scenario()) == b"hop"
