@@ -8,7 +8,6 @@ Rates are in megabits (10^6 bits) per second and count payload bytes, like
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from nanoping.dataplane.components.impairment import (
     BandwidthLimitDynamicParams,
     BandwidthPhase,
 )
-from nanoping.dataplane.components.traffic import MAX_BATCH, MAX_UDP_PAYLOAD
+from nanoping.dataplane.components.traffic import MAX_UDP_PAYLOAD, PacedTrafficSource
 from nanoping.dataplane.header import TrafficHeader
 from nanoping.dataplane.metrics import Metric, counter, gauge
 from nanoping.dataplane.packet import Batch, Packet
@@ -59,54 +58,18 @@ class BandwidthTrafficSourceParams:
 
 
 @register("bandwidth_traffic_source")
-class BandwidthTrafficSource(Component[BandwidthTrafficSourceParams]):
-    """Emits stamped packets of ``packet_size`` bytes evenly spaced to reach ``bandwidth_mbit``.
-
-    Packet *k* is due at start + *k* x size x 8 / rate; after a stall it catches up in bursts
-    of at most MAX_BATCH packets per poll, so the long-run rate stays the target.
-    """
+class BandwidthTrafficSource(PacedTrafficSource[BandwidthTrafficSourceParams]):
+    """Emits stamped packets of ``packet_size`` bytes evenly spaced to reach ``bandwidth_mbit``."""
 
     params_type = BandwidthTrafficSourceParams
 
-    def __init__(self, *, component_id: str, params: BandwidthTrafficSourceParams) -> None:
-        super().__init__(component_id=component_id, params=params)
-        self._interval = params.packet_size * 8 / (params.bandwidth_mbit * 1e6)
-        self._total = params.total_packets or math.inf
-        self._padding = bytes(params.packet_size - TrafficHeader.SIZE)
-        self._start: float | None = None
-        self._sent = 0
-
-    def start(self, now: float) -> None:
-        self._start = now
-
-    def poll(self, now: float) -> None:
-        if self._start is None:
-            self._start = now
-        due = math.floor((now - self._start) / self._interval + _EPSILON) + 1 - self._sent
-        count = int(min(due, MAX_BATCH, self._total - self._sent))
-        if count <= 0:
-            return
-        pack, pad, first = TrafficHeader.pack, self._padding, self._sent
-        batch = [Packet(pack(seq, now) + pad, now) for seq in range(first, first + count)]
-        self._sent += count
-        self.packets_produced += count
-        self.emit(0, batch)
-
-    def next_deadline(self) -> float | None:
-        if self._sent >= self._total:
-            return None
-        if self._start is None:
-            return -math.inf
-        return self._start + self._sent * self._interval
-
-    def finished(self, now: float, *, inputs_done: bool, outputs_done: bool) -> bool:
-        return self._sent >= self._total
+    @classmethod
+    def seconds_between(cls, params: BandwidthTrafficSourceParams) -> float:
+        return params.packet_size * 8 / (params.bandwidth_mbit * 1e6)
 
     def extra_metrics(self, now: float) -> Iterable[Metric]:
-        size = self.params.packet_size
         return (
-            counter("packets_sent", self._sent, "packets", "Packets generated."),
-            counter("bytes_sent", self._sent * size, "bytes", "Payload bytes generated."),
+            *super().extra_metrics(now),
             gauge(
                 "target_bandwidth",
                 self.params.bandwidth_mbit * 1e6,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from nanoping.dataplane.component import Component, register
 from nanoping.dataplane.header import TrafficHeader
@@ -46,25 +47,44 @@ class UniformTrafficSourceParams:
     )
 
 
-@register("uniform_traffic_source")
-class UniformTrafficSource(Component[UniformTrafficSourceParams]):
-    """Emits packets at a fixed interval, each stamped with a sequence number and send time.
+class PacedParams(Protocol):
+    """What a paced source reads of its parameters."""
 
-    ``interval`` is in milliseconds (like every other NanoPing duration). Packet *k* is due at
-    start + *k* x interval; after a stall (back-pressure) the source catches up in bursts of at
-    most MAX_BATCH packets per poll. Finishes when ``total_packets`` have been sent.
+    @property
+    def packet_size(self) -> int: ...
+
+    @property
+    def total_packets(self) -> int: ...
+
+
+PP = TypeVar("PP", bound=PacedParams)
+
+
+class PacedTrafficSource(Component[PP]):
+    """Emits stamped packets of ``packet_size`` bytes, one every :meth:`seconds_between`.
+
+    Packet *k* is due at start + *k* x the spacing; after a stall (back-pressure) the source
+    catches up in bursts of at most MAX_BATCH packets per poll, so the long-run rate holds.
+    Finishes when ``total_packets`` have been sent (0: never).
     """
 
-    params_type = UniformTrafficSourceParams
+    @classmethod
+    def seconds_between(cls, params: PP) -> float:
+        """Spacing of two packets in seconds; 0 sends as fast as the pipeline takes them."""
+        raise NotImplementedError
 
-    def __init__(self, *, component_id: str, params: UniformTrafficSourceParams) -> None:
+    def __init__(self, *, component_id: str, params: PP) -> None:
         super().__init__(component_id=component_id, params=params)
-        self._interval = params.interval / 1000.0
+        self._interval = self.seconds_between(params)
         self._total = params.total_packets or math.inf
         self._padding = bytes(params.packet_size - TrafficHeader.SIZE)
         self._start: float | None = None
         self._sent = 0
-        self.bytes_sent = 0
+
+    @property
+    def bytes_sent(self) -> int:
+        """Payload bytes generated so far."""
+        return self._sent * self.params.packet_size
 
     def start(self, now: float) -> None:
         self._start = now
@@ -72,16 +92,13 @@ class UniformTrafficSource(Component[UniformTrafficSourceParams]):
     def poll(self, now: float) -> None:
         if self._start is None:
             self._start = now
-        count = min(self._due(now), MAX_BATCH, self._total - self._sent)
+        count = int(min(self._due(now), MAX_BATCH, self._total - self._sent))
         if count <= 0:
             return
-        first = self._sent
-        pad = self._padding
-        pack = TrafficHeader.pack
-        batch = [Packet(pack(seq, now) + pad, now) for seq in range(first, first + int(count))]
-        self._sent += len(batch)
-        self.packets_produced += len(batch)
-        self.bytes_sent += len(batch) * len(batch[0].payload)
+        pack, pad, first = TrafficHeader.pack, self._padding, self._sent
+        batch = [Packet(pack(seq, now) + pad, now) for seq in range(first, first + count)]
+        self._sent += count
+        self.packets_produced += count
         self.emit(0, batch)
 
     def _due(self, now: float) -> int:
@@ -105,6 +122,17 @@ class UniformTrafficSource(Component[UniformTrafficSourceParams]):
             counter("packets_sent", self._sent, "packets", "Packets generated."),
             counter("bytes_sent", self.bytes_sent, "bytes", "Payload bytes generated."),
         )
+
+
+@register("uniform_traffic_source")
+class UniformTrafficSource(PacedTrafficSource[UniformTrafficSourceParams]):
+    """Emits packets at a fixed ``interval`` in milliseconds (like every NanoPing duration)."""
+
+    params_type = UniformTrafficSourceParams
+
+    @classmethod
+    def seconds_between(cls, params: UniformTrafficSourceParams) -> float:
+        return params.interval / 1000.0
 
 
 @dataclass(frozen=True)
