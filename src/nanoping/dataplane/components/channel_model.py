@@ -9,15 +9,15 @@ repeats exactly; time comes only from ``now``.
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from nanoping.dataplane.component import Component, flow_routes, register
+from nanoping.dataplane.components.impairment import DelayLine
 from nanoping.dataplane.metrics import Metric, counter, gauge
-from nanoping.dataplane.packet import Batch, Packet
+from nanoping.dataplane.packet import Batch
 from nanoping.dataplane.parameter import INT32_MAX, UINT32_MAX, Flow, param
 
 _FLOWS_DOC = "Paths through the component; each flow forwards its input to its output."
@@ -190,8 +190,7 @@ class Jitter(Component[JitterParams]):
         self._routes = flow_routes(params.flows)
         self._rng = random.Random(params.seed)
         self._sample = DISTRIBUTIONS[params.distribution]
-        self._heap: list[tuple[float, int, int, Packet]] = []
-        self._order = 0
+        self._line = DelayLine()
         self._last: dict[int, float] = {}
         self.max_delay = 0.0
 
@@ -205,26 +204,20 @@ class Jitter(Component[JitterParams]):
                 release = max(release, self._last.get(out, -math.inf))
                 self._last[out] = release
             self.max_delay = max(self.max_delay, release - now)
-            self._order += 1
-            heapq.heappush(self._heap, (release, self._order, out, packet))
+            self._line.hold(packet, out, release)
 
     def poll(self, now: float) -> None:
-        heap = self._heap
-        ready: dict[int, Batch] = {}
-        while heap and heap[0][0] <= now:
-            _, _, out, packet = heapq.heappop(heap)
-            ready.setdefault(out, []).append(packet)
-        for out, batch in ready.items():
+        for out, batch in self._line.due(now).items():
             self.emit(out, batch)
 
     def next_deadline(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
+        return self._line.next_release()
 
     def pending(self) -> int:
-        return len(self._heap)
+        return len(self._line)
 
     def extra_metrics(self, now: float) -> Iterable[Metric]:
         return (
-            gauge("queued", len(self._heap), "packets", "Packets being delayed."),
+            gauge("queued", len(self._line), "packets", "Packets being delayed."),
             gauge("max_delay_ms", self.max_delay * 1000, "ms", "Largest delay given so far."),
         )

@@ -64,6 +64,35 @@ class DelayConstantParams:
     seed: int | None = _seed_param()
 
 
+class DelayLine:
+    """Packets held until their release time, each bound for an output port; FIFO at equal times."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, int, Packet]] = []
+        self._order = 0
+
+    def hold(self, packet: Packet, out: int, release: float) -> None:
+        """Keep ``packet`` until ``release``, then hand it to output ``out``."""
+        self._order += 1
+        heapq.heappush(self._heap, (release, self._order, out, packet))
+
+    def due(self, now: float) -> dict[int, Batch]:
+        """Remove and return what is due at ``now``, in release order, per output port."""
+        heap = self._heap
+        ready: dict[int, Batch] = {}
+        while heap and heap[0][0] <= now:
+            _, _, out, packet = heapq.heappop(heap)
+            ready.setdefault(out, []).append(packet)
+        return ready
+
+    def next_release(self) -> float | None:
+        """Earliest release time held, or None when empty."""
+        return self._heap[0][0] if self._heap else None
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+
 @register("delay_constant")
 class DelayConstant(Component[DelayConstantParams]):
     """Holds every packet for ``delay`` ms (+/- uniform ``jitter``, never below zero).
@@ -81,17 +110,13 @@ class DelayConstant(Component[DelayConstantParams]):
         self._delay = params.delay / 1000.0
         self._jitter = params.jitter / 1000.0
         self._rng = random.Random(params.seed)
-        self._heap: list[tuple[float, int, int, Packet]] = []
-        self._order = 0
+        self._line = DelayLine()
         self._last_release: dict[int, float] = {}
 
     def handle(self, port: int, batch: Batch, now: float) -> None:
         out = self._routes[port]
-        heap = self._heap
         for packet in batch:
-            release = self._release_time(out, now)
-            self._order += 1
-            heapq.heappush(heap, (release, self._order, out, packet))
+            self._line.hold(packet, out, self._release_time(out, now))
 
     def reconfigure(self, params: DelayConstantParams) -> None:
         """New delay and jitter apply to packets arriving from now on."""
@@ -110,22 +135,17 @@ class DelayConstant(Component[DelayConstantParams]):
         return release
 
     def poll(self, now: float) -> None:
-        heap = self._heap
-        ready: dict[int, Batch] = {}
-        while heap and heap[0][0] <= now:
-            _, _, out, packet = heapq.heappop(heap)
-            ready.setdefault(out, []).append(packet)
-        for out, batch in ready.items():
+        for out, batch in self._line.due(now).items():
             self.emit(out, batch)
 
     def next_deadline(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
+        return self._line.next_release()
 
     def pending(self) -> int:
-        return len(self._heap)
+        return len(self._line)
 
     def extra_metrics(self, now: float) -> Iterable[Metric]:
-        return (gauge("queued", len(self._heap), "packets", "Packets being delayed."),)
+        return (gauge("queued", len(self._line), "packets", "Packets being delayed."),)
 
 
 # ---- loss_dynamic ---------------------------------------------------------------------------
