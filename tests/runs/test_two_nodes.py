@@ -18,7 +18,7 @@ import pytest
 
 from nanoping.dataplane.config import validate_config
 from nanoping.dataplane.fakes import config_doc, wire
-from nanoping.testing.cluster import HUB_SERVER, join, start_controller, wait_until
+from nanoping.testing.cluster import joined_pair, wait_until
 from nanoping.testing.node_process import NodeProcess
 from nanoping.testing.reference_client import ReferenceApi
 
@@ -125,22 +125,8 @@ class TelemetryReader:
 def cluster(
     tmp_path: Path, reference_api: ReferenceApi
 ) -> Iterator[tuple[NodeProcess, NodeProcess]]:
-    controller = start_controller(tmp_path)
-    client = NodeProcess(data_dir=tmp_path / "client-data").start()
-    try:
-        join(reference_api, controller, client)
-        with grpc.insecure_channel(controller.grpc_address) as channel:
-            path = HUB_SERVER + "getNodes"
-
-            def online() -> bool:
-                nodes = reference_api.call(channel, path, reference_api.request(path)).nodes
-                return any(node.id == client.node_id and node.online for node in nodes)
-
-            wait_until(online, what="the client node online at the hub")
-        yield controller, client
-    finally:
-        client.stop()
-        controller.stop()
+    with joined_pair(reference_api, tmp_path) as pair:
+        yield pair
 
 
 def test_udp_exchange_through_delay_and_loss(

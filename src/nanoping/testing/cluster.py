@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,27 @@ def join(
                 api.call(channel, path, request, timeout=timeout)
         finally:
             approver.close()
+
+
+@contextmanager
+def joined_pair(api: ReferenceApi, tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess]]:
+    """A controller and a client joined to its hub and shown online there; both stopped after."""
+    controller = start_controller(tmp_path)
+    client = NodeProcess(data_dir=tmp_path / "client-data").start()
+    try:
+        join(api, controller, client)
+        path = HUB_SERVER + "getNodes"
+        with grpc.insecure_channel(controller.grpc_address) as channel:
+
+            def online() -> bool:
+                nodes = api.call(channel, path, api.request(path)).nodes
+                return any(node.id == client.node_id and node.online for node in nodes)
+
+            wait_until(online, what="the client node online at the hub")
+        yield controller, client
+    finally:
+        client.stop()
+        controller.stop()
 
 
 def wait_until(
