@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -147,41 +146,18 @@ def event_kinds(events: Iterable[nanoping_api.StreamPipelinesEvent]) -> list[tup
 
 
 def join_when_answered(edge_url: str, hub_server_address: str, *, deadline: float = 30) -> None:
-    """``join_hub`` through the node at ``edge_url``, retried while nobody answers yet.
+    """``join_hub`` through the node at ``edge_url``, waiting up to ``deadline`` for the answer.
 
-    The hub pushes a join request only to approvers already listening, and a test's approver
-    (``answer_join_requests`` in a thread or task) may still be connecting. An attempt the
-    client gives up on is withdrawn by the node, so trying again is safe.
+    The approver may open before or after the request: the hub shows every pending request to
+    an approver that opens later, so one call is enough.
     """
-    end = time.monotonic() + deadline
-    with nanoping_api.NanopingClient(edge_url, timeout=3) as edge:
-        while True:
-            try:
-                edge.join_hub(hub_server_address)
-                return
-            except nanoping_api.ApiError as error:
-                if not _gave_up(error) or time.monotonic() > end:
-                    raise
+    with nanoping_api.NanopingClient(edge_url, timeout=deadline) as edge:
+        edge.join_hub(hub_server_address)
 
 
 async def join_when_answered_async(
     edge_url: str, hub_server_address: str, *, deadline: float = 30
 ) -> None:
     """:func:`join_when_answered` with the asyncio client."""
-    end = time.monotonic() + deadline
-    async with nanoping_api.AsyncNanopingClient(edge_url, timeout=3) as edge:
-        while True:
-            try:
-                await edge.join_hub(hub_server_address)
-                return
-            except nanoping_api.ApiError as error:
-                if not _gave_up(error) or time.monotonic() > end:
-                    raise
-
-
-def _gave_up(error: nanoping_api.ApiError) -> bool:
-    """The client's own timeout (status 0, not a hub's DEADLINE_EXCEEDED answer, 504), or the
-    node still withdrawing the attempt the client gave up on."""
-    if error.code == nanoping_api.Code.FAILED_PRECONDITION:
-        return "already pending" in error.message
-    return error.code == nanoping_api.Code.DEADLINE_EXCEEDED and error.status == 0
+    async with nanoping_api.AsyncNanopingClient(edge_url, timeout=deadline) as edge:
+        await edge.join_hub(hub_server_address)
