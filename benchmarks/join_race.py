@@ -14,7 +14,6 @@ returns within 30 s and the restarted client connects within 30 s.
 from __future__ import annotations
 
 import argparse
-import socket
 import tempfile
 import threading
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 import grpc
 
 from nanoping.api import hub_client_pb2, hub_client_pb2_grpc, hub_server_pb2, hub_server_pb2_grpc
-from nanoping.testing.cluster import controller_config, hub_url
+from nanoping.testing.cluster import controller_config, free_port, hub_url, start_together
 from nanoping.testing.node_process import NodeProcess
 
 ORDERS = ("together", "join first", "approver 1 s late")
@@ -81,12 +80,6 @@ def controller_node(root: Path, config: Path) -> NodeProcess:
     return NodeProcess(data_dir=root / "controller", global_args=["-c", str(config)], up_args=())
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def one_run(root: Path, order: str) -> tuple[bool, float | None]:
     # The hub keeps its HTTP port across the restart: the client stored that address.
     config = controller_config(root, http_port=free_port())
@@ -113,11 +106,7 @@ def one_run(root: Path, order: str) -> tuple[bool, float | None]:
     controller = controller_node(root, config)
     client = NodeProcess(data_dir=root / "client")
     try:
-        starters = [threading.Thread(target=node.start) for node in (controller, client)]
-        for starter in starters:
-            starter.start()
-        for starter in starters:
-            starter.join()
+        start_together(controller, client)
         reconnect = connected_within(client, 30)
     finally:
         client.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +41,22 @@ def start_controller(tmp_path: Path, **options: Any) -> NodeProcess:
     return NodeProcess(
         data_dir=tmp_path / "controller-data", global_args=["-c", str(config)], up_args=()
     ).start()
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for a hub that must keep its port on restart)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_together(*nodes: NodeProcess) -> None:
+    """Start the nodes at the same moment, as after a host reboot; returns when all are up."""
+    starters = [threading.Thread(target=node.start) for node in nodes]
+    for starter in starters:
+        starter.start()
+    for starter in starters:
+        starter.join()
 
 
 def hub_url(controller: NodeProcess) -> str:
