@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives as real programs: ping and iperf3 for
 # traffic through TUN pipelines, srt-tools for the transport comparison, nftables and iproute2
-# for emulated links between network namespaces, and
-# Chromium for the dashboard's browser tests. Needs root (apt-get); does nothing when all are there.
+# for emulated links between network namespaces, Chromium for the dashboard's browser tests,
+# and Go with grpc-go and the protoc plugins to build the Go walkthrough (examples/go).
+# Needs root (apt-get); does nothing when all are there.
 set -euo pipefail
 
-packages=(iproute2 iputils-ping iperf3 nftables srt-tools chromium)
-binaries=(ip ping iperf3 nft srt-live-transmit chromium)
+packages=(
+  iproute2 iputils-ping iperf3 nftables srt-tools chromium
+  golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+  protobuf-compiler protoc-gen-go protoc-gen-go-grpc
+)
 
 missing=()
-for i in "${!packages[@]}"; do
-  command -v "${binaries[$i]}" >/dev/null 2>&1 || missing+=("${packages[$i]}")
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$package")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
