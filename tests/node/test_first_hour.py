@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.responses import PlainTextResponse
+from starlette.types import Message, Receive, Scope, Send
 
+from nanoping.node.health import HealthFront
 from nanoping.testing.cluster import start_controller, wait_until
 from nanoping.testing.node_process import NodeProcess, run_np
 
@@ -142,3 +145,30 @@ def test_set_node_takes_a_node_name(tmp_path: Path) -> None:
         )
         assert renamed.returncode == 0, renamed.stderr
         assert renamed.stdout.startswith(f"{node.node_id}  Renamed  ")
+
+
+async def answer(app: HealthFront, path: str) -> tuple[int, bytes]:
+    """One GET through the ASGI app: its status and body."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app({"type": "http", "method": "GET", "path": path, "headers": []}, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@pytest.mark.parametrize(("state", "code"), [("starting", 503), ("up", 200), ("stopping", 503)])
+async def test_health_answers_503_unless_the_node_is_up(state: str, code: int) -> None:
+    status = {"id": "n-1", "name": "edge", "state": state}
+
+    async def elsewhere(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("not health", status_code=404)(scope, receive, send)
+
+    front = HealthFront(elsewhere, lambda: status)
+    code_and_body = await answer(front, "/healthz")
+    assert (code_and_body[0], json.loads(code_and_body[1])) == (code, status)
+    assert await answer(front, "/other") == (404, b"not health")
