@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import queue
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +95,38 @@ def describe(action: str, error: grpc.RpcError) -> str:
         return f"{action}: no node answers there; {NO_NODE_HINT} ({details})"
     name = code.name if code is not None else "UNKNOWN"
     return f"{action}: {name}: {details}"
+
+
+RECONNECT_DELAY = 2.0
+"""Seconds a `--follow --reconnect` command waits before opening its stream again."""
+
+
+def add_reconnect_option(parser: argparse.ArgumentParser) -> None:
+    """``--reconnect`` for a command that has ``--follow``."""
+    parser.add_argument(
+        "--reconnect",
+        action="store_true",
+        help="with --follow: when the node becomes unreachable, say so and open the stream "
+        "again (new items only) until it ends by itself",
+    )
+
+
+def follow_reconnecting(arguments: argparse.Namespace, follow: Callable[[], int]) -> int:
+    """Run ``follow``; with ``--follow --reconnect``, an unreachable node is retried.
+
+    A stream that breaks with UNAVAILABLE (the node or its hub went away) is reported on
+    stderr and ``follow`` runs again after RECONNECT_DELAY. Any other failure ends the command
+    as before.
+    """
+    while True:
+        try:
+            return follow()
+        except CommandFailed as failure:
+            retry = arguments.follow and getattr(arguments, "reconnect", False)
+            if not retry or failure.code is not grpc.StatusCode.UNAVAILABLE:
+                raise
+            print(f"np: {failure}; reconnecting in {RECONNECT_DELAY:g} s", file=sys.stderr)
+            time.sleep(RECONNECT_DELAY)
 
 
 class StreamReader:

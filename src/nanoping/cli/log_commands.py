@@ -12,7 +12,14 @@ from typing import IO, Any
 import grpc
 
 from nanoping.api import logging_pb2, logging_pb2_grpc
-from nanoping.cli.api_client import CommandFailed, StreamReader, add_grpc_option, describe
+from nanoping.cli.api_client import (
+    CommandFailed,
+    StreamReader,
+    add_grpc_option,
+    add_reconnect_option,
+    describe,
+    follow_reconnecting,
+)
 from nanoping.cli.node_commands import resolve_node
 from nanoping.cli.pipeline_commands import ALL_LINES, BACKLOG_QUIET, print_log_line
 
@@ -44,6 +51,7 @@ def add_parsers(commands: Any) -> None:
     parser.add_argument(
         "--follow", action="store_true", help="keep printing new lines until Ctrl-C"
     )
+    add_reconnect_option(parser)
     parser.add_argument(
         "--download", metavar="FILE", help="save the whole log to FILE ('-': stdout)"
     )
@@ -55,30 +63,31 @@ def run_logs(arguments: argparse.Namespace) -> int:
     if arguments.lines is not None and arguments.lines < 0:
         raise CommandFailed("logs: --lines must not be negative")
     arguments.node = resolve_node(arguments.grpc, arguments.node)
-    with grpc.insecure_channel(arguments.grpc) as channel:
-        stub = logging_pb2_grpc.LoggingServiceStub(channel)
-        if arguments.download is not None:
-            return _download(stub, arguments)
-        return _print(stub, arguments)
-
-
-def _print(stub: Any, arguments: argparse.Namespace) -> int:
+    if arguments.download is not None:
+        with grpc.insecure_channel(arguments.grpc) as channel:
+            return _download(logging_pb2_grpc.LoggingServiceStub(channel), arguments)
     request = logging_pb2.OpenLogStreamRequest(node_id=arguments.node)
     if arguments.run_id:
         request.pipeline_run_log_stream_request.pipeline_run_id = arguments.run_id
     else:
         request.app_log_stream_request.SetInParent()
     request.options.lines = ALL_LINES if arguments.lines is None else arguments.lines
-    stream = stub.openLogStream(request)
-    batches = StreamReader(stream, "logs")
-    # Without --follow the backlog is done once the stream has been quiet for a moment.
-    quiet = None if arguments.follow else BACKLOG_QUIET
-    try:
-        while (batch := batches.next(timeout=quiet)) is not None:
-            for message in batch.messages:
-                print_log_line(message, as_json=arguments.json)
-    finally:
-        stream.cancel()
+    return follow_reconnecting(arguments, lambda: _print(arguments, request))
+
+
+def _print(arguments: argparse.Namespace, request: logging_pb2.OpenLogStreamRequest) -> int:
+    with grpc.insecure_channel(arguments.grpc) as channel:
+        stream = logging_pb2_grpc.LoggingServiceStub(channel).openLogStream(request)
+        batches = StreamReader(stream, "logs")
+        # Without --follow the backlog is done once the stream has been quiet for a moment.
+        quiet = None if arguments.follow else BACKLOG_QUIET
+        try:
+            while (batch := batches.next(timeout=quiet)) is not None:
+                for message in batch.messages:
+                    print_log_line(message, as_json=arguments.json)
+                request.options.lines = 0  # a stream opened again brings new lines only
+        finally:
+            stream.cancel()
     return 0
 
 

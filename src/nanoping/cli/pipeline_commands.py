@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import json
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +19,10 @@ from nanoping.cli.api_client import (
     CommandFailed,
     StreamReader,
     add_grpc_option,
+    add_reconnect_option,
     call,
     describe,
+    follow_reconnecting,
 )
 from nanoping.cli.node_commands import resolve_node
 from nanoping.internal import run_history_pb2, run_history_pb2_grpc
@@ -31,8 +32,6 @@ ALL_LINES = 2**63 - 1
 """`options.lines` meaning 'the whole log' (what the public clients send)."""
 BACKLOG_QUIET = 1.0
 """Seconds without a new batch after which `logs` (without --follow) has printed the backlog."""
-RECONNECT_DELAY = 2.0
-"""Seconds `logs --follow --reconnect` waits before opening the stream again."""
 
 
 def add_parsers(commands: Any) -> None:
@@ -84,6 +83,7 @@ def add_parsers(commands: Any) -> None:
     stats.add_argument(
         "--follow", action="store_true", help="print each new sample until the run ends"
     )
+    add_reconnect_option(stats)
     logs = _command(actions, "logs", "print a run's log", run_logs)
     logs.add_argument("run_id", metavar="RUN_ID", help="the run (see `np pipelines show`)")
     logs.add_argument("--lines", type=int, metavar="N", help="how many past lines (default: all)")
@@ -92,12 +92,7 @@ def add_parsers(commands: Any) -> None:
         action="store_true",
         help="keep printing new lines until the run has ended and its last line is printed",
     )
-    logs.add_argument(
-        "--reconnect",
-        action="store_true",
-        help="with --follow: when the node becomes unreachable, say so and open the stream "
-        "again (new lines only) until the run has ended",
-    )
+    add_reconnect_option(logs)
 
 
 def _command(actions: Any, name: str, help_text: str, runner: Any) -> argparse.ArgumentParser:
@@ -303,17 +298,7 @@ def run_stop(arguments: argparse.Namespace) -> int:
 def run_logs(arguments: argparse.Namespace) -> int:
     request = pipelines_pb2.OpenLogStreamRequest(node_id=arguments.node, run_id=arguments.run_id)
     request.options.lines = ALL_LINES if arguments.lines is None else arguments.lines
-    while True:
-        try:
-            return _print_logs(arguments, request)
-        except CommandFailed as failure:
-            if not (arguments.follow and arguments.reconnect):
-                raise
-            if failure.code is not grpc.StatusCode.UNAVAILABLE:
-                raise
-            print(f"np: {failure}; reconnecting in {RECONNECT_DELAY:g} s", file=sys.stderr)
-            time.sleep(RECONNECT_DELAY)
-            request.options.lines = 0  # what was printed before is not printed again
+    return follow_reconnecting(arguments, lambda: _print_logs(arguments, request))
 
 
 def _print_logs(arguments: argparse.Namespace, request: pipelines_pb2.OpenLogStreamRequest) -> int:
@@ -326,12 +311,17 @@ def _print_logs(arguments: argparse.Namespace, request: pipelines_pb2.OpenLogStr
             while (batch := batches.next(timeout=quiet)) is not None:
                 for message in batch.messages:
                     print_log_line(message, as_json=arguments.json)
+                request.options.lines = 0  # a stream opened again brings new lines only
         finally:
             stream.cancel()
     return 0
 
 
 def run_stats(arguments: argparse.Namespace) -> int:
+    return follow_reconnecting(arguments, lambda: _print_stats(arguments))
+
+
+def _print_stats(arguments: argparse.Namespace) -> int:
     request = pipelines_pb2.OpenTelemetryStreamRequest(
         node_id=arguments.node, run_id=arguments.run_id
     )
@@ -345,7 +335,7 @@ def run_stats(arguments: argparse.Namespace) -> int:
                     return 0
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
-                raise CommandFailed(describe("pipelines stats", error)) from None
+                raise CommandFailed(describe("pipelines stats", error), error.code()) from None
         finally:
             stream.cancel()
         ended = _logged_summary(arguments, stub)
