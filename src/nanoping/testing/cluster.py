@@ -51,12 +51,25 @@ def free_port() -> int:
 
 
 def start_together(*nodes: NodeProcess) -> None:
-    """Start the nodes at the same moment, as after a host reboot; returns when all are up."""
-    starters = [threading.Thread(target=node.start) for node in nodes]
+    """Start the nodes at the same moment, as after a host reboot; returns when all are up.
+
+    A node that fails to start fails the call (with its own error), after the others are up.
+    """
+    failures: list[BaseException] = []
+
+    def start(node: NodeProcess) -> None:
+        try:
+            node.start()
+        except BaseException as failure:  # handed to the caller's thread below
+            failures.append(failure)
+
+    starters = [threading.Thread(target=start, args=(node,)) for node in nodes]
     for starter in starters:
         starter.start()
     for starter in starters:
         starter.join()
+    if failures:
+        raise failures[0]
 
 
 def hub_url(controller: NodeProcess) -> str:
