@@ -147,12 +147,16 @@ def test_udp_exchange_through_delay_and_loss(
 
         calling = here.create("calls", exchange(remote=f"127.0.0.1:{port}"))
         here_telemetry = TelemetryReader(here, here.start(calling.id))
-        for reader in (here_telemetry, there_telemetry):
+        # The client's run sends from its start, but to nobody until the controller's first
+        # packet names its peer: how much of its stream the controller gets depends on how
+        # long the controller's run took to start (seconds on a loaded machine). The client
+        # hears the controller's whole stream, less the configured loss.
+        for reader, least in ((here_telemetry, 100), (there_telemetry, PACKETS / 2)):
             reader.join(timeout=30)
             assert reader.error.code() == grpc.StatusCode.FAILED_PRECONDITION
             assert "ended: all components finished" in reader.error.details()
             received = reader.metric("sink", "packets_received")
-            assert received > PACKETS / 2
+            assert received > least
             latency = reader.metric("latency_rx", "latency_avg_ms")
             assert DELAY_MS <= latency <= DELAY_MS + 15
             loss = reader.metric("loss_rx", "loss_percent")
