@@ -8,7 +8,12 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
+import pytest
+
 from nanoping.api import metrics_pb2, resources_pb2
+from nanoping.errors import Unavailable
+from nanoping.resources import sampler as sampler_module
 from nanoping.resources.sampler import MetricsSampler
 from nanoping.resources.system_metrics import CpuTimes, DiskIo, NicCounters, Readings, collections
 from nanoping.resources.watched_feed import WatchedFeed
@@ -146,3 +151,45 @@ async def test_metrics_stream_sends_a_sample_at_once(tmp_path: Path) -> None:
     assert sample.timestamp.seconds > 0
     await stream.aclose()  # type: ignore[attr-defined]
     await service.close()
+
+
+class FlakySampler(MetricsSampler):
+    """A sampler whose first readings fail as psutil's do when the machine's tables change."""
+
+    def __init__(self, tmp_path: Path, failures: int) -> None:
+        super().__init__(data_dir=tmp_path, runs_alive=lambda: 0)
+        self.failures = failures
+
+    def read(self) -> Readings:
+        if self.failures:
+            self.failures -= 1
+            raise psutil.NoSuchProcess(pid=1234)
+        return super().read()
+
+
+async def test_a_failed_reading_is_skipped_not_the_end_of_the_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sampler_module, "SAMPLE_INTERVAL", 0.01)
+    sampler = FlakySampler(tmp_path, failures=3)
+    service = ResourcesService(node_id="n", sampler=sampler)
+    stream = service.open_metrics_stream(resources_pb2.OpenMetricsStreamRequest(node_id="n"))
+    async with asyncio.timeout(5):
+        sample = await anext(stream)
+    assert sampler.failures == 0
+    assert "/process" in by_path(list(sample.collections))
+    assert "metrics reading skipped: NoSuchProcess" in caplog.text
+    await stream.aclose()  # type: ignore[attr-defined]
+    await service.close()
+
+
+async def test_a_producer_that_fails_ends_its_watchers_with_unavailable_naming_why() -> None:
+    async def produce(publish: Callable[[int], None], watched: Callable[[], bool]) -> None:
+        raise KeyError("eth9")
+
+    feed: WatchedFeed[int] = WatchedFeed(produce, name="test sampler")
+    watcher = feed.subscribe()
+    with pytest.raises(Unavailable, match=r"test sampler failed: KeyError: 'eth9'"):
+        async with asyncio.timeout(5):
+            await anext(watcher)
+    await feed.close()

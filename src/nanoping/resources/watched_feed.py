@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from nanoping.errors import NanoPingError, Unavailable
 from nanoping.streams.fanout import Fanout, Subscriber
 
 T = TypeVar("T")
@@ -76,6 +77,8 @@ class WatchedFeed(Generic[T]):
             raise
         except Exception as error:  # the watchers learn why their stream ended
             log.exception("%s stopped", self._name)
+            if not isinstance(error, NanoPingError):  # a cause the caller can read, not INTERNAL
+                error = Unavailable(f"{self._name} failed: {type(error).__name__}: {error}")
             self._fanout.end(error)
             self._fanout = Fanout(backlog=BACKLOG)
 
