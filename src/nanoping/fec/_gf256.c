@@ -319,6 +319,337 @@ static PyObject *py_tinymt32(PyObject *self, PyObject *args)
     return out;
 }
 
+/* ---- block work in one call: framing, coding and decoding over whole blocks ------------------
+ *
+ * The codecs' symbols are "length (2 bytes, big-endian) || payload", zero-padded. These
+ * functions take the payloads themselves and code the 2-byte prefix on the fly, so Python never
+ * builds symbols: one call frames a batch of sources, makes a block's repairs, or rebuilds a
+ * block's missing payloads.
+ */
+
+/* A list of buffers held for the length of one call. */
+typedef struct {
+    Py_ssize_t count;
+    Py_buffer *views;
+} buffer_list;
+
+static void buffers_release(buffer_list *list)
+{
+    for (Py_ssize_t i = 0; i < list->count; i++) PyBuffer_Release(&list->views[i]);
+    PyMem_Free(list->views);
+    list->views = NULL;
+    list->count = 0;
+}
+
+static int buffers_get(PyObject *sequence, buffer_list *list, const char *what)
+{
+    list->count = 0;
+    list->views = NULL;
+    PyObject *seq = PySequence_Fast(sequence, what);
+    if (seq == NULL) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    list->views = PyMem_Calloc(n ? n : 1, sizeof(Py_buffer));
+    if (list->views == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyObject_GetBuffer(items[i], &list->views[i], PyBUF_SIMPLE) < 0) {
+            Py_DECREF(seq);
+            buffers_release(list);
+            return -1;
+        }
+        list->count = i + 1;
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+/* dst (a symbol-sized area) ^= coef * symbol(payload): the length prefix, then the payload. */
+static void muladd_prefixed(uint8_t *dst, const uint8_t *payload, Py_ssize_t len, uint8_t coef)
+{
+    if (coef == 0) return;
+    dst[0] ^= gf_mul_table[coef][(len >> 8) & 0xff];
+    dst[1] ^= gf_mul_table[coef][len & 0xff];
+    muladd(dst + 2, payload, len, coef);
+}
+
+static PyObject *py_frame(PyObject *self, PyObject *args)
+{
+    Py_buffer prefix;
+    int index_size;
+    unsigned long long start;
+    PyObject *payloads;
+    if (!PyArg_ParseTuple(args, "y*iKO:frame", &prefix, &index_size, &start, &payloads)) return NULL;
+    PyObject *out = NULL;
+    buffer_list list;
+    if (index_size != 2 && index_size != 4) {
+        PyErr_SetString(PyExc_ValueError, "index_size must be 2 or 4");
+    } else if (buffers_get(payloads, &list, "payloads must be a sequence of buffers") == 0) {
+        out = PyList_New(list.count);
+        unsigned long long mask = index_size == 2 ? 0xffffULL : 0xffffffffULL;
+        for (Py_ssize_t i = 0; out != NULL && i < list.count; i++) {
+            Py_ssize_t len = list.views[i].len;
+            PyObject *item = PyBytes_FromStringAndSize(NULL, prefix.len + index_size + len);
+            if (item == NULL) {
+                Py_CLEAR(out);
+                break;
+            }
+            uint8_t *p = (uint8_t *)PyBytes_AS_STRING(item);
+            memcpy(p, prefix.buf, prefix.len);
+            unsigned long long index = (start + (unsigned long long)i) & mask;
+            for (int b = index_size - 1; b >= 0; b--, index >>= 8) p[prefix.len + b] = index & 0xff;
+            memcpy(p + prefix.len + index_size, list.views[i].buf, len);
+            PyList_SET_ITEM(out, i, item);
+        }
+        buffers_release(&list);
+    }
+    PyBuffer_Release(&prefix);
+    return out;
+}
+
+static PyObject *py_encode(PyObject *self, PyObject *args)
+{
+    PyObject *headers_obj, *payloads;
+    Py_buffer matrix;
+    if (!PyArg_ParseTuple(args, "OOy*:encode", &headers_obj, &payloads, &matrix)) return NULL;
+    PyObject *out = NULL;
+    buffer_list headers, sources;
+    if (buffers_get(headers_obj, &headers, "headers must be a sequence of buffers") < 0) {
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    if (buffers_get(payloads, &sources, "payloads must be a sequence of buffers") < 0) {
+        buffers_release(&headers);
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    Py_ssize_t rows = headers.count, k = sources.count;
+    Py_ssize_t stride = rows ? matrix.len / rows : 0;
+    if (rows == 0 || matrix.len % rows || stride < k) {
+        PyErr_Format(PyExc_ValueError,
+                     "matrix of %zd bytes does not give %zd rows of at least %zd coefficients",
+                     matrix.len, rows, k);
+    } else {
+        Py_ssize_t size = 0;
+        for (Py_ssize_t j = 0; j < k; j++)
+            if (sources.views[j].len > size) size = sources.views[j].len;
+        const uint8_t *m = (const uint8_t *)matrix.buf;
+        if (size > 0xffff)
+            PyErr_Format(PyExc_ValueError, "payload of %zd bytes is over the 65535-byte limit", size);
+        else
+            out = PyList_New(rows);
+        size += 2;
+        for (Py_ssize_t r = 0; out != NULL && r < rows; r++) {
+            Py_ssize_t hlen = headers.views[r].len;
+            PyObject *item = PyBytes_FromStringAndSize(NULL, hlen + size);
+            if (item == NULL) {
+                Py_CLEAR(out);
+                break;
+            }
+            uint8_t *p = (uint8_t *)PyBytes_AS_STRING(item);
+            memcpy(p, headers.views[r].buf, hlen);
+            memset(p + hlen, 0, size);
+            for (Py_ssize_t j = 0; j < k; j++)
+                muladd_prefixed(p + hlen, sources.views[j].buf, sources.views[j].len,
+                                m[r * stride + j]);
+            PyList_SET_ITEM(out, r, item);
+        }
+    }
+    buffers_release(&headers);
+    buffers_release(&sources);
+    PyBuffer_Release(&matrix);
+    return out;
+}
+
+/* The payload a rebuilt symbol carries, or None when its length or padding is wrong. */
+static PyObject *unprefix(const uint8_t *symbol, Py_ssize_t size)
+{
+    if (size < 2) Py_RETURN_NONE;
+    Py_ssize_t len = ((Py_ssize_t)symbol[0] << 8) | symbol[1];
+    if (len > size - 2) Py_RETURN_NONE;
+    for (Py_ssize_t i = 2 + len; i < size; i++)
+        if (symbol[i]) Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize((const char *)symbol + 2, len);
+}
+
+static PyObject *py_recover(PyObject *self, PyObject *args)
+{
+    PyObject *payloads, *repairs_obj;
+    Py_ssize_t skip;
+    Py_buffer matrix;
+    if (!PyArg_ParseTuple(args, "OOny*:recover", &payloads, &repairs_obj, &skip, &matrix))
+        return NULL;
+    PyObject *out = NULL;
+    buffer_list sources, repairs;
+    if (buffers_get(payloads, &sources, "payloads must be a sequence of buffers") < 0) {
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    if (buffers_get(repairs_obj, &repairs, "repairs must be a sequence of buffers") < 0) {
+        buffers_release(&sources);
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    Py_ssize_t cols = sources.count + repairs.count;
+    Py_ssize_t size = -1;
+    for (Py_ssize_t j = 0; j < repairs.count; j++) {
+        Py_ssize_t len = repairs.views[j].len - skip;
+        if (size < 0) size = len;
+        if (len != size) size = -2;
+    }
+    for (Py_ssize_t j = 0; size >= 2 && j < sources.count; j++)
+        if (sources.views[j].len + 2 > size) size = -2;
+    if (repairs.count == 0 || skip < 0 || matrix.len % cols || size < 2) {
+        PyErr_SetString(PyExc_ValueError,
+                        "recover needs repairs of one size, sources that fit it and a matrix of "
+                        "rows of len(payloads) + len(repairs) coefficients");
+    } else {
+        Py_ssize_t rows = matrix.len / cols;
+        const uint8_t *m = (const uint8_t *)matrix.buf;
+        uint8_t *symbol = PyMem_Malloc(size);
+        out = symbol ? PyList_New(rows) : PyErr_NoMemory();
+        for (Py_ssize_t r = 0; out != NULL && r < rows; r++) {
+            const uint8_t *row = m + r * cols;
+            memset(symbol, 0, size);
+            for (Py_ssize_t j = 0; j < sources.count; j++)
+                muladd_prefixed(symbol, sources.views[j].buf, sources.views[j].len, row[j]);
+            for (Py_ssize_t j = 0; j < repairs.count; j++)
+                muladd(symbol, (const uint8_t *)repairs.views[j].buf + skip, size,
+                       row[sources.count + j]);
+            PyObject *item = unprefix(symbol, size);
+            if (item == NULL) {
+                Py_CLEAR(out);
+                break;
+            }
+            PyList_SET_ITEM(out, r, item);
+        }
+        PyMem_Free(symbol);
+    }
+    buffers_release(&sources);
+    buffers_release(&repairs);
+    PyBuffer_Release(&matrix);
+    return out;
+}
+
+static uint8_t gf_mul(uint8_t a, uint8_t b) { return gf_mul_table[a][b]; }
+static uint8_t gf_inv(uint8_t a) { return gf_exp[255 - gf_log[a]]; }
+
+/* Invert the n x n matrix a in place (Gauss-Jordan); 0 on success, -1 when singular. */
+static int invert(uint8_t *a, uint8_t *inv, Py_ssize_t n)
+{
+    memset(inv, 0, n * n);
+    for (Py_ssize_t i = 0; i < n; i++) inv[i * n + i] = 1;
+    for (Py_ssize_t c = 0; c < n; c++) {
+        Py_ssize_t p = c;
+        while (p < n && a[p * n + c] == 0) p++;
+        if (p == n) return -1;
+        if (p != c)
+            for (Py_ssize_t j = 0; j < n; j++) {
+                uint8_t t = a[c * n + j]; a[c * n + j] = a[p * n + j]; a[p * n + j] = t;
+                t = inv[c * n + j]; inv[c * n + j] = inv[p * n + j]; inv[p * n + j] = t;
+            }
+        uint8_t f = gf_inv(a[c * n + c]);
+        for (Py_ssize_t j = 0; j < n; j++) {
+            a[c * n + j] = gf_mul(f, a[c * n + j]);
+            inv[c * n + j] = gf_mul(f, inv[c * n + j]);
+        }
+        for (Py_ssize_t r = 0; r < n; r++) {
+            uint8_t g = a[r * n + c];
+            if (r == c || g == 0) continue;
+            for (Py_ssize_t j = 0; j < n; j++) {
+                a[r * n + j] ^= gf_mul(g, a[c * n + j]);
+                inv[r * n + j] ^= gf_mul(g, inv[c * n + j]);
+            }
+        }
+    }
+    return 0;
+}
+
+/* decode_matrix(rows, k, missing): for the repairs whose coefficient rows (u of k each) are
+ * given and the u missing indexes, the u x (k - u + u) matrix that gives the missing symbols
+ * from the known ones (ascending index order) followed by the repairs; None when singular. */
+static PyObject *py_decode_matrix(PyObject *self, PyObject *args)
+{
+    Py_buffer rows, missing;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "y*ny*:decode_matrix", &rows, &k, &missing)) return NULL;
+    Py_ssize_t u = missing.len;
+    const uint8_t *a = (const uint8_t *)rows.buf, *lost = (const uint8_t *)missing.buf;
+    PyObject *out = NULL;
+    uint8_t is_lost[256] = {0};
+    int ok = k >= 1 && k <= 256 && u >= 1 && u <= k && rows.len == u * k;
+    for (Py_ssize_t i = 0; ok && i < u; i++) {
+        if (lost[i] >= k || is_lost[lost[i]]) ok = 0;
+        else is_lost[lost[i]] = 1;
+    }
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError,
+                        "decode_matrix needs u rows of k coefficients (k <= 256) and u distinct "
+                        "missing indexes below k");
+    } else {
+        Py_ssize_t cols = k;  /* (k - u) known + u repairs */
+        uint8_t *sub = PyMem_Malloc(2 * u * u + u * cols);
+        if (sub == NULL) {
+            PyErr_NoMemory();
+        } else {
+            uint8_t *inv = sub + u * u, *d = inv + u * u;
+            for (Py_ssize_t r = 0; r < u; r++)
+                for (Py_ssize_t t = 0; t < u; t++) sub[r * u + t] = a[r * k + lost[t]];
+            if (invert(sub, inv, u) < 0) {
+                out = Py_None;
+                Py_INCREF(out);
+            } else {
+                /* missing = inv * (repairs - A_known * known) = [inv A_known | inv] */
+                for (Py_ssize_t t = 0; t < u; t++) {
+                    Py_ssize_t col = 0;
+                    for (Py_ssize_t i = 0; i < k; i++) {
+                        if (is_lost[i]) continue;
+                        uint8_t v = 0;
+                        for (Py_ssize_t r = 0; r < u; r++) v ^= gf_mul(inv[t * u + r], a[r * k + i]);
+                        d[t * cols + col++] = v;
+                    }
+                    for (Py_ssize_t r = 0; r < u; r++) d[t * cols + col++] = inv[t * u + r];
+                }
+                out = PyBytes_FromStringAndSize((const char *)d, u * cols);
+            }
+            PyMem_Free(sub);
+        }
+    }
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&missing);
+    return out;
+}
+
+/* coefficient_rows(seed, rows, count): coefficients(seed + r, count) for r in range(rows),
+ * joined: a block's repair rows in one call. */
+static PyObject *py_coefficient_rows(PyObject *self, PyObject *args)
+{
+    unsigned long seed;
+    Py_ssize_t rows, count;
+    if (!PyArg_ParseTuple(args, "knn:coefficient_rows", &seed, &rows, &count)) return NULL;
+    if (seed > 0xffffffffUL || rows < 0 || count < 0 || rows > 256 || count > 65536) {
+        PyErr_SetString(PyExc_ValueError,
+                        "seed must fit 32 bits, rows be in 0..256 and count in 0..65536");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, rows * count);
+    if (out == NULL) return NULL;
+    uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        tinymt32 state;
+        tinymt32_seed(&state, (uint32_t)((seed + (unsigned long)r) & 0xffffffffUL));
+        for (Py_ssize_t i = 0; i < count; i++) {
+            uint8_t value;
+            do value = (uint8_t)(tinymt32_output(&state) & 0xff); while (value == 0);
+            p[r * count + i] = value;
+        }
+    }
+    return out;
+}
+
 static PyObject *py_kernel(PyObject *self, PyObject *unused)
 {
     return PyUnicode_FromString(use_avx2 ? "avx2" : use_ssse3 ? "ssse3" : "scalar");
@@ -355,6 +686,11 @@ static PyMethodDef methods[] = {
     {"scale", py_scale, METH_VARARGS, "buf *= coef over GF(2^8), in place."},
     {"coefficients", py_coefficients, METH_VARARGS, "count non-zero coefficients drawn from TinyMT32(seed)."},
     {"tinymt32", py_tinymt32, METH_VARARGS, "The first count 32-bit outputs of TinyMT32(seed)."},
+    {"frame", py_frame, METH_VARARGS, "prefix || index || payload for each payload, in one call."},
+    {"encode", py_encode, METH_VARARGS, "headers[r] || sum matrix[r][j] * symbol(payloads[j])."},
+    {"recover", py_recover, METH_VARARGS, "Payloads rebuilt by a decode matrix (None: bad symbol)."},
+    {"decode_matrix", py_decode_matrix, METH_VARARGS, "Matrix giving missing symbols, or None."},
+    {"coefficient_rows", py_coefficient_rows, METH_VARARGS, "Coefficient rows of seeds seed.."},
     {"kernel", py_kernel, METH_NOARGS, "Name of the multiply-add kernel in use."},
     {"set_kernel", py_set_kernel, METH_VARARGS, "Choose the multiply-add kernel (for tests)."},
     {NULL, NULL, 0, NULL},
