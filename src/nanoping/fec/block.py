@@ -32,6 +32,8 @@ from nanoping.fec.symbol import MAX_PAYLOAD, SymbolError, from_symbol, to_symbol
 
 _PREFIX = struct.Struct(">BI")
 _SOURCE = struct.Struct(">BIH")
+_SOURCE_SIZE = _SOURCE.size
+_unpack_source = _SOURCE.unpack_from
 _REPAIR = struct.Struct(">BIHH")
 _MASK32 = 0xFFFFFFFF
 
@@ -299,6 +301,7 @@ class BlockDecoder:
         self._tables: OrderedDict[tuple[int | None, bytes, tuple[int, ...]], bytes | None] = (
             OrderedDict()
         )
+        self._source_type = code.source_type
 
     @property
     def decode_tables(self) -> int:
@@ -308,8 +311,18 @@ class BlockDecoder:
     def receive(self, datagram: bytes, now: float) -> list[bytes]:
         """Payloads delivered because ``datagram`` arrived."""
         kind = datagram[0] if datagram else -1
+        if kind == self._source_type and len(datagram) >= _SOURCE_SIZE:
+            # The common case, kept short: a new source of a block still open.
+            _, block, index = _unpack_source(datagram)
+            state = self._open.get(block)
+            if state is not None and index < state.code_symbols and index not in state.sources:
+                payload = state.sources[index] = datagram[_SOURCE_SIZE:]
+                self.counters.sources_received += 1
+                if state.count is None or not state.repairs:
+                    return [payload]
+                return [payload, *self._try_recover(state)]
         try:
-            if kind == self.code.source_type and len(datagram) >= _SOURCE.size:
+            if kind == self._source_type and len(datagram) >= _SOURCE_SIZE:
                 return self._on_source(datagram, now)
             if kind == self.code.repair_type and len(datagram) >= _REPAIR.size + 2:
                 return self._on_repair(datagram, now)

@@ -179,8 +179,13 @@ class DecoderComponent(Component[Any]):
     def handle(self, port: int, batch: Batch, now: float) -> None:
         receive = self.codec.receive
         out: Batch = []
+        append = out.append
         for packet in batch:
-            out += [Packet(p, packet.created) for p in receive(packet.payload, now)]
+            payloads = receive(packet.payload, now)
+            if payloads:  # usually exactly one: the source's own payload
+                created = packet.created
+                for payload in payloads:
+                    append(Packet(payload, created))
         self.packets_consumed += len(batch)
         self._emit(out)
 
