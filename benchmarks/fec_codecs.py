@@ -213,11 +213,54 @@ def _rely(payloads: list[bytes], n: int, runs: int) -> list[str]:
 
     enc_params = RelyEncoderParams(repair_target_rate=0.1, repair_time_window=1000)
     raw_enc = best_of(runs, raw_encode)
-    batches = packets([payloads[i : i + 20] for i in range(0, len(payloads), 20)])  # 1 ms
+    batches = packets(batches_of(payloads))
     enc = best_of(
         runs, lambda: run_component(RelyEncoder(component_id="e", params=enc_params), batches)
     )
-    return [ratio_line("rely 10% W64 encode", enc, n, {"kernel": raw_enc})]
+    datagrams = encoded(RelyEncoder(component_id="e", params=enc_params), batches_of(payloads))
+    lossy, raw_dec = _rely_losses(payloads, datagrams)
+    dec_params = RelyDecoderParams(timeout=1000)
+    dec = best_of(
+        runs, lambda: run_component(RelyDecoder(component_id="d", params=dec_params), lossy)
+    )
+    return [
+        ratio_line("rely 10% W64 encode", enc, n, {"kernel": raw_enc}),
+        ratio_line("rely 10% W64 decode", dec, n, {"kernel": best_of(runs, raw_dec)}),
+    ]
+
+
+def batches_of(payloads: list[bytes]) -> list[list[bytes]]:
+    return [payloads[i : i + 20] for i in range(0, len(payloads), 20)]  # 1 ms at 20 kpps
+
+
+def _rely_losses(
+    payloads: list[bytes], datagrams: list[bytes]
+) -> tuple[list[list[Packet]], Callable[[], None]]:
+    """The stream without the source sent just before each repair (so each repair rebuilds
+    one), and the raw work of those rebuilds: per repair its coefficients, the 1-loss decode
+    table and one native call over the other sources of its window."""
+    kept, work = [], []
+    for i, datagram in enumerate(datagrams):
+        if datagram[0] == 0x11:
+            key = int.from_bytes(datagram[1:3], "big")
+            count = int.from_bytes(datagram[3:5], "big") & 0xFFF
+            first = int.from_bytes(datagram[5:9], "big")
+            lost = int.from_bytes(datagrams[i - 1][1:5], "big") - first
+            window = payloads[first : first + count]
+            known = window[:lost] + window[lost + 1 :]
+            work.append((key, count, bytes([lost]), known, datagram))
+        elif i + 1 == len(datagrams) or datagrams[i + 1][0] != 0x11:
+            kept.append(datagram)
+        if datagram[0] == 0x11:
+            kept.append(datagram)
+
+    def raw() -> None:
+        for key, count, lost, known, repair in work:
+            table = gf256.decode_matrix(gf256.coefficients(key, count), count, lost)
+            assert table is not None
+            gf256.native_recover(known, [repair], 9, table)
+
+    return [[Packet(d, 0.0) for d in batch] for batch in batches_of(kept)], raw
 
 
 def _aead(payloads: list[bytes], n: int, runs: int) -> list[str]:

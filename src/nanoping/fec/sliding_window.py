@@ -32,8 +32,9 @@ import bisect
 import math
 import struct
 from dataclasses import dataclass
+from itertools import repeat
 
-from nanoping.fec.gf256 import coefficients, combine, frame, native_encode
+from nanoping.fec.gf256 import coefficients, frame, mul_add, native_encode
 from nanoping.fec.linear_system import LinearSystem
 from nanoping.fec.symbol import MAX_PAYLOAD, SymbolError, from_symbol, to_symbol
 
@@ -45,6 +46,7 @@ HISTORY_WINDOWS = 4
 """The decoder keeps the last HISTORY_WINDOWS x max_window sources and equations."""
 _SOURCE = struct.Struct(">BI")
 _TYPE_PREFIX = bytes([SOURCE_TYPE])
+_NO_HEADER = [b""]
 _REPAIR = struct.Struct(">BHHI")
 _DT_DENSE = 15 << 12
 _MASK32 = 0xFFFFFFFF
@@ -229,7 +231,7 @@ class SlidingWindowDecoder:
         # gives up on chains of overlapping losses too early: at 10 % loss and 20 % repair it
         # left 1.6e-4 of the packets lost where 4 windows leave none in 300,000.
         self._history = max(HISTORY_WINDOWS * config.max_window, 64)
-        self._symbols: dict[int, bytes] = {}
+        self._symbols: dict[int, bytes] = {}  # payloads received or rebuilt, by ESI
         self._missing: dict[int, float] = {}
         self._given_up: set[int] = set()
         self._held: dict[int, bytes] = {}
@@ -291,10 +293,9 @@ class SlidingWindowDecoder:
         else:
             self.counters.sources_received += 1
         self._extend(esi, now)
-        symbol = to_symbol(payload)
-        self._symbols[esi] = symbol
+        self._symbols[esi] = payload
         was_missing = self._missing.pop(esi, None) is not None
-        solved = self._system.known(esi, symbol) if was_missing or late else []
+        solved = self._system.known(esi, to_symbol(payload)) if was_missing or late else []
         out = [] if late else self._deliver(esi, payload)
         for other, data in solved:
             out += self._recovered(other, data)
@@ -351,8 +352,7 @@ class SlidingWindowDecoder:
         if first < self._floor:
             self.counters.repairs_useless += 1
             return []
-        symbols = self._symbols
-        unknown = [esi for esi in range(first, first + count) if esi not in symbols]
+        unknown = self._unknown(first, first + count)
         if not unknown:
             self.counters.repairs_useless += 1
             return []
@@ -372,11 +372,23 @@ class SlidingWindowDecoder:
         coefs = coefficients(key, count)
         data = bytearray(datagram[_REPAIR.size :])
         if len(unknown) < count:
-            lost = set(unknown)
-            known = [esi for esi in range(first, first + count) if esi not in lost]
-            sources = [self._symbols[esi] for esi in known]
-            combine(data, sources, bytes(coefs[esi - first] for esi in known))
+            # Subtract the known sources in one native call: the unknown ones get coefficient
+            # 0 (and an empty stand-in), so the kernel skips them.
+            known_coefs = bytearray(coefs)
+            for esi in unknown:
+                known_coefs[esi - first] = 0
+            payloads = list(map(self._symbols.get, range(first, first + count), repeat(b"")))
+            (known,) = native_encode(_NO_HEADER, payloads, known_coefs)
+            mul_add(data, known, 1)
         return {esi: coefs[esi - first] for esi in unknown}, data
+
+    def _unknown(self, first: int, end: int) -> list[int]:
+        """Sources of [first, end) not here: every one is missing or given up (the repair's
+        range was just noted as existing, and it starts at or above the floor)."""
+        symbols = self._symbols
+        out = [esi for esi in self._missing if first <= esi < end]
+        out += [esi for esi in self._given_up if first <= esi < end and esi not in symbols]
+        return sorted(out)
 
     # ---- delivery ---------------------------------------------------------------------------
 
@@ -388,8 +400,8 @@ class SlidingWindowDecoder:
         except SymbolError:
             self.counters.decode_failures += 1
             return []
-        symbol = self._symbols[esi] = to_symbol(payload)
-        solved = self._system.known(esi, symbol)
+        self._symbols[esi] = payload
+        solved = self._system.known(esi, to_symbol(payload))
         if esi in self._given_up:
             self.counters.late += 1
             out = []
