@@ -109,6 +109,8 @@ class BlockDecoderCounters:
     """Rebuilds that reused the decode table of a loss pattern seen before."""
     decode_table_misses: int = 0
     """Rebuilds that had to compute their decode table (a matrix inversion)."""
+    decode_tables: int = 0
+    """Decode tables cached now."""
     open_blocks: int = 0
     """Blocks waiting for packets now."""
 
@@ -458,6 +460,7 @@ class BlockDecoder:
             tables[key] = table
             while len(tables) > self.config.decode_tables:
                 tables.popitem(last=False)
+            self.counters.decode_tables = len(tables)
         return table
 
     def _finish_if_complete(self, state: BlockState) -> None:

@@ -72,6 +72,7 @@ _GAUGE_DOCS: dict[str, tuple[str, str]] = {
     "missing": ("packets", "Source packets missing and still waited for."),
     "equations": ("packets", "Repair equations waiting for more packets."),
     "open_blocks": ("blocks", "Blocks waiting for more packets."),
+    "decode_tables": ("tables", "Decode tables cached (one per loss pattern seen)."),
 }
 
 
@@ -372,6 +373,29 @@ class BlockDecoderParams:
     timeout: int = _timeout()
 
 
+def _repeat_coefficients() -> bool:
+    return param(  # type: ignore[no-any-return]
+        False,
+        doc="Use the same coefficients in every block (seeded by the repair index only), so "
+        "the decoder reuses the decode table of a loss pattern it has seen; both ends must "
+        "agree.",
+    )
+
+
+@dataclass(frozen=True)
+class RlncEncoderParams(BlockEncoderParams):
+    """Parameters of ``rlnc_encoder``."""
+
+    repeat_coefficients: bool = _repeat_coefficients()
+
+
+@dataclass(frozen=True)
+class RlncDecoderParams(BlockDecoderParams):
+    """Parameters of ``rlnc_decoder``."""
+
+    repeat_coefficients: bool = _repeat_coefficients()
+
+
 def _block_config(params: Any) -> BlockConfig:
     from nanoping.fec.block import BlockConfig
 
@@ -380,6 +404,7 @@ def _block_config(params: Any) -> BlockConfig:
         repair=getattr(params, "repair", 1),
         flush=_ms(getattr(params, "flush_timeout", 50)),
         timeout=_ms(getattr(params, "timeout", 200)),
+        repeat_coefficients=getattr(params, "repeat_coefficients", False),
     )
 
 
@@ -406,9 +431,9 @@ def _code(name: str, params: Any) -> BlockCode:
 class RlncEncoder(EncoderComponent):
     """Block random linear code over GF(2^8): ``repair`` coded packets after every ``symbols``."""
 
-    params_type = BlockEncoderParams
+    params_type = RlncEncoderParams
 
-    def make_codec(self, params: BlockEncoderParams) -> _Encoder:
+    def make_codec(self, params: RlncEncoderParams) -> _Encoder:
         return _block_encoder(_code("rlnc", params))
 
 
@@ -416,9 +441,9 @@ class RlncEncoder(EncoderComponent):
 class RlncDecoder(DecoderComponent):
     """Block RLNC decoder: rebuilds a block's lost packets once it has enough coded ones."""
 
-    params_type = BlockDecoderParams
+    params_type = RlncDecoderParams
 
-    def make_codec(self, params: BlockDecoderParams) -> _Decoder:
+    def make_codec(self, params: RlncDecoderParams) -> _Decoder:
         return _block_decoder(_code("rlnc", params))
 
 
