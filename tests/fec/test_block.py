@@ -226,3 +226,32 @@ def test_a_batch_encodes_to_the_same_datagrams_as_its_packets_one_by_one(
             got += sources + repairs
     assert got == expected
     assert one.counters == many.counters
+
+
+@pytest.mark.parametrize("code", codes(), ids=lambda c: c.name)
+@settings(max_examples=40, deadline=None)
+@given(payloads=payload_lists, data=st.data())
+def test_the_native_decoder_does_exactly_what_the_python_one_does(
+    code: BlockCode, payloads: list[bytes], data: st.DataObject
+) -> None:
+    # Loss, reordering, duplicates, junk, blocks evicted (max_blocks) and timed out on the way.
+    config = BlockConfig(symbols=K, repair=M, timeout=0.05, max_blocks=3)
+    code = type(code)(config, columns=3) if isinstance(code, Parity2dCode) else type(code)(config)
+    encoder = BlockEncoder(code)
+    datagrams = [d for p in payloads for d in encoder.encode(p, 0.0)] + encoder.poll(1.0)
+    junk = [b"", bytes([code.source_type]) + bytes(6), bytes([code.repair_type, 0, 0, 0, 0, 0, 9])]
+    stream = data.draw(st.permutations(datagrams + junk))
+    stream = [d for d in stream if data.draw(st.floats(0, 1)) > 0.2]
+    stream += data.draw(st.lists(st.sampled_from(stream), max_size=4)) if stream else []
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(stream)), max_size=5))))
+    native, python = BlockDecoder(code), BlockDecoder(code, native=False)
+    now = 0.0
+    for a, b in itertools.pairwise([0, *cuts, len(stream)]):
+        now += data.draw(st.sampled_from([0.0, 0.01, 0.06]))
+        assert native.receive_batch(stream[a:b], now) == python.receive_batch(stream[a:b], now)
+        assert native.next_deadline() == python.next_deadline()
+        native.poll(now)
+        python.poll(now)
+    native.poll(now + 1.0)
+    python.poll(now + 1.0)
+    assert native.counters == python.counters

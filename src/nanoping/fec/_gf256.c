@@ -650,6 +650,419 @@ static PyObject *py_coefficient_rows(PyObject *self, PyObject *args)
     return out;
 }
 
+/* ---- the block decoder's per-packet bookkeeping ---------------------------------------------
+ *
+ * BlockCore holds the open blocks of a block decoder (sources and repairs by index, the source
+ * count a repair announces), the outcome of recently closed ones, and the counters; it parses
+ * every datagram of a batch in one call. Rebuilding stays with Python: when a block has as many
+ * repairs as missing sources (or, for a code that peels, any repair and a loss), the core calls
+ * ``recover(block, count, missing, sources, repairs)`` once for that block, which returns {index: payload or None (failed check)}, or
+ * None when the attempt failed as a whole. Datagrams are never trusted: every field is checked.
+ */
+
+enum {
+    C_SOURCES, C_REPAIRS, C_RECOVERED, C_LOST, C_LATE, C_UNNEEDED, C_DUPLICATES, C_FAILURES,
+    C_OPEN, C_COUNT
+};
+
+typedef struct {
+    uint32_t block;
+    int used;
+    long long seq;      /* opening order */
+    double opened;
+    int count;          /* sources in the block, -1 until a repair says */
+    int nsources, nrepairs;
+    PyObject **sources; /* k payloads (NULL: not here) */
+    PyObject **repairs; /* m repair datagrams */
+} core_block;
+
+typedef struct {
+    PyObject_HEAD
+    int k, m, source_type, repair_type, max_blocks, history, eager;
+    double timeout;
+    core_block *blocks;
+    uint32_t *closed_block;
+    uint8_t *closed_complete;
+    int closed_next, closed_len;
+    long long seq;
+    int last;           /* slot of the block seen last */
+    long long counters[C_COUNT];
+} BlockCore;
+
+static void slot_clear(BlockCore *self, core_block *b)
+{
+    for (int i = 0; i < self->k; i++) Py_CLEAR(b->sources[i]);
+    for (int j = 0; j < self->m; j++) Py_CLEAR(b->repairs[j]);
+    b->used = 0;
+    b->nsources = b->nrepairs = 0;
+    b->count = -1;
+}
+
+static void core_dealloc(BlockCore *self)
+{
+    if (self->blocks != NULL) {
+        for (int s = 0; s < self->max_blocks; s++) {
+            if (self->blocks[s].sources != NULL) slot_clear(self, &self->blocks[s]);
+            PyMem_Free(self->blocks[s].sources);
+        }
+        PyMem_Free(self->blocks);
+    }
+    PyMem_Free(self->closed_block);
+    PyMem_Free(self->closed_complete);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int core_init(BlockCore *self, PyObject *args, PyObject *kwds)
+{
+    static char *kw[] = {"symbols", "repair", "source_type", "repair_type", "max_blocks",
+                         "timeout", "eager", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "$iiiiidp:BlockCore", kw, &self->k, &self->m,
+                                     &self->source_type, &self->repair_type, &self->max_blocks,
+                                     &self->timeout, &self->eager))
+        return -1;
+    if (self->blocks != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "BlockCore is initialised once");
+        return -1;
+    }
+    if (self->k < 1 || self->k > 256 || self->m < 0 || self->m > 255 || self->max_blocks < 1 ||
+        self->max_blocks > 65536) {
+        PyErr_SetString(PyExc_ValueError,
+                        "BlockCore needs symbols in 1..256, repair in 0..255 and max_blocks in "
+                        "1..65536");
+        return -1;
+    }
+    self->history = 4 * self->max_blocks;
+    self->blocks = PyMem_Calloc(self->max_blocks, sizeof(core_block));
+    self->closed_block = PyMem_Calloc(self->history, sizeof(uint32_t));
+    self->closed_complete = PyMem_Calloc(self->history, 1);
+    if (self->blocks == NULL || self->closed_block == NULL || self->closed_complete == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int s = 0; s < self->max_blocks; s++) {
+        self->blocks[s].sources = PyMem_Calloc(self->k + self->m, sizeof(PyObject *));
+        if (self->blocks[s].sources == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->blocks[s].repairs = self->blocks[s].sources + self->k;
+        self->blocks[s].count = -1;
+    }
+    return 0;
+}
+
+static int find_open(BlockCore *self, uint32_t block)
+{
+    core_block *b = &self->blocks[self->last];
+    if (b->used && b->block == block) return self->last;
+    for (int s = 0; s < self->max_blocks; s++)
+        if (self->blocks[s].used && self->blocks[s].block == block) return self->last = s;
+    return -1;
+}
+
+/* 1: closed complete, 0: closed with losses, -1: not among the recently closed. */
+static int find_closed(BlockCore *self, uint32_t block)
+{
+    for (int n = 1; n <= self->closed_len; n++) {
+        int i = (self->closed_next - n + self->history) % self->history;
+        if (self->closed_block[i] == block) return self->closed_complete[i];
+    }
+    return -1;
+}
+
+static int missing_list(core_block *b, uint8_t *missing)
+{
+    int n = 0;
+    for (int i = 0; i < b->count; i++)
+        if (b->sources[i] == NULL) missing[n++] = (uint8_t)i;
+    return n;
+}
+
+/* Close slot s; ``extra`` (when has_extra) is a block about to open, which counts as open. */
+static void close_slot(BlockCore *self, int s, int has_extra, uint32_t extra)
+{
+    core_block *b = &self->blocks[s];
+    int count = b->count;
+    if (count < 0) {
+        /* Without a repair the block's size is unknown: a block followed by a later open one
+         * was full; otherwise it counts up to its highest source seen. */
+        int later = has_extra && (uint32_t)(extra - b->block) < 0x80000000U;
+        for (int o = 0; o < self->max_blocks && !later; o++) {
+            core_block *other = &self->blocks[o];
+            if (o != s && other->used && (uint32_t)(other->block - b->block) < 0x80000000U)
+                later = 1;
+        }
+        count = 0;
+        if (later) count = self->k;
+        else
+            for (int i = 0; i < self->k; i++)
+                if (b->sources[i] != NULL) count = i + 1;
+    }
+    int lost = 0;
+    for (int i = 0; i < count; i++)
+        if (b->sources[i] == NULL) lost++;
+    self->counters[C_LOST] += lost;
+    self->closed_block[self->closed_next] = b->block;
+    self->closed_complete[self->closed_next] = lost == 0;
+    self->closed_next = (self->closed_next + 1) % self->history;
+    if (self->closed_len < self->history) self->closed_len++;
+    slot_clear(self, b);
+    self->counters[C_OPEN]--;
+}
+
+static int oldest_slot(BlockCore *self)
+{
+    int best = -1;
+    for (int s = 0; s < self->max_blocks; s++)
+        if (self->blocks[s].used && (best < 0 || self->blocks[s].seq < self->blocks[best].seq))
+            best = s;
+    return best;
+}
+
+/* The open slot of ``block`` (opened now if needed), or -1 when the block is closed. */
+static int state_for(BlockCore *self, uint32_t block, double now)
+{
+    int s = find_open(self, block);
+    if (s >= 0) return s;
+    int complete = find_closed(self, block);
+    if (complete >= 0) {
+        self->counters[complete ? C_UNNEEDED : C_LATE]++;
+        return -1;
+    }
+    int free_slot = -1;
+    for (int o = 0; o < self->max_blocks && free_slot < 0; o++)
+        if (!self->blocks[o].used) free_slot = o;
+    if (free_slot < 0) {
+        free_slot = oldest_slot(self);
+        close_slot(self, free_slot, 1, block);
+    }
+    core_block *b = &self->blocks[free_slot];
+    b->used = 1;
+    b->block = block;
+    b->seq = self->seq++;
+    b->opened = now;
+    b->count = -1;
+    self->counters[C_OPEN]++;
+    return self->last = free_slot;
+}
+
+static int deliver(PyObject *payloads, PyObject *origins, PyObject *payload, PyObject *origin)
+{
+    if (PyList_Append(payloads, payload) < 0) return -1;
+    return PyList_Append(origins, origin);
+}
+
+/* Rebuild what the block's packets allow; 0, or -1 with an exception set. */
+static int try_recover(BlockCore *self, int s, PyObject *payloads, PyObject *origins,
+                       PyObject *origin, PyObject *recover)
+{
+    core_block *b = &self->blocks[s];
+    if (b->count < 0 || b->nrepairs == 0) return 0;
+    uint8_t missing[256];
+    int n = missing_list(b, missing);
+    if (n > 0 && (self->eager || n <= b->nrepairs)) {
+        PyObject *sources = PyList_New(self->k), *repairs = PyList_New(self->m);
+        PyObject *miss = PyBytes_FromStringAndSize((char *)missing, n);
+        PyObject *result = NULL;
+        if (sources != NULL && repairs != NULL && miss != NULL) {
+            for (int i = 0; i < self->k; i++) {
+                PyObject *v = b->sources[i] ? b->sources[i] : Py_None;
+                Py_INCREF(v);
+                PyList_SET_ITEM(sources, i, v);
+            }
+            for (int j = 0; j < self->m; j++) {
+                PyObject *v = b->repairs[j] ? b->repairs[j] : Py_None;
+                Py_INCREF(v);
+                PyList_SET_ITEM(repairs, j, v);
+            }
+            result = PyObject_CallFunction(recover, "kiOOO", (unsigned long)b->block,
+                                           b->count, miss, sources, repairs);
+        }
+        Py_XDECREF(sources);
+        Py_XDECREF(repairs);
+        Py_XDECREF(miss);
+        if (result == NULL) return -1;
+        if (result == Py_None) {
+            self->counters[C_FAILURES]++;
+        } else if (PyDict_Check(result)) {
+            PyObject *key, *value;
+            Py_ssize_t pos = 0;
+            while (PyDict_Next(result, &pos, &key, &value)) {
+                long index = PyLong_AsLong(key);
+                if (index == -1 && PyErr_Occurred()) {
+                    Py_DECREF(result);
+                    return -1;
+                }
+                if (index < 0 || index >= b->count || b->sources[index] != NULL) continue;
+                if (value == Py_None || !PyBytes_Check(value)) {
+                    self->counters[C_FAILURES]++;
+                    continue;
+                }
+                Py_INCREF(value);
+                b->sources[index] = value;
+                b->nsources++;
+                self->counters[C_RECOVERED]++;
+                if (deliver(payloads, origins, value, origin) < 0) {
+                    Py_DECREF(result);
+                    return -1;
+                }
+            }
+        }
+        Py_DECREF(result);
+    }
+    for (int i = 0; i < b->count; i++)
+        if (b->sources[i] == NULL) return 0;
+    close_slot(self, s, 0, 0);
+    return 0;
+}
+
+static int on_datagram(BlockCore *self, PyObject *datagram, double now, PyObject *payloads,
+                       PyObject *origins, PyObject *origin, PyObject *recover)
+{
+    if (!PyBytes_Check(datagram)) {
+        self->counters[C_FAILURES]++;
+        return 0;
+    }
+    const uint8_t *d = (const uint8_t *)PyBytes_AS_STRING(datagram);
+    Py_ssize_t len = PyBytes_GET_SIZE(datagram);
+    int kind = len ? d[0] : -1;
+    if (kind == self->source_type && len >= 7) {
+        uint32_t block = ((uint32_t)d[1] << 24) | ((uint32_t)d[2] << 16) | ((uint32_t)d[3] << 8) | d[4];
+        int index = (d[5] << 8) | d[6];
+        if (index >= self->k) {
+            self->counters[C_FAILURES]++;
+            return 0;
+        }
+        int s = state_for(self, block, now);
+        if (s < 0) return 0;
+        core_block *b = &self->blocks[s];
+        if (b->sources[index] != NULL) {
+            self->counters[C_DUPLICATES]++;
+            return 0;
+        }
+        PyObject *payload = PyBytes_FromStringAndSize((const char *)d + 7, len - 7);
+        if (payload == NULL) return -1;
+        b->sources[index] = payload;
+        b->nsources++;
+        self->counters[C_SOURCES]++;
+        if (deliver(payloads, origins, payload, origin) < 0) return -1;
+        return try_recover(self, s, payloads, origins, origin, recover);
+    }
+    if (kind == self->repair_type && len >= 11) {
+        uint32_t block = ((uint32_t)d[1] << 24) | ((uint32_t)d[2] << 16) | ((uint32_t)d[3] << 8) | d[4];
+        int index = (d[5] << 8) | d[6], count = (d[7] << 8) | d[8];
+        if (index >= self->m || count < 1 || count > self->k) {
+            self->counters[C_FAILURES]++;
+            return 0;
+        }
+        int s = state_for(self, block, now);
+        if (s < 0) return 0;
+        core_block *b = &self->blocks[s];
+        if (b->repairs[index] != NULL || (b->count >= 0 && b->count != count)) {
+            self->counters[C_DUPLICATES]++;
+            return 0;
+        }
+        b->count = count;
+        Py_INCREF(datagram);
+        b->repairs[index] = datagram;
+        b->nrepairs++;
+        self->counters[C_REPAIRS]++;
+        return try_recover(self, s, payloads, origins, origin, recover);
+    }
+    self->counters[C_FAILURES]++;
+    return 0;
+}
+
+static PyObject *core_receive(BlockCore *self, PyObject *args)
+{
+    PyObject *datagrams, *recover;
+    double now;
+    if (!PyArg_ParseTuple(args, "OdO:receive", &datagrams, &now, &recover)) return NULL;
+    PyObject *seq = PySequence_Fast(datagrams, "datagrams must be a sequence of bytes");
+    if (seq == NULL) return NULL;
+    PyObject *payloads = PyList_New(0), *origins = PyList_New(0), *out = NULL;
+    if (payloads != NULL && origins != NULL) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), i = 0;
+        PyObject **items = PySequence_Fast_ITEMS(seq);
+        for (; i < n; i++) {
+            PyObject *origin = PyLong_FromSsize_t(i);
+            if (origin == NULL) break;
+            int status = on_datagram(self, items[i], now, payloads, origins, origin, recover);
+            Py_DECREF(origin);
+            if (status < 0) break;
+        }
+        if (i == n) out = PyTuple_Pack(2, payloads, origins);
+    }
+    Py_XDECREF(payloads);
+    Py_XDECREF(origins);
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyObject *core_poll(BlockCore *self, PyObject *args)
+{
+    double now;
+    if (!PyArg_ParseTuple(args, "d:poll", &now)) return NULL;
+    for (;;) {  /* close every block whose timeout passed, in the order they opened */
+        int best = -1;
+        for (int s = 0; s < self->max_blocks; s++) {
+            core_block *b = &self->blocks[s];
+            if (b->used && b->opened + self->timeout <= now &&
+                (best < 0 || b->seq < self->blocks[best].seq))
+                best = s;
+        }
+        if (best < 0) break;
+        close_slot(self, best, 0, 0);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *core_next_deadline(BlockCore *self, PyObject *unused)
+{
+    int s = oldest_slot(self);
+    if (s < 0) Py_RETURN_NONE;
+    return PyFloat_FromDouble(self->blocks[s].opened + self->timeout);
+}
+
+static PyObject *core_counters(BlockCore *self, PyObject *unused)
+{
+    PyObject *out = PyTuple_New(C_COUNT);
+    if (out == NULL) return NULL;
+    for (int i = 0; i < C_COUNT; i++) {
+        PyObject *v = PyLong_FromLongLong(self->counters[i]);
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
+static PyMethodDef core_methods[] = {
+    {"receive", (PyCFunction)core_receive, METH_VARARGS,
+     "receive(datagrams, now, recover): (payloads, origins) the batch delivers; origins "
+     "index the batch."},
+    {"poll", (PyCFunction)core_poll, METH_VARARGS, "Close the blocks whose timeout passed."},
+    {"next_deadline", (PyCFunction)core_next_deadline, METH_NOARGS,
+     "When the oldest open block times out, or None."},
+    {"counters", (PyCFunction)core_counters, METH_NOARGS,
+     "(sources, repairs, recovered, lost, late, unneeded, duplicates, failures, open)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject BlockCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nanoping.fec._gf256.BlockCore",
+    .tp_doc = "Per-packet bookkeeping of a block decoder (see block.py).",
+    .tp_basicsize = sizeof(BlockCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)core_init,
+    .tp_dealloc = (destructor)core_dealloc,
+    .tp_methods = core_methods,
+};
+
 static PyObject *py_kernel(PyObject *self, PyObject *unused)
 {
     return PyUnicode_FromString(use_avx2 ? "avx2" : use_ssse3 ? "ssse3" : "scalar");
@@ -708,5 +1121,14 @@ PyMODINIT_FUNC PyInit__gf256(void)
     use_avx2 = __builtin_cpu_supports("avx2");
     use_ssse3 = __builtin_cpu_supports("ssse3");
 #endif
-    return PyModule_Create(&module);
+    if (PyType_Ready(&BlockCoreType) < 0) return NULL;
+    PyObject *mod = PyModule_Create(&module);
+    if (mod == NULL) return NULL;
+    Py_INCREF(&BlockCoreType);
+    if (PyModule_AddObject(mod, "BlockCore", (PyObject *)&BlockCoreType) < 0) {
+        Py_DECREF(&BlockCoreType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
 }

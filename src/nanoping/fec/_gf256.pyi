@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from typing_extensions import Buffer
 
@@ -20,3 +20,29 @@ def recover(
 def decode_matrix(rows: Buffer, k: int, missing: Buffer, /) -> bytes | None: ...
 def kernel() -> str: ...
 def set_kernel(name: str, /) -> None: ...
+
+class BlockCore:
+    def __init__(
+        self,
+        *,
+        symbols: int,
+        repair: int,
+        source_type: int,
+        repair_type: int,
+        max_blocks: int,
+        timeout: float,
+        eager: bool,
+    ) -> None: ...
+    def receive(
+        self,
+        datagrams: Sequence[bytes],
+        now: float,
+        recover: Callable[
+            [int, int, bytes, list[bytes | None], list[bytes | None]],
+            dict[int, bytes | None] | None,
+        ],
+        /,
+    ) -> tuple[list[bytes], list[int]]: ...
+    def poll(self, now: float, /) -> None: ...
+    def next_deadline(self) -> float | None: ...
+    def counters(self) -> tuple[int, int, int, int, int, int, int, int, int]: ...

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from nanoping.fec._gf256 import BlockCore
 from nanoping.fec.gf256 import (
     EXP,
     coefficient_rows,
@@ -292,9 +293,13 @@ class BlockDecoder:
     Linear codes rebuild through a decode table per loss pattern (which repairs came, which
     sources are missing, and the block's coefficients): computed once by a matrix inversion,
     then kept in a bounded LRU, so a loss pattern seen before costs one native call.
+
+    The per-packet bookkeeping (headers, duplicates, blocks open and closed, counters) runs in
+    the native ``BlockCore``, which calls back here once per block to rebuild; ``native=False``
+    keeps it in Python, the reference the tests hold the native path to.
     """
 
-    def __init__(self, code: BlockCode) -> None:
+    def __init__(self, code: BlockCode, *, native: bool = True) -> None:
         self.code = code
         self.config = code.config
         self.counters = BlockDecoderCounters()
@@ -304,6 +309,17 @@ class BlockDecoder:
             OrderedDict()
         )
         self._source_type = code.source_type
+        self._core: BlockCore | None = None
+        if native and self.config.symbols <= 256:
+            self._core = BlockCore(
+                symbols=self.config.symbols,
+                repair=code.repair_count(),
+                source_type=code.source_type,
+                repair_type=code.repair_type,
+                max_blocks=self.config.max_blocks,
+                timeout=self.config.timeout,
+                eager=not code.linear,
+            )
 
     @property
     def decode_tables(self) -> int:
@@ -312,6 +328,28 @@ class BlockDecoder:
 
     def receive(self, datagram: bytes, now: float) -> list[bytes]:
         """Payloads delivered because ``datagram`` arrived."""
+        if self._core is not None:
+            return self.receive_batch([datagram], now)[0]
+        return self._receive(datagram, now)
+
+    def receive_batch(self, datagrams: list[bytes], now: float) -> tuple[list[bytes], list[int]]:
+        """Payloads a batch of datagrams delivers, in order, and for each payload the index in
+        ``datagrams`` of the datagram that delivered it."""
+        core = self._core
+        if core is None:
+            payloads: list[bytes] = []
+            origins: list[int] = []
+            for origin, datagram in enumerate(datagrams):
+                got = self._receive(datagram, now)
+                payloads += got
+                origins += [origin] * len(got)
+            return payloads, origins
+        try:
+            return core.receive(datagrams, now, self._rebuild)
+        finally:
+            self._sync()
+
+    def _receive(self, datagram: bytes, now: float) -> list[bytes]:
         kind = datagram[0] if datagram else -1
         if kind == self._source_type and len(datagram) >= _SOURCE_SIZE:
             # The common case, kept short: a new source of a block still open.
@@ -335,6 +373,10 @@ class BlockDecoder:
 
     def poll(self, now: float) -> list[bytes]:
         """Close blocks whose timeout passed (their missing sources are lost)."""
+        if self._core is not None:
+            self._core.poll(now)
+            self._sync()
+            return []
         timeout = self.config.timeout
         expired = [b for b, s in self._open.items() if s.opened + timeout <= now]
         for block in expired:
@@ -343,6 +385,8 @@ class BlockDecoder:
 
     def next_deadline(self) -> float | None:
         """When the oldest open block times out, or None."""
+        if self._core is not None:
+            return self._core.next_deadline()
         for state in self._open.values():
             return state.opened + self.config.timeout
         return None
@@ -403,7 +447,7 @@ class BlockDecoder:
         if not missing:
             self._finish_if_complete(state)
             return []
-        if len(missing) > len(state.repairs):
+        if self.code.linear and len(missing) > len(state.repairs):
             return []
         try:
             rebuilt = self._recover(state, missing)
@@ -442,6 +486,44 @@ class BlockDecoder:
             except SymbolError:
                 out[index] = None
         return out
+
+    def _rebuild(
+        self,
+        block: int,
+        count: int,
+        missing: bytes,
+        sources: list[bytes | None],
+        repairs: list[bytes | None],
+    ) -> dict[int, bytes | None] | None:
+        """The native core's call when a block may be rebuilt: ``_recover`` on its packets
+        (None: the attempt failed as a whole)."""
+        state = BlockState(
+            block=block,
+            opened=0.0,
+            code_symbols=self.config.symbols,
+            sources={i: p for i, p in enumerate(sources) if p is not None},
+            repairs={j: r for j, r in enumerate(repairs) if r is not None},
+            count=count,
+        )
+        try:
+            return self._recover(state, list(missing))
+        except ValueError:
+            return None
+
+    def _sync(self) -> None:
+        assert self._core is not None
+        c = self.counters
+        (
+            c.sources_received,
+            c.repairs_received,
+            c.recovered,
+            c.lost,
+            c.late,
+            c.unneeded,
+            c.duplicates,
+            c.decode_failures,
+            c.open_blocks,
+        ) = self._core.counters()
 
     def _table(self, block: int, missing: bytes, chosen: tuple[int, ...]) -> bytes | None:
         """The decode table of this loss pattern (None: the chosen repairs are not independent)."""

@@ -178,6 +178,13 @@ class DecoderComponent(Component[Any]):
         return 0
 
     def handle(self, port: int, batch: Batch, now: float) -> None:
+        receive_batch = getattr(self.codec, "receive_batch", None)
+        if receive_batch is not None:  # one native call for the batch (block codes)
+            payloads, origins = receive_batch([packet.payload for packet in batch], now)
+            times = [packet.created for packet in batch]
+            self.packets_consumed += len(batch)
+            self._emit(list(map(Packet, payloads, map(times.__getitem__, origins))))
+            return
         receive = self.codec.receive
         out: Batch = []
         append = out.append
