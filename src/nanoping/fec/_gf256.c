@@ -852,18 +852,84 @@ static int deliver(PyObject *payloads, PyObject *origins, PyObject *payload, PyO
     return PyList_Append(origins, origin);
 }
 
-/* Rebuild what the block's packets allow; 0, or -1 with an exception set. */
+/* The payloads of the n missing sources from the first n repairs and a decode table (as
+ * decode_matrix makes): {index: payload or None}; Py_None when the packets disagree on the
+ * symbol size; NULL with an exception set. */
+static PyObject *rebuild_with_table(BlockCore *self, core_block *b, const uint8_t *missing,
+                                    int n, const uint8_t *chosen, PyObject *table)
+{
+    if (!PyBytes_Check(table) || PyBytes_GET_SIZE(table) != (Py_ssize_t)n * self->k) {
+        PyErr_SetString(PyExc_ValueError, "decode table of the wrong size");
+        return NULL;
+    }
+    const uint8_t *t = (const uint8_t *)PyBytes_AS_STRING(table);
+    Py_ssize_t size = PyBytes_GET_SIZE(b->repairs[chosen[0]]) - 9;
+    for (int j = 1; j < n; j++)
+        if (PyBytes_GET_SIZE(b->repairs[chosen[j]]) - 9 != size) Py_RETURN_NONE;
+    uint8_t lost[256] = {0};
+    for (int i = 0; i < n; i++) lost[missing[i]] = 1;
+    for (int i = 0; i < self->k; i++)
+        if (!lost[i] && b->sources[i] != NULL && PyBytes_GET_SIZE(b->sources[i]) + 2 > size)
+            Py_RETURN_NONE;
+    uint8_t *symbol = PyMem_Malloc(size > 0 ? size : 1);
+    if (symbol == NULL) return PyErr_NoMemory();
+    PyObject *out = PyDict_New();
+    for (int r = 0; out != NULL && r < n; r++) {
+        const uint8_t *row = t + (Py_ssize_t)r * self->k;
+        int col = 0;
+        memset(symbol, 0, size);
+        for (int i = 0; i < self->k; i++) {
+            if (lost[i]) continue;
+            PyObject *src = b->sources[i];  /* NULL: after count, an empty payload's symbol */
+            if (src != NULL)
+                muladd_prefixed(symbol, (const uint8_t *)PyBytes_AS_STRING(src),
+                                PyBytes_GET_SIZE(src), row[col]);
+            col++;
+        }
+        for (int j = 0; j < n; j++)
+            muladd(symbol, (const uint8_t *)PyBytes_AS_STRING(b->repairs[chosen[j]]) + 9, size,
+                   row[col + j]);
+        PyObject *key = PyLong_FromLong(missing[r]);
+        PyObject *value = key ? unprefix(symbol, size) : NULL;
+        if (value == NULL || PyDict_SetItem(out, key, value) < 0) Py_CLEAR(out);
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+    }
+    PyMem_Free(symbol);
+    return out;
+}
+
+/* Rebuild what the block's packets allow; 0, or -1 with an exception set. A linear code asks
+ * ``table`` for the decode table of its loss pattern and rebuilds here; ``recover`` (Python's
+ * general path) is the fallback, and the only path of a code that peels. */
 static int try_recover(BlockCore *self, int s, PyObject *payloads, PyObject *origins,
-                       PyObject *origin, PyObject *recover)
+                       PyObject *origin, PyObject *table_fn, PyObject *recover)
 {
     core_block *b = &self->blocks[s];
     if (b->count < 0 || b->nrepairs == 0) return 0;
     uint8_t missing[256];
     int n = missing_list(b, missing);
-    if (n > 0 && (self->eager || n <= b->nrepairs)) {
+    PyObject *result = NULL;
+    if (n > 0 && !self->eager && n <= b->nrepairs && table_fn != Py_None) {
+        uint8_t chosen[256];
+        int c = 0;
+        for (int j = 0; j < self->m && c < n; j++)
+            if (b->repairs[j] != NULL) chosen[c++] = (uint8_t)j;
+        PyObject *table = PyObject_CallFunction(table_fn, "ky#y#", (unsigned long)b->block,
+                                                (const char *)missing, (Py_ssize_t)n,
+                                                (const char *)chosen, (Py_ssize_t)n);
+        if (table == NULL) return -1;
+        if (table != Py_None) {
+            result = rebuild_with_table(self, b, missing, n, chosen, table);
+            Py_DECREF(table);
+            if (result == NULL) return -1;
+        } else {
+            Py_DECREF(table);
+        }
+    }
+    if (result == NULL && n > 0 && (self->eager || n <= b->nrepairs)) {
         PyObject *sources = PyList_New(self->k), *repairs = PyList_New(self->m);
         PyObject *miss = PyBytes_FromStringAndSize((char *)missing, n);
-        PyObject *result = NULL;
         if (sources != NULL && repairs != NULL && miss != NULL) {
             for (int i = 0; i < self->k; i++) {
                 PyObject *v = b->sources[i] ? b->sources[i] : Py_None;
@@ -882,6 +948,8 @@ static int try_recover(BlockCore *self, int s, PyObject *payloads, PyObject *ori
         Py_XDECREF(repairs);
         Py_XDECREF(miss);
         if (result == NULL) return -1;
+    }
+    if (result != NULL) {
         if (result == Py_None) {
             self->counters[C_FAILURES]++;
         } else if (PyDict_Check(result)) {
@@ -917,7 +985,8 @@ static int try_recover(BlockCore *self, int s, PyObject *payloads, PyObject *ori
 }
 
 static int on_datagram(BlockCore *self, PyObject *datagram, double now, PyObject *payloads,
-                       PyObject *origins, PyObject *origin, PyObject *recover)
+                       PyObject *origins, PyObject *origin, PyObject *table_fn,
+                       PyObject *recover)
 {
     if (!PyBytes_Check(datagram)) {
         self->counters[C_FAILURES]++;
@@ -946,7 +1015,7 @@ static int on_datagram(BlockCore *self, PyObject *datagram, double now, PyObject
         b->nsources++;
         self->counters[C_SOURCES]++;
         if (deliver(payloads, origins, payload, origin) < 0) return -1;
-        return try_recover(self, s, payloads, origins, origin, recover);
+        return try_recover(self, s, payloads, origins, origin, table_fn, recover);
     }
     if (kind == self->repair_type && len >= 11) {
         uint32_t block = ((uint32_t)d[1] << 24) | ((uint32_t)d[2] << 16) | ((uint32_t)d[3] << 8) | d[4];
@@ -967,7 +1036,7 @@ static int on_datagram(BlockCore *self, PyObject *datagram, double now, PyObject
         b->repairs[index] = datagram;
         b->nrepairs++;
         self->counters[C_REPAIRS]++;
-        return try_recover(self, s, payloads, origins, origin, recover);
+        return try_recover(self, s, payloads, origins, origin, table_fn, recover);
     }
     self->counters[C_FAILURES]++;
     return 0;
@@ -975,9 +1044,10 @@ static int on_datagram(BlockCore *self, PyObject *datagram, double now, PyObject
 
 static PyObject *core_receive(BlockCore *self, PyObject *args)
 {
-    PyObject *datagrams, *recover;
+    PyObject *datagrams, *table_fn, *recover;
     double now;
-    if (!PyArg_ParseTuple(args, "OdO:receive", &datagrams, &now, &recover)) return NULL;
+    if (!PyArg_ParseTuple(args, "OdOO:receive", &datagrams, &now, &table_fn, &recover))
+        return NULL;
     PyObject *seq = PySequence_Fast(datagrams, "datagrams must be a sequence of bytes");
     if (seq == NULL) return NULL;
     PyObject *payloads = PyList_New(0), *origins = PyList_New(0), *out = NULL;
@@ -987,7 +1057,8 @@ static PyObject *core_receive(BlockCore *self, PyObject *args)
         for (; i < n; i++) {
             PyObject *origin = PyLong_FromSsize_t(i);
             if (origin == NULL) break;
-            int status = on_datagram(self, items[i], now, payloads, origins, origin, recover);
+            int status =
+                on_datagram(self, items[i], now, payloads, origins, origin, table_fn, recover);
             Py_DECREF(origin);
             if (status < 0) break;
         }
@@ -1041,7 +1112,7 @@ static PyObject *core_counters(BlockCore *self, PyObject *unused)
 
 static PyMethodDef core_methods[] = {
     {"receive", (PyCFunction)core_receive, METH_VARARGS,
-     "receive(datagrams, now, recover): (payloads, origins) the batch delivers; origins "
+     "receive(datagrams, now, table, recover): (payloads, origins) the batch delivers; origins "
      "index the batch."},
     {"poll", (PyCFunction)core_poll, METH_VARARGS, "Close the blocks whose timeout passed."},
     {"next_deadline", (PyCFunction)core_next_deadline, METH_NOARGS,

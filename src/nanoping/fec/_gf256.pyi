@@ -37,6 +37,7 @@ class BlockCore:
         self,
         datagrams: Sequence[bytes],
         now: float,
+        table: Callable[[int, bytes, bytes], bytes | None] | None,
         recover: Callable[
             [int, int, bytes, list[bytes | None], list[bytes | None]],
             dict[int, bytes | None] | None,

@@ -305,9 +305,7 @@ class BlockDecoder:
         self.counters = BlockDecoderCounters()
         self._open: OrderedDict[int, BlockState] = OrderedDict()
         self._closed: OrderedDict[int, bool] = OrderedDict()  # block -> closed complete
-        self._tables: OrderedDict[tuple[int | None, bytes, tuple[int, ...]], bytes | None] = (
-            OrderedDict()
-        )
+        self._tables: OrderedDict[tuple[int | None, bytes, bytes], bytes | None] = OrderedDict()
         self._source_type = code.source_type
         self._core: BlockCore | None = None
         if native and self.config.symbols <= 256:
@@ -345,7 +343,7 @@ class BlockDecoder:
                 origins += [origin] * len(got)
             return payloads, origins
         try:
-            return core.receive(datagrams, now, self._rebuild)
+            return core.receive(datagrams, now, self._core_table, self._rebuild)
         finally:
             self._sync()
 
@@ -465,12 +463,14 @@ class BlockDecoder:
         self._finish_if_complete(state)
         return out
 
-    def _recover(self, state: BlockState, missing: list[int]) -> dict[int, bytes | None]:
+    def _recover(
+        self, state: BlockState, missing: list[int], *, tables: bool = True
+    ) -> dict[int, bytes | None]:
         """Payloads of the missing sources (None: a rebuilt symbol failed its checks)."""
         code = self.code
-        if code.linear and self.config.symbols <= 256:
-            chosen = sorted(state.repairs)[: len(missing)]
-            table = self._table(state.block, bytes(missing), tuple(chosen))
+        if tables and code.linear and self.config.symbols <= 256:
+            chosen = bytes(sorted(state.repairs)[: len(missing)])
+            table = self._table(state.block, bytes(missing), chosen)
             if table is not None:
                 known = state.known_payloads(set(missing))
                 repairs = [state.repairs[j] for j in chosen]
@@ -505,8 +505,8 @@ class BlockDecoder:
             repairs={j: r for j, r in enumerate(repairs) if r is not None},
             count=count,
         )
-        try:
-            return self._recover(state, list(missing))
+        try:  # the core has tried the decode table already
+            return self._recover(state, list(missing), tables=False)
         except ValueError:
             return None
 
@@ -525,7 +525,13 @@ class BlockDecoder:
             c.open_blocks,
         ) = self._core.counters()
 
-    def _table(self, block: int, missing: bytes, chosen: tuple[int, ...]) -> bytes | None:
+    def _core_table(self, block: int, missing: bytes, chosen: bytes) -> bytes | None:
+        """The native core's call for the decode table of a loss pattern."""
+        if self.code.linear:
+            return self._table(block, missing, chosen)
+        return None
+
+    def _table(self, block: int, missing: bytes, chosen: bytes) -> bytes | None:
         """The decode table of this loss pattern (None: the chosen repairs are not independent)."""
         key = (self.code.coefficient_key(block), missing, chosen)
         tables = self._tables
