@@ -207,6 +207,40 @@ class Opener:
         self.counters.opened += 1
         return payload
 
+    def open_batch(self, datagrams: list[bytes]) -> tuple[list[bytes], list[int]]:
+        """The payloads of the datagrams that pass every check, and the index of each one's
+        datagram; the same as :meth:`open` on each in turn, in one loop."""
+        payloads: list[bytes] = []
+        origins: list[int] = []
+        counters, windows, suite = self.counters, self._windows, self.suite_id
+        decrypt, invalid = self._decrypt, self._invalid_tag
+        for origin, datagram in enumerate(datagrams):
+            if len(datagram) < _MIN_SIZE or datagram[0] != PACKET_TYPE:
+                counters.malformed += 1
+                continue
+            _, suite_id, salt, counter = _unpack_header(datagram)
+            if suite_id != suite:
+                counters.wrong_suite += 1
+                continue
+            window = windows.get(salt)
+            if window is not None and window.seen(counter):
+                counters.replayed += 1
+                continue
+            view = memoryview(datagram)
+            try:
+                payload = decrypt(view[2:_HEADER_SIZE], view[_HEADER_SIZE:], view[:_HEADER_SIZE])
+            except invalid:
+                counters.auth_failures += 1
+                continue
+            if window is None or self._last_salt != salt:
+                window = self._window(salt)
+                self._last_salt = salt
+            window.mark(counter)
+            payloads.append(payload)
+            origins.append(origin)
+        counters.opened += len(payloads)
+        return payloads, origins
+
     def _window(self, salt: int) -> _ReplayWindow:
         window = self._windows.get(salt)
         if window is None:

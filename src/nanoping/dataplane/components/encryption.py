@@ -91,12 +91,8 @@ class BoringsslDecrypt(Component[CipherParams]):
         self._dropped_since_log = 0
 
     def handle(self, port: int, batch: Batch, now: float) -> None:
-        open_ = self._opener.open
-        out = []
-        for packet in batch:
-            payload = open_(packet.payload)
-            if payload is not None:
-                out.append(Packet(payload, packet.created))
+        payloads, origins = self._opener.open_batch([packet.payload for packet in batch])
+        out = list(map(Packet, payloads, [batch[i].created for i in origins]))
         dropped = len(batch) - len(out)
         if dropped:
             self.packets_dropped += dropped
