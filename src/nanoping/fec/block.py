@@ -676,7 +676,7 @@ class Parity2dCode(BlockCode):
         progress = True
         while progress:  # peel: any parity line missing exactly one source rebuilds it
             progress = False
-            for index, datagram in state.repairs.items():
+            for index, datagram in sorted(state.repairs.items()):  # not arrival order
                 line = lines[index]
                 absent = [i for i in line if i not in known]
                 if len(absent) != 1:
