@@ -1,4 +1,4 @@
-"""Systematic block codes: block RLNC, Reed-Solomon (pyeclib / ISA-L) and 2-D parity.
+"""Systematic block codes: block RLNC, Reed-Solomon (ISA-L's matrices) and 2-D parity.
 
 Sources go out at once behind a 7-byte header (``type | block u32 | index u16``); when a block
 holds ``symbols`` sources (or when ``flush`` seconds passed since its first source) the encoder
