@@ -218,3 +218,15 @@ def test_a_batch_encodes_to_the_same_datagrams_as_its_packets_one_by_one(
             got += sources + repairs
     assert got == expected
     assert one.counters == many.counters
+
+
+def test_a_loss_leaving_the_history_on_the_in_sequence_path_is_counted_once() -> None:
+    config = SlidingWindowConfig(repair_rate=0.1, max_window=4, timeout=100.0)
+    encoder, decoder = SlidingWindowEncoder(config), SlidingWindowDecoder(config)
+    sources = [encoder.encode(bytes([i % 256]), 0.0)[0] for i in range(200)]
+    delivered = [p for i, d in enumerate(sources) if i != 10 for p in decoder.receive(d, 0.0)]
+    assert len(delivered) == 199
+    # Source 10 left the 64-packet history long before its timeout: given up, exactly once.
+    assert (decoder.counters.lost, decoder.counters.missing) == (1, 0)
+    assert decoder.receive(sources[10], 0.0) == []
+    assert decoder.counters.duplicates == 1

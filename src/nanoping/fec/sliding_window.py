@@ -262,7 +262,13 @@ class SlidingWindowDecoder:
                 esi = self._highest = highest + 1
                 payload = self._symbols[esi] = datagram[_SOURCE_SIZE:]
                 self.counters.sources_received += 1
-                if esi - self._history >= self._floor:
+                leaving = self._floor
+                if esi - self._history == leaving and not (
+                    leaving in self._missing or leaving in self._given_up
+                ):  # one source leaves the history, nothing waited on it: _evict in short
+                    self._symbols.pop(leaving, None)
+                    self._floor = leaving + 1
+                elif esi - self._history >= leaving:
                     self._evict()
                     self._update_gauges()
                 return [payload]
@@ -417,7 +423,7 @@ class SlidingWindowDecoder:
             self.counters.decode_failures += 1
             return []
         self._symbols[esi] = payload
-        solved = self._system.known(esi, to_symbol(payload))
+        solved = self._system.known(esi, to_symbol(payload)) if len(self._system) else []
         if esi in self._given_up:
             self.counters.late += 1
             out = []
