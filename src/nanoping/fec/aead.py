@@ -194,9 +194,10 @@ class Opener:
         if window is not None and window.seen(counter):
             self.counters.replayed += 1
             return None
-        view = memoryview(datagram)
         try:
-            payload = self._decrypt(view[2:_HEADER_SIZE], view[_HEADER_SIZE:], view[:_HEADER_SIZE])
+            payload = self._decrypt(
+                datagram[2:_HEADER_SIZE], datagram[_HEADER_SIZE:], datagram[:_HEADER_SIZE]
+            )
         except self._invalid_tag:
             self.counters.auth_failures += 1
             return None
@@ -223,19 +224,22 @@ class Opener:
                 counters.wrong_suite += 1
                 continue
             window = windows.get(salt)
-            if window is not None and window.seen(counter):
+            if window is not None and counter <= window.highest and window.seen(counter):
                 counters.replayed += 1
                 continue
-            view = memoryview(datagram)
             try:
-                payload = decrypt(view[2:_HEADER_SIZE], view[_HEADER_SIZE:], view[:_HEADER_SIZE])
+                payload = decrypt(
+                    datagram[2:_HEADER_SIZE], datagram[_HEADER_SIZE:], datagram[:_HEADER_SIZE]
+                )
             except invalid:
                 counters.auth_failures += 1
                 continue
             if window is None or self._last_salt != salt:
                 window = self._window(salt)
                 self._last_salt = salt
-            window.mark(counter)
+            window.slots[counter % REPLAY_WINDOW] = counter  # window.mark, inlined
+            if counter > window.highest:
+                window.highest = counter
             payloads.append(payload)
             origins.append(origin)
         counters.opened += len(payloads)
