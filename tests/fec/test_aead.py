@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nanoping.fec import aead
 from nanoping.fec.aead import KeyExhausted, KeyFormatError, Opener, Sealer, parse_key
@@ -147,3 +149,18 @@ def test_a_jump_of_the_counter_forgets_the_old_window() -> None:
     assert opener.open(sealer.seal(b"far ahead")) == b"far ahead"
     assert opener.open(first) is None  # far behind now: refused as a replay
     assert opener.counters.replayed == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_opening_a_batch_is_opening_each_packet_in_turn(data: st.DataObject) -> None:
+    sealer = Sealer("chacha20_poly1305", bytes(32))
+    other = Sealer("chacha20_poly1305", bytes(range(32)))  # a wrong key
+    good = [sealer.seal(bytes([i]) * i) for i in range(20)]
+    bad = [other.seal(b"x"), b"", b"\x50" + bytes(40), good[3][:-1] + b"\x00"]
+    stream = data.draw(st.lists(st.sampled_from(good + bad), max_size=40))
+    one, many = Opener("chacha20_poly1305", bytes(32)), Opener("chacha20_poly1305", bytes(32))
+    expected = [(p, i) for i, d in enumerate(stream) if (p := one.open(d)) is not None]
+    payloads, origins = many.open_batch(stream)
+    assert list(zip(payloads, origins, strict=True)) == expected
+    assert one.counters == many.counters

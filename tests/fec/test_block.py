@@ -1,6 +1,7 @@
 """Block codes: any loss pattern within a code's power is repaired byte-identically; beyond it the
 counters say exactly what was lost; reordering and duplicates change nothing."""
 
+import itertools
 import random
 
 import pytest
@@ -158,3 +159,99 @@ def test_rlnc_repairs_are_the_documented_combination() -> None:
         expected = bytearray(8)
         gf256.combine(expected, symbols, gf256.coefficients((7 << 8) | j, 4))
         assert data == expected
+
+
+def lossy_run(
+    code: BlockCode, payloads: list[bytes], drop: set[int]
+) -> tuple[list[bytes], BlockDecoder]:
+    encoder, decoder = BlockEncoder(code), BlockDecoder(code)
+    datagrams = [d for p in payloads for d in encoder.encode(p, 0.0)] + encoder.poll(1.0)
+    delivered = [
+        p for i, d in enumerate(datagrams) if i not in drop for p in decoder.receive(d, 0.5)
+    ]
+    return delivered, decoder
+
+
+@pytest.mark.parametrize("kind", [RlncCode, ReedSolomonCode])
+@settings(max_examples=30, deadline=None)
+@given(payloads=payload_lists, data=st.data())
+def test_decode_tables_change_nothing_but_the_work(
+    kind: type[RlncCode] | type[ReedSolomonCode], payloads: list[bytes], data: st.DataObject
+) -> None:
+    drop: set[int] = set()
+    for sources, repairs in blocks_of(len(payloads), M):
+        drop |= set(data.draw(st.lists(st.sampled_from(sources + repairs), max_size=M)))
+    runs = []
+    for tables in (0, 2, 256):
+        config = BlockConfig(symbols=K, repair=M, repeat_coefficients=True, decode_tables=tables)
+        delivered, decoder = lossy_run(kind(config), payloads, drop)
+        assert decoder.decode_tables <= tables  # the cache stays within its bound
+        runs.append((delivered, decoder.counters.recovered, decoder.counters.lost))
+    assert runs[0] == runs[1] == runs[2]
+
+
+@pytest.mark.parametrize("repeat", [False, True])
+def test_a_repeated_loss_pattern_reuses_its_decode_table(repeat: bool) -> None:
+    config = BlockConfig(symbols=K, repair=M, repeat_coefficients=repeat)
+    payloads = [bytes([i]) * (i + 1) for i in range(5 * K)]
+    per_block = K + M
+    drop = {b * per_block + i for b in range(5) for i in (1, 4)}  # the same two in each block
+    delivered, decoder = lossy_run(RlncCode(config), payloads, drop)
+    assert sorted(delivered) == payloads
+    hits, misses = decoder.counters.decode_table_hits, decoder.counters.decode_table_misses
+    # RLNC's coefficients change per block unless repeated; Reed-Solomon's never change.
+    assert (hits, misses) == ((4, 1) if repeat else (0, 5))
+    _, rs = lossy_run(ReedSolomonCode(config), payloads, drop)
+    assert (rs.counters.decode_table_hits, rs.counters.decode_table_misses) == (4, 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    payloads=payload_lists,
+    cuts=st.lists(st.integers(0, 40), max_size=6),
+    code_index=st.integers(0, 2),
+)
+def test_a_batch_encodes_to_the_same_datagrams_as_its_packets_one_by_one(
+    payloads: list[bytes], cuts: list[int], code_index: int
+) -> None:
+    code = codes()[code_index]
+    one, many = BlockEncoder(code), BlockEncoder(code)
+    expected = [d for p in payloads for d in one.encode(p, 0.0)]
+    got: list[bytes] = []
+    bounds = sorted({0, len(payloads), *(c for c in cuts if c < len(payloads))})
+    for a, b in itertools.pairwise(bounds):
+        for start, sources, repairs in many.encode_batch(payloads[a:b], 0.0):
+            assert len(sources) >= 1
+            assert start < b - a
+            got += sources + repairs
+    assert got == expected
+    assert one.counters == many.counters
+
+
+@pytest.mark.parametrize("code", codes(), ids=lambda c: c.name)
+@settings(max_examples=40, deadline=None)
+@given(payloads=payload_lists, data=st.data())
+def test_the_native_decoder_does_exactly_what_the_python_one_does(
+    code: BlockCode, payloads: list[bytes], data: st.DataObject
+) -> None:
+    # Loss, reordering, duplicates, junk, blocks evicted (max_blocks) and timed out on the way.
+    config = BlockConfig(symbols=K, repair=M, timeout=0.05, max_blocks=3)
+    code = type(code)(config, columns=3) if isinstance(code, Parity2dCode) else type(code)(config)
+    encoder = BlockEncoder(code)
+    datagrams = [d for p in payloads for d in encoder.encode(p, 0.0)] + encoder.poll(1.0)
+    junk = [b"", bytes([code.source_type]) + bytes(6), bytes([code.repair_type, 0, 0, 0, 0, 0, 9])]
+    stream = data.draw(st.permutations(datagrams + junk))
+    stream = [d for d in stream if data.draw(st.floats(0, 1)) > 0.2]
+    stream += data.draw(st.lists(st.sampled_from(stream), max_size=4)) if stream else []
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(stream)), max_size=5))))
+    native, python = BlockDecoder(code), BlockDecoder(code, native=False)
+    now = 0.0
+    for a, b in itertools.pairwise([0, *cuts, len(stream)]):
+        now += data.draw(st.sampled_from([0.0, 0.01, 0.06]))
+        assert native.receive_batch(stream[a:b], now) == python.receive_batch(stream[a:b], now)
+        assert native.next_deadline() == python.next_deadline()
+        native.poll(now)
+        python.poll(now)
+    native.poll(now + 1.0)
+    python.poll(now + 1.0)
+    assert native.counters == python.counters

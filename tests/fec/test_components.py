@@ -101,6 +101,33 @@ def test_the_sink_gets_what_the_decoder_did_not_lose(codec: str) -> None:
         assert unique > 0.995 * PACKETS
 
 
+def test_rlnc_with_repeated_coefficients_reuses_decode_tables_in_telemetry() -> None:
+    doc = pipeline("rlnc", random_loss(5))
+    stages: Any = doc["plumr_config"]
+    for stage in ("encoder", "decoder"):
+        stages["pipeline"][stage][f"rlnc_{stage}"]["repeat_coefficients"] = True
+    flow = run(doc)
+    hits, misses = (value(flow, "decoder", f"decode_table_{n}") for n in ("hits", "misses"))
+    assert value(flow, "sink", "packets_unique") + value(flow, "decoder", "lost") == PACKETS
+    assert value(flow, "decoder", "recovered") > 0.03 * PACKETS
+    # 8 sources + 3 repairs: a few dozen loss patterns recur over ~270 blocks with losses
+    assert hits > misses > 0
+    assert value(flow, "decoder", "decode_tables") == misses
+
+
+def test_an_oversized_payload_in_a_batch_is_dropped_alone() -> None:
+    encoder = fec_components.RlncEncoder(
+        component_id="e", params=fec_components.RlncEncoderParams(symbols=4, repair=1)
+    )
+    batch = [Packet(b"a", 1.0), Packet(bytes(70_000), 2.0), Packet(b"b", 3.0)]
+    encoder.push(0, batch, 0.0)
+    out = encoder.outputs[0].take()
+    assert [p.payload[7:] for p in out] == [b"a", b"b"]
+    assert [p.created for p in out] == [1.0, 3.0]
+    assert encoder.metrics(0.0).value("packets_oversized") == 1
+    assert encoder.packets_dropped == 1
+
+
 def test_rely_rides_out_timed_bursts_shorter_than_its_power() -> None:
     burst = {"timed_burst_loss": {"interval_ms": 40, "burst_packets": 2}}
     flow = run(pipeline("rely", burst))

@@ -319,6 +319,821 @@ static PyObject *py_tinymt32(PyObject *self, PyObject *args)
     return out;
 }
 
+/* ---- block work in one call: framing, coding and decoding over whole blocks ------------------
+ *
+ * The codecs' symbols are "length (2 bytes, big-endian) || payload", zero-padded. These
+ * functions take the payloads themselves and code the 2-byte prefix on the fly, so Python never
+ * builds symbols: one call frames a batch of sources, makes a block's repairs, or rebuilds a
+ * block's missing payloads.
+ */
+
+/* A list of buffers held for the length of one call. */
+typedef struct {
+    Py_ssize_t count;
+    Py_buffer *views;
+} buffer_list;
+
+static void buffers_release(buffer_list *list)
+{
+    for (Py_ssize_t i = 0; i < list->count; i++) PyBuffer_Release(&list->views[i]);
+    PyMem_Free(list->views);
+    list->views = NULL;
+    list->count = 0;
+}
+
+static int buffers_get(PyObject *sequence, buffer_list *list, const char *what)
+{
+    list->count = 0;
+    list->views = NULL;
+    PyObject *seq = PySequence_Fast(sequence, what);
+    if (seq == NULL) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    list->views = PyMem_Calloc(n ? n : 1, sizeof(Py_buffer));
+    if (list->views == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyObject_GetBuffer(items[i], &list->views[i], PyBUF_SIMPLE) < 0) {
+            Py_DECREF(seq);
+            buffers_release(list);
+            return -1;
+        }
+        list->count = i + 1;
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+/* dst (a symbol-sized area) ^= coef * symbol(payload): the length prefix, then the payload. */
+static void muladd_prefixed(uint8_t *dst, const uint8_t *payload, Py_ssize_t len, uint8_t coef)
+{
+    if (coef == 0) return;
+    dst[0] ^= gf_mul_table[coef][(len >> 8) & 0xff];
+    dst[1] ^= gf_mul_table[coef][len & 0xff];
+    muladd(dst + 2, payload, len, coef);
+}
+
+static PyObject *py_frame(PyObject *self, PyObject *args)
+{
+    Py_buffer prefix;
+    int index_size;
+    unsigned long long start;
+    PyObject *payloads;
+    if (!PyArg_ParseTuple(args, "y*iKO:frame", &prefix, &index_size, &start, &payloads)) return NULL;
+    PyObject *out = NULL;
+    buffer_list list;
+    if (index_size != 2 && index_size != 4) {
+        PyErr_SetString(PyExc_ValueError, "index_size must be 2 or 4");
+    } else if (buffers_get(payloads, &list, "payloads must be a sequence of buffers") == 0) {
+        out = PyList_New(list.count);
+        unsigned long long mask = index_size == 2 ? 0xffffULL : 0xffffffffULL;
+        for (Py_ssize_t i = 0; out != NULL && i < list.count; i++) {
+            Py_ssize_t len = list.views[i].len;
+            PyObject *item = PyBytes_FromStringAndSize(NULL, prefix.len + index_size + len);
+            if (item == NULL) {
+                Py_CLEAR(out);
+                break;
+            }
+            uint8_t *p = (uint8_t *)PyBytes_AS_STRING(item);
+            memcpy(p, prefix.buf, prefix.len);
+            unsigned long long index = (start + (unsigned long long)i) & mask;
+            for (int b = index_size - 1; b >= 0; b--, index >>= 8) p[prefix.len + b] = index & 0xff;
+            memcpy(p + prefix.len + index_size, list.views[i].buf, len);
+            PyList_SET_ITEM(out, i, item);
+        }
+        buffers_release(&list);
+    }
+    PyBuffer_Release(&prefix);
+    return out;
+}
+
+static PyObject *py_encode(PyObject *self, PyObject *args)
+{
+    PyObject *headers_obj, *payloads;
+    Py_buffer matrix;
+    if (!PyArg_ParseTuple(args, "OOy*:encode", &headers_obj, &payloads, &matrix)) return NULL;
+    PyObject *out = NULL;
+    buffer_list headers, sources;
+    if (buffers_get(headers_obj, &headers, "headers must be a sequence of buffers") < 0) {
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    if (buffers_get(payloads, &sources, "payloads must be a sequence of buffers") < 0) {
+        buffers_release(&headers);
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    Py_ssize_t rows = headers.count, k = sources.count;
+    Py_ssize_t stride = rows ? matrix.len / rows : 0;
+    if (rows == 0 || matrix.len % rows || stride < k) {
+        PyErr_Format(PyExc_ValueError,
+                     "matrix of %zd bytes does not give %zd rows of at least %zd coefficients",
+                     matrix.len, rows, k);
+    } else {
+        Py_ssize_t size = 0;
+        for (Py_ssize_t j = 0; j < k; j++)
+            if (sources.views[j].len > size) size = sources.views[j].len;
+        const uint8_t *m = (const uint8_t *)matrix.buf;
+        if (size > 0xffff)
+            PyErr_Format(PyExc_ValueError, "payload of %zd bytes is over the 65535-byte limit", size);
+        else
+            out = PyList_New(rows);
+        size += 2;
+        for (Py_ssize_t r = 0; out != NULL && r < rows; r++) {
+            Py_ssize_t hlen = headers.views[r].len;
+            PyObject *item = PyBytes_FromStringAndSize(NULL, hlen + size);
+            if (item == NULL) {
+                Py_CLEAR(out);
+                break;
+            }
+            uint8_t *p = (uint8_t *)PyBytes_AS_STRING(item);
+            memcpy(p, headers.views[r].buf, hlen);
+            memset(p + hlen, 0, size);
+            for (Py_ssize_t j = 0; j < k; j++)
+                muladd_prefixed(p + hlen, sources.views[j].buf, sources.views[j].len,
+                                m[r * stride + j]);
+            PyList_SET_ITEM(out, r, item);
+        }
+    }
+    buffers_release(&headers);
+    buffers_release(&sources);
+    PyBuffer_Release(&matrix);
+    return out;
+}
+
+/* The payload a rebuilt symbol carries, or None when its length or padding is wrong. */
+static PyObject *unprefix(const uint8_t *symbol, Py_ssize_t size)
+{
+    if (size < 2) Py_RETURN_NONE;
+    Py_ssize_t len = ((Py_ssize_t)symbol[0] << 8) | symbol[1];
+    if (len > size - 2) Py_RETURN_NONE;
+    for (Py_ssize_t i = 2 + len; i < size; i++)
+        if (symbol[i]) Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize((const char *)symbol + 2, len);
+}
+
+static PyObject *py_recover(PyObject *self, PyObject *args)
+{
+    PyObject *payloads, *repairs_obj;
+    Py_ssize_t skip;
+    Py_buffer matrix;
+    if (!PyArg_ParseTuple(args, "OOny*:recover", &payloads, &repairs_obj, &skip, &matrix))
+        return NULL;
+    PyObject *out = NULL;
+    buffer_list sources, repairs;
+    if (buffers_get(payloads, &sources, "payloads must be a sequence of buffers") < 0) {
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    if (buffers_get(repairs_obj, &repairs, "repairs must be a sequence of buffers") < 0) {
+        buffers_release(&sources);
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    Py_ssize_t cols = sources.count + repairs.count;
+    Py_ssize_t size = -1;
+    for (Py_ssize_t j = 0; j < repairs.count; j++) {
+        Py_ssize_t len = repairs.views[j].len - skip;
+        if (size < 0) size = len;
+        if (len != size) size = -2;
+    }
+    for (Py_ssize_t j = 0; size >= 2 && j < sources.count; j++)
+        if (sources.views[j].len + 2 > size) size = -2;
+    if (repairs.count == 0 || skip < 0 || matrix.len % cols || size < 2) {
+        PyErr_SetString(PyExc_ValueError,
+                        "recover needs repairs of one size, sources that fit it and a matrix of "
+                        "rows of len(payloads) + len(repairs) coefficients");
+    } else {
+        Py_ssize_t rows = matrix.len / cols;
+        const uint8_t *m = (const uint8_t *)matrix.buf;
+        uint8_t *symbol = PyMem_Malloc(size);
+        out = symbol ? PyList_New(rows) : PyErr_NoMemory();
+        for (Py_ssize_t r = 0; out != NULL && r < rows; r++) {
+            const uint8_t *row = m + r * cols;
+            memset(symbol, 0, size);
+            for (Py_ssize_t j = 0; j < sources.count; j++)
+                muladd_prefixed(symbol, sources.views[j].buf, sources.views[j].len, row[j]);
+            for (Py_ssize_t j = 0; j < repairs.count; j++)
+                muladd(symbol, (const uint8_t *)repairs.views[j].buf + skip, size,
+                       row[sources.count + j]);
+            PyObject *item = unprefix(symbol, size);
+            if (item == NULL) {
+                Py_CLEAR(out);
+                break;
+            }
+            PyList_SET_ITEM(out, r, item);
+        }
+        PyMem_Free(symbol);
+    }
+    buffers_release(&sources);
+    buffers_release(&repairs);
+    PyBuffer_Release(&matrix);
+    return out;
+}
+
+static uint8_t gf_mul(uint8_t a, uint8_t b) { return gf_mul_table[a][b]; }
+static uint8_t gf_inv(uint8_t a) { return gf_exp[255 - gf_log[a]]; }
+
+/* Invert the n x n matrix a in place (Gauss-Jordan); 0 on success, -1 when singular. */
+static int invert(uint8_t *a, uint8_t *inv, Py_ssize_t n)
+{
+    memset(inv, 0, n * n);
+    for (Py_ssize_t i = 0; i < n; i++) inv[i * n + i] = 1;
+    for (Py_ssize_t c = 0; c < n; c++) {
+        Py_ssize_t p = c;
+        while (p < n && a[p * n + c] == 0) p++;
+        if (p == n) return -1;
+        if (p != c)
+            for (Py_ssize_t j = 0; j < n; j++) {
+                uint8_t t = a[c * n + j]; a[c * n + j] = a[p * n + j]; a[p * n + j] = t;
+                t = inv[c * n + j]; inv[c * n + j] = inv[p * n + j]; inv[p * n + j] = t;
+            }
+        uint8_t f = gf_inv(a[c * n + c]);
+        for (Py_ssize_t j = 0; j < n; j++) {
+            a[c * n + j] = gf_mul(f, a[c * n + j]);
+            inv[c * n + j] = gf_mul(f, inv[c * n + j]);
+        }
+        for (Py_ssize_t r = 0; r < n; r++) {
+            uint8_t g = a[r * n + c];
+            if (r == c || g == 0) continue;
+            for (Py_ssize_t j = 0; j < n; j++) {
+                a[r * n + j] ^= gf_mul(g, a[c * n + j]);
+                inv[r * n + j] ^= gf_mul(g, inv[c * n + j]);
+            }
+        }
+    }
+    return 0;
+}
+
+/* decode_matrix(rows, k, missing): for the repairs whose coefficient rows (u of k each) are
+ * given and the u missing indexes, the u x (k - u + u) matrix that gives the missing symbols
+ * from the known ones (ascending index order) followed by the repairs; None when singular. */
+static PyObject *py_decode_matrix(PyObject *self, PyObject *args)
+{
+    Py_buffer rows, missing;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "y*ny*:decode_matrix", &rows, &k, &missing)) return NULL;
+    Py_ssize_t u = missing.len;
+    const uint8_t *a = (const uint8_t *)rows.buf, *lost = (const uint8_t *)missing.buf;
+    PyObject *out = NULL;
+    uint8_t is_lost[256] = {0};
+    int ok = k >= 1 && k <= 256 && u >= 1 && u <= k && rows.len == u * k;
+    for (Py_ssize_t i = 0; ok && i < u; i++) {
+        if (lost[i] >= k || is_lost[lost[i]]) ok = 0;
+        else is_lost[lost[i]] = 1;
+    }
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError,
+                        "decode_matrix needs u rows of k coefficients (k <= 256) and u distinct "
+                        "missing indexes below k");
+    } else {
+        Py_ssize_t cols = k;  /* (k - u) known + u repairs */
+        uint8_t *sub = PyMem_Malloc(2 * u * u + u * cols);
+        if (sub == NULL) {
+            PyErr_NoMemory();
+        } else {
+            uint8_t *inv = sub + u * u, *d = inv + u * u;
+            for (Py_ssize_t r = 0; r < u; r++)
+                for (Py_ssize_t t = 0; t < u; t++) sub[r * u + t] = a[r * k + lost[t]];
+            if (invert(sub, inv, u) < 0) {
+                out = Py_None;
+                Py_INCREF(out);
+            } else {
+                /* missing = inv * (repairs - A_known * known) = [inv A_known | inv] */
+                for (Py_ssize_t t = 0; t < u; t++) {
+                    Py_ssize_t col = 0;
+                    for (Py_ssize_t i = 0; i < k; i++) {
+                        if (is_lost[i]) continue;
+                        uint8_t v = 0;
+                        for (Py_ssize_t r = 0; r < u; r++) v ^= gf_mul(inv[t * u + r], a[r * k + i]);
+                        d[t * cols + col++] = v;
+                    }
+                    for (Py_ssize_t r = 0; r < u; r++) d[t * cols + col++] = inv[t * u + r];
+                }
+                out = PyBytes_FromStringAndSize((const char *)d, u * cols);
+            }
+            PyMem_Free(sub);
+        }
+    }
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&missing);
+    return out;
+}
+
+/* coefficient_rows(seed, rows, count): coefficients(seed + r, count) for r in range(rows),
+ * joined: a block's repair rows in one call. */
+static PyObject *py_coefficient_rows(PyObject *self, PyObject *args)
+{
+    unsigned long seed;
+    Py_ssize_t rows, count;
+    if (!PyArg_ParseTuple(args, "knn:coefficient_rows", &seed, &rows, &count)) return NULL;
+    if (seed > 0xffffffffUL || rows < 0 || count < 0 || rows > 256 || count > 65536) {
+        PyErr_SetString(PyExc_ValueError,
+                        "seed must fit 32 bits, rows be in 0..256 and count in 0..65536");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, rows * count);
+    if (out == NULL) return NULL;
+    uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        tinymt32 state;
+        tinymt32_seed(&state, (uint32_t)((seed + (unsigned long)r) & 0xffffffffUL));
+        for (Py_ssize_t i = 0; i < count; i++) {
+            uint8_t value;
+            do value = (uint8_t)(tinymt32_output(&state) & 0xff); while (value == 0);
+            p[r * count + i] = value;
+        }
+    }
+    return out;
+}
+
+/* ---- the block decoder's per-packet bookkeeping ---------------------------------------------
+ *
+ * BlockCore holds the open blocks of a block decoder (sources and repairs by index, the source
+ * count a repair announces), the outcome of recently closed ones, and the counters; it parses
+ * every datagram of a batch in one call. Rebuilding stays with Python: when a block has as many
+ * repairs as missing sources (or, for a code that peels, any repair and a loss), the core calls
+ * ``recover(block, count, missing, sources, repairs)`` once for that block, which returns {index: payload or None (failed check)}, or
+ * None when the attempt failed as a whole. Datagrams are never trusted: every field is checked.
+ */
+
+enum {
+    C_SOURCES, C_REPAIRS, C_RECOVERED, C_LOST, C_LATE, C_UNNEEDED, C_DUPLICATES, C_FAILURES,
+    C_OPEN, C_COUNT
+};
+
+typedef struct {
+    uint32_t block;
+    int used;
+    long long seq;      /* opening order */
+    double opened;
+    int count;          /* sources in the block, -1 until a repair says */
+    int nsources, nrepairs;
+    PyObject **sources; /* k payloads (NULL: not here) */
+    PyObject **repairs; /* m repair datagrams */
+} core_block;
+
+typedef struct {
+    PyObject_HEAD
+    int k, m, source_type, repair_type, max_blocks, history, eager;
+    double timeout;
+    core_block *blocks;
+    uint32_t *closed_block;
+    uint8_t *closed_complete;
+    int closed_next, closed_len;
+    long long seq;
+    int last;           /* slot of the block seen last */
+    long long counters[C_COUNT];
+} BlockCore;
+
+static void slot_clear(BlockCore *self, core_block *b)
+{
+    for (int i = 0; i < self->k; i++) Py_CLEAR(b->sources[i]);
+    for (int j = 0; j < self->m; j++) Py_CLEAR(b->repairs[j]);
+    b->used = 0;
+    b->nsources = b->nrepairs = 0;
+    b->count = -1;
+}
+
+static void core_dealloc(BlockCore *self)
+{
+    if (self->blocks != NULL) {
+        for (int s = 0; s < self->max_blocks; s++) {
+            if (self->blocks[s].sources != NULL) slot_clear(self, &self->blocks[s]);
+            PyMem_Free(self->blocks[s].sources);
+        }
+        PyMem_Free(self->blocks);
+    }
+    PyMem_Free(self->closed_block);
+    PyMem_Free(self->closed_complete);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int core_init(BlockCore *self, PyObject *args, PyObject *kwds)
+{
+    static char *kw[] = {"symbols", "repair", "source_type", "repair_type", "max_blocks",
+                         "timeout", "eager", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "$iiiiidp:BlockCore", kw, &self->k, &self->m,
+                                     &self->source_type, &self->repair_type, &self->max_blocks,
+                                     &self->timeout, &self->eager))
+        return -1;
+    if (self->blocks != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "BlockCore is initialised once");
+        return -1;
+    }
+    if (self->k < 1 || self->k > 256 || self->m < 0 || self->m > 255 || self->max_blocks < 1 ||
+        self->max_blocks > 65536) {
+        PyErr_SetString(PyExc_ValueError,
+                        "BlockCore needs symbols in 1..256, repair in 0..255 and max_blocks in "
+                        "1..65536");
+        return -1;
+    }
+    self->history = 4 * self->max_blocks;
+    self->blocks = PyMem_Calloc(self->max_blocks, sizeof(core_block));
+    self->closed_block = PyMem_Calloc(self->history, sizeof(uint32_t));
+    self->closed_complete = PyMem_Calloc(self->history, 1);
+    if (self->blocks == NULL || self->closed_block == NULL || self->closed_complete == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int s = 0; s < self->max_blocks; s++) {
+        self->blocks[s].sources = PyMem_Calloc(self->k + self->m, sizeof(PyObject *));
+        if (self->blocks[s].sources == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->blocks[s].repairs = self->blocks[s].sources + self->k;
+        self->blocks[s].count = -1;
+    }
+    return 0;
+}
+
+static int find_open(BlockCore *self, uint32_t block)
+{
+    core_block *b = &self->blocks[self->last];
+    if (b->used && b->block == block) return self->last;
+    for (int s = 0; s < self->max_blocks; s++)
+        if (self->blocks[s].used && self->blocks[s].block == block) return self->last = s;
+    return -1;
+}
+
+/* 1: closed complete, 0: closed with losses, -1: not among the recently closed. */
+static int find_closed(BlockCore *self, uint32_t block)
+{
+    for (int n = 1; n <= self->closed_len; n++) {
+        int i = (self->closed_next - n + self->history) % self->history;
+        if (self->closed_block[i] == block) return self->closed_complete[i];
+    }
+    return -1;
+}
+
+static int missing_list(core_block *b, uint8_t *missing)
+{
+    int n = 0;
+    for (int i = 0; i < b->count; i++)
+        if (b->sources[i] == NULL) missing[n++] = (uint8_t)i;
+    return n;
+}
+
+/* Close slot s; ``extra`` (when has_extra) is a block about to open, which counts as open. */
+static void close_slot(BlockCore *self, int s, int has_extra, uint32_t extra)
+{
+    core_block *b = &self->blocks[s];
+    int count = b->count;
+    if (count < 0) {
+        /* Without a repair the block's size is unknown: a block followed by a later open one
+         * was full; otherwise it counts up to its highest source seen. */
+        int later = has_extra && (uint32_t)(extra - b->block) < 0x80000000U;
+        for (int o = 0; o < self->max_blocks && !later; o++) {
+            core_block *other = &self->blocks[o];
+            if (o != s && other->used && (uint32_t)(other->block - b->block) < 0x80000000U)
+                later = 1;
+        }
+        count = 0;
+        if (later) count = self->k;
+        else
+            for (int i = 0; i < self->k; i++)
+                if (b->sources[i] != NULL) count = i + 1;
+    }
+    int lost = 0;
+    for (int i = 0; i < count; i++)
+        if (b->sources[i] == NULL) lost++;
+    self->counters[C_LOST] += lost;
+    self->closed_block[self->closed_next] = b->block;
+    self->closed_complete[self->closed_next] = lost == 0;
+    self->closed_next = (self->closed_next + 1) % self->history;
+    if (self->closed_len < self->history) self->closed_len++;
+    slot_clear(self, b);
+    self->counters[C_OPEN]--;
+}
+
+static int oldest_slot(BlockCore *self)
+{
+    int best = -1;
+    for (int s = 0; s < self->max_blocks; s++)
+        if (self->blocks[s].used && (best < 0 || self->blocks[s].seq < self->blocks[best].seq))
+            best = s;
+    return best;
+}
+
+/* The open slot of ``block`` (opened now if needed), or -1 when the block is closed. */
+static int state_for(BlockCore *self, uint32_t block, double now)
+{
+    int s = find_open(self, block);
+    if (s >= 0) return s;
+    int complete = find_closed(self, block);
+    if (complete >= 0) {
+        self->counters[complete ? C_UNNEEDED : C_LATE]++;
+        return -1;
+    }
+    int free_slot = -1;
+    for (int o = 0; o < self->max_blocks && free_slot < 0; o++)
+        if (!self->blocks[o].used) free_slot = o;
+    if (free_slot < 0) {
+        free_slot = oldest_slot(self);
+        close_slot(self, free_slot, 1, block);
+    }
+    core_block *b = &self->blocks[free_slot];
+    b->used = 1;
+    b->block = block;
+    b->seq = self->seq++;
+    b->opened = now;
+    b->count = -1;
+    self->counters[C_OPEN]++;
+    return self->last = free_slot;
+}
+
+static int deliver(PyObject *payloads, PyObject *origins, PyObject *payload, PyObject *origin)
+{
+    if (PyList_Append(payloads, payload) < 0) return -1;
+    return PyList_Append(origins, origin);
+}
+
+/* The payloads of the n missing sources from the first n repairs and a decode table (as
+ * decode_matrix makes): {index: payload or None}; Py_None when the packets disagree on the
+ * symbol size; NULL with an exception set. */
+static PyObject *rebuild_with_table(BlockCore *self, core_block *b, const uint8_t *missing,
+                                    int n, const uint8_t *chosen, PyObject *table)
+{
+    if (!PyBytes_Check(table) || PyBytes_GET_SIZE(table) != (Py_ssize_t)n * self->k) {
+        PyErr_SetString(PyExc_ValueError, "decode table of the wrong size");
+        return NULL;
+    }
+    const uint8_t *t = (const uint8_t *)PyBytes_AS_STRING(table);
+    Py_ssize_t size = PyBytes_GET_SIZE(b->repairs[chosen[0]]) - 9;
+    for (int j = 1; j < n; j++)
+        if (PyBytes_GET_SIZE(b->repairs[chosen[j]]) - 9 != size) Py_RETURN_NONE;
+    uint8_t lost[256] = {0};
+    for (int i = 0; i < n; i++) lost[missing[i]] = 1;
+    for (int i = 0; i < self->k; i++)
+        if (!lost[i] && b->sources[i] != NULL && PyBytes_GET_SIZE(b->sources[i]) + 2 > size)
+            Py_RETURN_NONE;
+    uint8_t *symbol = PyMem_Malloc(size > 0 ? size : 1);
+    if (symbol == NULL) return PyErr_NoMemory();
+    PyObject *out = PyDict_New();
+    for (int r = 0; out != NULL && r < n; r++) {
+        const uint8_t *row = t + (Py_ssize_t)r * self->k;
+        int col = 0;
+        memset(symbol, 0, size);
+        for (int i = 0; i < self->k; i++) {
+            if (lost[i]) continue;
+            PyObject *src = b->sources[i];  /* NULL: after count, an empty payload's symbol */
+            if (src != NULL)
+                muladd_prefixed(symbol, (const uint8_t *)PyBytes_AS_STRING(src),
+                                PyBytes_GET_SIZE(src), row[col]);
+            col++;
+        }
+        for (int j = 0; j < n; j++)
+            muladd(symbol, (const uint8_t *)PyBytes_AS_STRING(b->repairs[chosen[j]]) + 9, size,
+                   row[col + j]);
+        PyObject *key = PyLong_FromLong(missing[r]);
+        PyObject *value = key ? unprefix(symbol, size) : NULL;
+        if (value == NULL || PyDict_SetItem(out, key, value) < 0) Py_CLEAR(out);
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+    }
+    PyMem_Free(symbol);
+    return out;
+}
+
+/* Rebuild what the block's packets allow; 0, or -1 with an exception set. A linear code asks
+ * ``table`` for the decode table of its loss pattern and rebuilds here; ``recover`` (Python's
+ * general path) is the fallback, and the only path of a code that peels. */
+static int try_recover(BlockCore *self, int s, PyObject *payloads, PyObject *origins,
+                       PyObject *origin, PyObject *table_fn, PyObject *recover)
+{
+    core_block *b = &self->blocks[s];
+    if (b->count < 0 || b->nrepairs == 0) return 0;
+    uint8_t missing[256];
+    int n = missing_list(b, missing);
+    PyObject *result = NULL;
+    if (n > 0 && !self->eager && n <= b->nrepairs && table_fn != Py_None) {
+        uint8_t chosen[256];
+        int c = 0;
+        for (int j = 0; j < self->m && c < n; j++)
+            if (b->repairs[j] != NULL) chosen[c++] = (uint8_t)j;
+        PyObject *table = PyObject_CallFunction(table_fn, "ky#y#", (unsigned long)b->block,
+                                                (const char *)missing, (Py_ssize_t)n,
+                                                (const char *)chosen, (Py_ssize_t)n);
+        if (table == NULL) return -1;
+        if (table != Py_None) {
+            result = rebuild_with_table(self, b, missing, n, chosen, table);
+            Py_DECREF(table);
+            if (result == NULL) return -1;
+        } else {
+            Py_DECREF(table);
+        }
+    }
+    if (result == NULL && n > 0 && (self->eager || n <= b->nrepairs)) {
+        PyObject *sources = PyList_New(self->k), *repairs = PyList_New(self->m);
+        PyObject *miss = PyBytes_FromStringAndSize((char *)missing, n);
+        if (sources != NULL && repairs != NULL && miss != NULL) {
+            for (int i = 0; i < self->k; i++) {
+                PyObject *v = b->sources[i] ? b->sources[i] : Py_None;
+                Py_INCREF(v);
+                PyList_SET_ITEM(sources, i, v);
+            }
+            for (int j = 0; j < self->m; j++) {
+                PyObject *v = b->repairs[j] ? b->repairs[j] : Py_None;
+                Py_INCREF(v);
+                PyList_SET_ITEM(repairs, j, v);
+            }
+            result = PyObject_CallFunction(recover, "kiOOO", (unsigned long)b->block,
+                                           b->count, miss, sources, repairs);
+        }
+        Py_XDECREF(sources);
+        Py_XDECREF(repairs);
+        Py_XDECREF(miss);
+        if (result == NULL) return -1;
+    }
+    if (result != NULL) {
+        if (result == Py_None) {
+            self->counters[C_FAILURES]++;
+        } else if (PyDict_Check(result)) {
+            PyObject *key, *value;
+            Py_ssize_t pos = 0;
+            while (PyDict_Next(result, &pos, &key, &value)) {
+                long index = PyLong_AsLong(key);
+                if (index == -1 && PyErr_Occurred()) {
+                    Py_DECREF(result);
+                    return -1;
+                }
+                if (index < 0 || index >= b->count || b->sources[index] != NULL) continue;
+                if (value == Py_None || !PyBytes_Check(value)) {
+                    self->counters[C_FAILURES]++;
+                    continue;
+                }
+                Py_INCREF(value);
+                b->sources[index] = value;
+                b->nsources++;
+                self->counters[C_RECOVERED]++;
+                if (deliver(payloads, origins, value, origin) < 0) {
+                    Py_DECREF(result);
+                    return -1;
+                }
+            }
+        }
+        Py_DECREF(result);
+    }
+    for (int i = 0; i < b->count; i++)
+        if (b->sources[i] == NULL) return 0;
+    close_slot(self, s, 0, 0);
+    return 0;
+}
+
+static int on_datagram(BlockCore *self, PyObject *datagram, double now, PyObject *payloads,
+                       PyObject *origins, PyObject *origin, PyObject *table_fn,
+                       PyObject *recover)
+{
+    if (!PyBytes_Check(datagram)) {
+        self->counters[C_FAILURES]++;
+        return 0;
+    }
+    const uint8_t *d = (const uint8_t *)PyBytes_AS_STRING(datagram);
+    Py_ssize_t len = PyBytes_GET_SIZE(datagram);
+    int kind = len ? d[0] : -1;
+    if (kind == self->source_type && len >= 7) {
+        uint32_t block = ((uint32_t)d[1] << 24) | ((uint32_t)d[2] << 16) | ((uint32_t)d[3] << 8) | d[4];
+        int index = (d[5] << 8) | d[6];
+        if (index >= self->k) {
+            self->counters[C_FAILURES]++;
+            return 0;
+        }
+        int s = state_for(self, block, now);
+        if (s < 0) return 0;
+        core_block *b = &self->blocks[s];
+        if (b->sources[index] != NULL) {
+            self->counters[C_DUPLICATES]++;
+            return 0;
+        }
+        PyObject *payload = PyBytes_FromStringAndSize((const char *)d + 7, len - 7);
+        if (payload == NULL) return -1;
+        b->sources[index] = payload;
+        b->nsources++;
+        self->counters[C_SOURCES]++;
+        if (deliver(payloads, origins, payload, origin) < 0) return -1;
+        return try_recover(self, s, payloads, origins, origin, table_fn, recover);
+    }
+    if (kind == self->repair_type && len >= 11) {
+        uint32_t block = ((uint32_t)d[1] << 24) | ((uint32_t)d[2] << 16) | ((uint32_t)d[3] << 8) | d[4];
+        int index = (d[5] << 8) | d[6], count = (d[7] << 8) | d[8];
+        if (index >= self->m || count < 1 || count > self->k) {
+            self->counters[C_FAILURES]++;
+            return 0;
+        }
+        int s = state_for(self, block, now);
+        if (s < 0) return 0;
+        core_block *b = &self->blocks[s];
+        if (b->repairs[index] != NULL || (b->count >= 0 && b->count != count)) {
+            self->counters[C_DUPLICATES]++;
+            return 0;
+        }
+        b->count = count;
+        Py_INCREF(datagram);
+        b->repairs[index] = datagram;
+        b->nrepairs++;
+        self->counters[C_REPAIRS]++;
+        return try_recover(self, s, payloads, origins, origin, table_fn, recover);
+    }
+    self->counters[C_FAILURES]++;
+    return 0;
+}
+
+static PyObject *core_receive(BlockCore *self, PyObject *args)
+{
+    PyObject *datagrams, *table_fn, *recover;
+    double now;
+    if (!PyArg_ParseTuple(args, "OdOO:receive", &datagrams, &now, &table_fn, &recover))
+        return NULL;
+    PyObject *seq = PySequence_Fast(datagrams, "datagrams must be a sequence of bytes");
+    if (seq == NULL) return NULL;
+    PyObject *payloads = PyList_New(0), *origins = PyList_New(0), *out = NULL;
+    if (payloads != NULL && origins != NULL) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), i = 0;
+        PyObject **items = PySequence_Fast_ITEMS(seq);
+        for (; i < n; i++) {
+            PyObject *origin = PyLong_FromSsize_t(i);
+            if (origin == NULL) break;
+            int status =
+                on_datagram(self, items[i], now, payloads, origins, origin, table_fn, recover);
+            Py_DECREF(origin);
+            if (status < 0) break;
+        }
+        if (i == n) out = PyTuple_Pack(2, payloads, origins);
+    }
+    Py_XDECREF(payloads);
+    Py_XDECREF(origins);
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyObject *core_poll(BlockCore *self, PyObject *args)
+{
+    double now;
+    if (!PyArg_ParseTuple(args, "d:poll", &now)) return NULL;
+    for (;;) {  /* close every block whose timeout passed, in the order they opened */
+        int best = -1;
+        for (int s = 0; s < self->max_blocks; s++) {
+            core_block *b = &self->blocks[s];
+            if (b->used && b->opened + self->timeout <= now &&
+                (best < 0 || b->seq < self->blocks[best].seq))
+                best = s;
+        }
+        if (best < 0) break;
+        close_slot(self, best, 0, 0);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *core_next_deadline(BlockCore *self, PyObject *unused)
+{
+    int s = oldest_slot(self);
+    if (s < 0) Py_RETURN_NONE;
+    return PyFloat_FromDouble(self->blocks[s].opened + self->timeout);
+}
+
+static PyObject *core_counters(BlockCore *self, PyObject *unused)
+{
+    PyObject *out = PyTuple_New(C_COUNT);
+    if (out == NULL) return NULL;
+    for (int i = 0; i < C_COUNT; i++) {
+        PyObject *v = PyLong_FromLongLong(self->counters[i]);
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
+static PyMethodDef core_methods[] = {
+    {"receive", (PyCFunction)core_receive, METH_VARARGS,
+     "receive(datagrams, now, table, recover): (payloads, origins) the batch delivers; origins "
+     "index the batch."},
+    {"poll", (PyCFunction)core_poll, METH_VARARGS, "Close the blocks whose timeout passed."},
+    {"next_deadline", (PyCFunction)core_next_deadline, METH_NOARGS,
+     "When the oldest open block times out, or None."},
+    {"counters", (PyCFunction)core_counters, METH_NOARGS,
+     "(sources, repairs, recovered, lost, late, unneeded, duplicates, failures, open)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject BlockCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nanoping.fec._gf256.BlockCore",
+    .tp_doc = "Per-packet bookkeeping of a block decoder (see block.py).",
+    .tp_basicsize = sizeof(BlockCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)core_init,
+    .tp_dealloc = (destructor)core_dealloc,
+    .tp_methods = core_methods,
+};
+
 static PyObject *py_kernel(PyObject *self, PyObject *unused)
 {
     return PyUnicode_FromString(use_avx2 ? "avx2" : use_ssse3 ? "ssse3" : "scalar");
@@ -355,6 +1170,11 @@ static PyMethodDef methods[] = {
     {"scale", py_scale, METH_VARARGS, "buf *= coef over GF(2^8), in place."},
     {"coefficients", py_coefficients, METH_VARARGS, "count non-zero coefficients drawn from TinyMT32(seed)."},
     {"tinymt32", py_tinymt32, METH_VARARGS, "The first count 32-bit outputs of TinyMT32(seed)."},
+    {"frame", py_frame, METH_VARARGS, "prefix || index || payload for each payload, in one call."},
+    {"encode", py_encode, METH_VARARGS, "headers[r] || sum matrix[r][j] * symbol(payloads[j])."},
+    {"recover", py_recover, METH_VARARGS, "Payloads rebuilt by a decode matrix (None: bad symbol)."},
+    {"decode_matrix", py_decode_matrix, METH_VARARGS, "Matrix giving missing symbols, or None."},
+    {"coefficient_rows", py_coefficient_rows, METH_VARARGS, "Coefficient rows of seeds seed.."},
     {"kernel", py_kernel, METH_NOARGS, "Name of the multiply-add kernel in use."},
     {"set_kernel", py_set_kernel, METH_VARARGS, "Choose the multiply-add kernel (for tests)."},
     {NULL, NULL, 0, NULL},
@@ -372,5 +1192,14 @@ PyMODINIT_FUNC PyInit__gf256(void)
     use_avx2 = __builtin_cpu_supports("avx2");
     use_ssse3 = __builtin_cpu_supports("ssse3");
 #endif
-    return PyModule_Create(&module);
+    if (PyType_Ready(&BlockCoreType) < 0) return NULL;
+    PyObject *mod = PyModule_Create(&module);
+    if (mod == NULL) return NULL;
+    Py_INCREF(&BlockCoreType);
+    if (PyModule_AddObject(mod, "BlockCore", (PyObject *)&BlockCoreType) < 0) {
+        Py_DECREF(&BlockCoreType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
 }

@@ -22,6 +22,21 @@ scale = _gf256.scale
 """``scale(buf, coef)``: buf *= coef in place."""
 coefficients = _gf256.coefficients
 """``coefficients(seed, count)``: the coding coefficients of one repair (non-zero bytes)."""
+coefficient_rows = _gf256.coefficient_rows
+"""``coefficient_rows(seed, rows, count)``: coefficients(seed + r, count) for each r, joined."""
+frame = _gf256.frame
+"""``frame(prefix, index_size, start, payloads)``: prefix || index || payload, one per payload,
+the index counting up from ``start`` (big-endian, ``index_size`` bytes, wrapping)."""
+native_encode = _gf256.encode
+"""``native_encode(headers, payloads, matrix)``: per row r, headers[r] || the sum over j of
+matrix[r][j] * symbol(payloads[j]); symbols are built on the fly (see symbol.py)."""
+native_recover = _gf256.recover
+"""``native_recover(payloads, repairs, skip, matrix)``: the payloads of the symbols each row of
+``matrix`` makes from symbol(payloads[j]) and repairs[j][skip:] (None: bad length or padding)."""
+decode_matrix = _gf256.decode_matrix
+"""``decode_matrix(rows, k, missing)``: from the coefficient rows of u repairs and u missing
+indexes, the table ``native_recover`` needs (known sources in index order, then the repairs);
+None when those repairs cannot rebuild those sources."""
 kernel = _gf256.kernel
 """``kernel()``: which multiply-add kernel the CPU got: ``avx2``, ``ssse3`` or ``scalar``."""
 

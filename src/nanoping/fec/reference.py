@@ -65,3 +65,46 @@ def coefficients(seed: int, count: int) -> bytes:
         if value:
             out.append(value)
     return bytes(out)
+
+
+def _symbol(payload: bytes, size: int) -> bytes:
+    return (len(payload).to_bytes(2, "big") + payload).ljust(size, b"\0")
+
+
+def frame(prefix: bytes, index_size: int, start: int, payloads: Sequence[bytes]) -> list[bytes]:
+    """prefix || index (big-endian, wrapping) || payload for each payload."""
+    mask = (1 << (8 * index_size)) - 1
+    return [
+        prefix + ((start + i) & mask).to_bytes(index_size, "big") + p
+        for i, p in enumerate(payloads)
+    ]
+
+
+def encode(headers: Sequence[bytes], payloads: Sequence[bytes], matrix: bytes) -> list[bytes]:
+    """headers[r] || sum of matrix[r][j] * symbol(payloads[j]), symbols padded to the longest."""
+    size = max(map(len, payloads), default=0) + 2
+    stride = len(matrix) // len(headers)
+    out = []
+    for r, header in enumerate(headers):
+        data = bytearray(size)
+        for j, payload in enumerate(payloads):
+            mul_add(data, _symbol(payload, size), matrix[r * stride + j])
+        out.append(header + bytes(data))
+    return out
+
+
+def recover(
+    payloads: Sequence[bytes], repairs: Sequence[bytes], skip: int, matrix: bytes
+) -> list[bytes | None]:
+    """Payloads of the symbols ``matrix`` makes from the known sources and the repairs."""
+    size = len(repairs[0]) - skip
+    columns = [_symbol(p, size) for p in payloads] + [r[skip:] for r in repairs]
+    width = len(columns)
+    out: list[bytes | None] = []
+    for r in range(len(matrix) // width):
+        data = bytearray(size)
+        combine(data, columns, matrix[r * width : (r + 1) * width])
+        length = int.from_bytes(data[:2], "big")
+        ok = length <= size - 2 and not any(data[2 + length :])
+        out.append(bytes(data[2 : 2 + length]) if ok else None)
+    return out

@@ -28,13 +28,15 @@ payload with its 2-byte length in front, zero-padded to the longest in the windo
 
 from __future__ import annotations
 
+import bisect
+import math
 import struct
-from collections import deque
 from dataclasses import dataclass
+from itertools import repeat
 
-from nanoping.fec.gf256 import coefficients, combine
+from nanoping.fec.gf256 import coefficients, frame, mul_add, native_encode
 from nanoping.fec.linear_system import LinearSystem
-from nanoping.fec.symbol import SymbolError, from_symbol, to_symbol
+from nanoping.fec.symbol import MAX_PAYLOAD, SymbolError, from_symbol, to_symbol
 
 SOURCE_TYPE = 0x10
 REPAIR_TYPE = 0x11
@@ -43,6 +45,10 @@ MAX_WINDOW = 4095
 HISTORY_WINDOWS = 4
 """The decoder keeps the last HISTORY_WINDOWS x max_window sources and equations."""
 _SOURCE = struct.Struct(">BI")
+_SOURCE_SIZE = _SOURCE.size
+_unpack_source = _SOURCE.unpack_from
+_TYPE_PREFIX = bytes([SOURCE_TYPE])
+_NO_HEADER = [b""]
 _REPAIR = struct.Struct(">BHHI")
 _DT_DENSE = 15 << 12
 _MASK32 = 0xFFFFFFFF
@@ -122,10 +128,10 @@ class SlidingWindowEncoder:
     def __init__(self, config: SlidingWindowConfig) -> None:
         self.config = config
         self.counters = EncoderCounters()
-        # The window as two parallel deques (symbols, arrival times) and the ESI of its first
-        # symbol, so a repair hands the symbols to the kernel without a Python loop.
-        self._symbols: deque[bytes] = deque()
-        self._times: deque[float] = deque()
+        # The window as two parallel lists (payloads, arrival times, both oldest first) and the
+        # ESI of its first payload, so a repair hands the payloads to the kernel in one call.
+        self._payloads: list[bytes] = []
+        self._times: list[float] = []
         self._first_esi = 0
         self._next_esi = 0
         self._repair_key = 0
@@ -134,23 +140,30 @@ class SlidingWindowEncoder:
 
     def encode(self, payload: bytes, now: float) -> list[bytes]:
         """Datagrams to send for one new payload: its source datagram, then due repairs."""
-        symbol = to_symbol(payload)
-        esi = self._next_esi
-        self._next_esi = (esi + 1) & _MASK32
+        ((_, sources, repairs),) = self.encode_batch([payload], now)
+        return sources + repairs
+
+    def encode_batch(
+        self, payloads: list[bytes], now: float
+    ) -> list[tuple[int, list[bytes], list[bytes]]]:
+        """Datagrams for payloads that all arrived at ``now``, as runs that each end where repairs
+        are due: (index in ``payloads`` of the run's first, its source datagrams, the repairs
+        after it). The same datagrams as ``encode`` on each payload in turn. Raises SymbolError,
+        sending nothing, when a payload is too big to code."""
+        if payloads and max(map(len, payloads)) > MAX_PAYLOAD:
+            raise SymbolError(f"a payload is over the {MAX_PAYLOAD}-byte limit")
         self._evict(now)
-        self._symbols.append(symbol)
-        self._times.append(now)
-        if len(self._symbols) > self.config.max_window:
-            self._drop_oldest()
-        if self._flush_at is None:
-            self._flush_at = now + self.config.window_time
-        out = [_SOURCE.pack(SOURCE_TYPE, esi) + payload]
-        self.counters.sources_sent += 1
-        self._credit += self.config.repair_rate
-        while self._credit >= _WHOLE_CREDIT:
-            self._credit -= 1.0
-            out.append(self._repair())
-        self.counters.window = len(self._symbols)
+        rate = self.config.repair_rate
+        out = []
+        start, total = 0, len(payloads)
+        while start < total:
+            need = _WHOLE_CREDIT - self._credit
+            run = 1 if need <= rate else math.ceil(need / rate)
+            chunk = payloads[start : start + run]
+            out.append((start, self._add(chunk, now), self._due_repairs(len(chunk))))
+            start += len(chunk)
+        self.counters.sources_sent += total
+        self.counters.window = len(self._payloads)
         return out
 
     def poll(self, now: float) -> list[bytes]:
@@ -159,36 +172,55 @@ class SlidingWindowEncoder:
             return []
         self._credit = 0.0
         self.counters.flushes += 1
-        repair = self._repair() if self._symbols else None
+        repair = self._repair() if self._payloads else None
         self._flush_at = None
-        self.counters.window = len(self._symbols)
+        self.counters.window = len(self._payloads)
         return [repair] if repair is not None else []
 
     def next_deadline(self) -> float | None:
         """When ``poll`` has a flush to send, or None."""
         return self._flush_at
 
-    def _evict(self, now: float) -> None:
-        oldest = now - self.config.window_time
-        times = self._times
-        while times and times[0] < oldest:
-            self._drop_oldest()
+    def _add(self, chunk: list[bytes], now: float) -> list[bytes]:
+        """Source datagrams of ``chunk``, now in the window."""
+        esi = self._next_esi
+        self._next_esi = (esi + len(chunk)) & _MASK32
+        self._payloads += chunk
+        self._times += [now] * len(chunk)
+        over = len(self._payloads) - self.config.max_window
+        if over > 0:
+            self._drop_oldest(over)
+        if self._flush_at is None:
+            self._flush_at = now + self.config.window_time
+        return frame(_TYPE_PREFIX, 4, esi, chunk)
 
-    def _drop_oldest(self) -> None:
-        self._symbols.popleft()
-        self._times.popleft()
-        self._first_esi = (self._first_esi + 1) & _MASK32
+    def _due_repairs(self, added: int) -> list[bytes]:
+        self._credit += added * self.config.repair_rate
+        out = []
+        while self._credit >= _WHOLE_CREDIT:
+            self._credit -= 1.0
+            out.append(self._repair())
+        return out
+
+    def _evict(self, now: float) -> None:
+        gone = bisect.bisect_left(self._times, now - self.config.window_time)
+        if gone:
+            self._drop_oldest(gone)
+
+    def _drop_oldest(self, count: int) -> None:
+        del self._payloads[:count]
+        del self._times[:count]
+        self._first_esi = (self._first_esi + count) & _MASK32
 
     def _repair(self) -> bytes:
-        symbols = self._symbols
-        count = len(symbols)
+        payloads = self._payloads
+        count = len(payloads)
         key = self._repair_key
         self._repair_key = (key + 1) & 0xFFFF
-        data = bytearray(max(map(len, symbols)))
-        combine(data, symbols, coefficients(key, count))
+        header = _REPAIR.pack(REPAIR_TYPE, key, _DT_DENSE | count, self._first_esi)
         self._flush_at = None
         self.counters.repairs_sent += 1
-        return _REPAIR.pack(REPAIR_TYPE, key, _DT_DENSE | count, self._first_esi) + data
+        return native_encode([header], payloads, coefficients(key, count))[0]
 
 
 class SlidingWindowDecoder:
@@ -201,7 +233,8 @@ class SlidingWindowDecoder:
         # gives up on chains of overlapping losses too early: at 10 % loss and 20 % repair it
         # left 1.6e-4 of the packets lost where 4 windows leave none in 300,000.
         self._history = max(HISTORY_WINDOWS * config.max_window, 64)
-        self._symbols: dict[int, bytes] = {}
+        self._in_order = config.release_in_order
+        self._symbols: dict[int, bytes] = {}  # payloads received or rebuilt, by ESI
         self._missing: dict[int, float] = {}
         self._given_up: set[int] = set()
         self._held: dict[int, bytes] = {}
@@ -220,6 +253,25 @@ class SlidingWindowDecoder:
     def receive(self, datagram: bytes, now: float) -> list[bytes]:
         """Payloads delivered because ``datagram`` arrived."""
         kind = datagram[0] if datagram else -1
+        if kind == SOURCE_TYPE and len(datagram) >= _SOURCE_SIZE and not self._in_order:
+            # The common case, kept short: the source right after the highest one seen (what
+            # _on_source does then: nothing missing to note, nothing to solve).
+            highest = self._highest
+            esi = _unpack_source(datagram)[1]
+            if highest >= 0 and esi == (highest + 1) & _MASK32:
+                esi = self._highest = highest + 1
+                payload = self._symbols[esi] = datagram[_SOURCE_SIZE:]
+                self.counters.sources_received += 1
+                leaving = self._floor
+                if esi - self._history == leaving and not (
+                    leaving in self._missing or leaving in self._given_up
+                ):  # one source leaves the history, nothing waited on it: _evict in short
+                    self._symbols.pop(leaving, None)
+                    self._floor = leaving + 1
+                elif esi - self._history >= leaving:
+                    self._evict()
+                    self._update_gauges()
+                return [payload]
         try:
             if kind == SOURCE_TYPE and len(datagram) >= _SOURCE.size:
                 return self._on_source(datagram, now)
@@ -263,10 +315,9 @@ class SlidingWindowDecoder:
         else:
             self.counters.sources_received += 1
         self._extend(esi, now)
-        symbol = to_symbol(payload)
-        self._symbols[esi] = symbol
+        self._symbols[esi] = payload
         was_missing = self._missing.pop(esi, None) is not None
-        solved = self._system.known(esi, symbol) if was_missing or late else []
+        solved = self._system.known(esi, to_symbol(payload)) if was_missing or late else []
         out = [] if late else self._deliver(esi, payload)
         for other, data in solved:
             out += self._recovered(other, data)
@@ -323,8 +374,7 @@ class SlidingWindowDecoder:
         if first < self._floor:
             self.counters.repairs_useless += 1
             return []
-        symbols = self._symbols
-        unknown = [esi for esi in range(first, first + count) if esi not in symbols]
+        unknown = self._unknown(first, first + count)
         if not unknown:
             self.counters.repairs_useless += 1
             return []
@@ -344,11 +394,23 @@ class SlidingWindowDecoder:
         coefs = coefficients(key, count)
         data = bytearray(datagram[_REPAIR.size :])
         if len(unknown) < count:
-            lost = set(unknown)
-            known = [esi for esi in range(first, first + count) if esi not in lost]
-            sources = [self._symbols[esi] for esi in known]
-            combine(data, sources, bytes(coefs[esi - first] for esi in known))
+            # Subtract the known sources in one native call: the unknown ones get coefficient
+            # 0 (and an empty stand-in), so the kernel skips them.
+            known_coefs = bytearray(coefs)
+            for esi in unknown:
+                known_coefs[esi - first] = 0
+            payloads = list(map(self._symbols.get, range(first, first + count), repeat(b"")))
+            (known,) = native_encode(_NO_HEADER, payloads, known_coefs)
+            mul_add(data, known, 1)
         return {esi: coefs[esi - first] for esi in unknown}, data
+
+    def _unknown(self, first: int, end: int) -> list[int]:
+        """Sources of [first, end) not here: every one is missing or given up (the repair's
+        range was just noted as existing, and it starts at or above the floor)."""
+        symbols = self._symbols
+        out = [esi for esi in self._missing if first <= esi < end]
+        out += [esi for esi in self._given_up if first <= esi < end and esi not in symbols]
+        return sorted(out)
 
     # ---- delivery ---------------------------------------------------------------------------
 
@@ -360,8 +422,8 @@ class SlidingWindowDecoder:
         except SymbolError:
             self.counters.decode_failures += 1
             return []
-        symbol = self._symbols[esi] = to_symbol(payload)
-        solved = self._system.known(esi, symbol)
+        self._symbols[esi] = payload
+        solved = self._system.known(esi, to_symbol(payload)) if len(self._system) else []
         if esi in self._given_up:
             self.counters.late += 1
             out = []

@@ -33,6 +33,9 @@ class _Encoder(Protocol):
     counters: Any
 
     def encode(self, payload: bytes, now: float) -> list[bytes]: ...
+    def encode_batch(
+        self, payloads: list[bytes], now: float
+    ) -> list[tuple[int, list[bytes], list[bytes]]]: ...
     def poll(self, now: float) -> list[bytes]: ...
     def next_deadline(self) -> float | None: ...
 
@@ -60,6 +63,8 @@ _COUNTER_DOCS: dict[str, tuple[str, str]] = {
     "duplicates": ("packets", "Packets received twice."),
     "decode_failures": ("packets", "Malformed packets and rebuilt packets that failed checks."),
     "repairs_useless": ("packets", "Repairs that covered no loss or added no information."),
+    "decode_table_hits": ("blocks", "Rebuilds that reused a cached decode table."),
+    "decode_table_misses": ("blocks", "Rebuilds that computed their decode table."),
 }
 _GAUGE_DOCS: dict[str, tuple[str, str]] = {
     "window": ("packets", "Source packets in the encoding window."),
@@ -67,6 +72,7 @@ _GAUGE_DOCS: dict[str, tuple[str, str]] = {
     "missing": ("packets", "Source packets missing and still waited for."),
     "equations": ("packets", "Repair equations waiting for more packets."),
     "open_blocks": ("blocks", "Blocks waiting for more packets."),
+    "decode_tables": ("tables", "Decode tables cached (one per loss pattern seen)."),
 }
 
 
@@ -97,6 +103,27 @@ class EncoderComponent(Component[Any]):
         raise NotImplementedError
 
     def handle(self, port: int, batch: Batch, now: float) -> None:
+        # One codec call for the whole batch (framing and coding in native code); Python only
+        # wraps each datagram in a Packet carrying its source's creation time.
+        try:
+            runs = self.codec.encode_batch([packet.payload for packet in batch], now)
+        except SymbolError:
+            self._handle_each(batch, now)
+            return
+        created = [packet.created for packet in batch]
+        out: Batch = []
+        for start, sources, repairs in runs:
+            end = start + len(sources)
+            out += map(Packet, sources, created[start:end])
+            if repairs:
+                self.packets_produced += len(repairs)
+                last = created[end - 1]
+                out += [Packet(r, last) for r in repairs]
+        if out:
+            self.emit(0, out)
+
+    def _handle_each(self, batch: Batch, now: float) -> None:
+        """One packet at a time, dropping (and counting) the ones too big to code."""
         out: Batch = []
         encode = self.codec.encode
         for packet in batch:
@@ -151,10 +178,22 @@ class DecoderComponent(Component[Any]):
         return 0
 
     def handle(self, port: int, batch: Batch, now: float) -> None:
+        receive_batch = getattr(self.codec, "receive_batch", None)
+        if receive_batch is not None:  # one native call for the batch (block codes)
+            payloads, origins = receive_batch([packet.payload for packet in batch], now)
+            times = [packet.created for packet in batch]
+            self.packets_consumed += len(batch)
+            self._emit(list(map(Packet, payloads, map(times.__getitem__, origins))))
+            return
         receive = self.codec.receive
         out: Batch = []
+        append = out.append
         for packet in batch:
-            out += [Packet(p, packet.created) for p in receive(packet.payload, now)]
+            payloads = receive(packet.payload, now)
+            if payloads:  # usually exactly one: the source's own payload
+                created = packet.created
+                for payload in payloads:
+                    append(Packet(payload, created))
         self.packets_consumed += len(batch)
         self._emit(out)
 
@@ -341,6 +380,29 @@ class BlockDecoderParams:
     timeout: int = _timeout()
 
 
+def _repeat_coefficients() -> bool:
+    return param(  # type: ignore[no-any-return]
+        False,
+        doc="Use the same coefficients in every block (seeded by the repair index only), so "
+        "the decoder reuses the decode table of a loss pattern it has seen; both ends must "
+        "agree.",
+    )
+
+
+@dataclass(frozen=True)
+class RlncEncoderParams(BlockEncoderParams):
+    """Parameters of ``rlnc_encoder``."""
+
+    repeat_coefficients: bool = _repeat_coefficients()
+
+
+@dataclass(frozen=True)
+class RlncDecoderParams(BlockDecoderParams):
+    """Parameters of ``rlnc_decoder``."""
+
+    repeat_coefficients: bool = _repeat_coefficients()
+
+
 def _block_config(params: Any) -> BlockConfig:
     from nanoping.fec.block import BlockConfig
 
@@ -349,6 +411,7 @@ def _block_config(params: Any) -> BlockConfig:
         repair=getattr(params, "repair", 1),
         flush=_ms(getattr(params, "flush_timeout", 50)),
         timeout=_ms(getattr(params, "timeout", 200)),
+        repeat_coefficients=getattr(params, "repeat_coefficients", False),
     )
 
 
@@ -375,9 +438,9 @@ def _code(name: str, params: Any) -> BlockCode:
 class RlncEncoder(EncoderComponent):
     """Block random linear code over GF(2^8): ``repair`` coded packets after every ``symbols``."""
 
-    params_type = BlockEncoderParams
+    params_type = RlncEncoderParams
 
-    def make_codec(self, params: BlockEncoderParams) -> _Encoder:
+    def make_codec(self, params: RlncEncoderParams) -> _Encoder:
         return _block_encoder(_code("rlnc", params))
 
 
@@ -385,9 +448,9 @@ class RlncEncoder(EncoderComponent):
 class RlncDecoder(DecoderComponent):
     """Block RLNC decoder: rebuilds a block's lost packets once it has enough coded ones."""
 
-    params_type = BlockDecoderParams
+    params_type = RlncDecoderParams
 
-    def make_codec(self, params: BlockDecoderParams) -> _Decoder:
+    def make_codec(self, params: RlncDecoderParams) -> _Decoder:
         return _block_decoder(_code("rlnc", params))
 
 
