@@ -1,16 +1,20 @@
 """The attacks of the hostile-network report against a real controller: hub RSS and getNodes.
 
     python benchmarks/hostile_hub.py [--ping-mb 300] [--idle 2000] [--joins 1000] [--forged 2000]
+        [--forged-sources 1]
 
 Starts a controller (a real `np up` process) and, one after the other, runs:
 
 1. one socket on /hub/link sending Ping frames (before any Hello) without reading, up to N MB;
 2. N idle TCP connections on the hub's HTTP port, from 10 source addresses, held 15 s;
 3. N join requests from N source addresses (127.1.x.y), held open while pending;
-4. N links presenting a Hello with a forged credential, 200 at a time.
+4. N links presenting a Hello with a forged credential, 200 at a time (from one address, or
+   spread over ``--forged-sources`` addresses 127.3.x.y).
 
-Throughout, a thread calls getNodes on the controller's gRPC API every 20 ms, and the hub's RSS
-is sampled every 100 ms; each attack reports its outcome, the RSS peak and getNodes p50/p99/max.
+Throughout, a separate process calls getNodes on the controller's gRPC API every 20 ms and samples
+the hub's RSS; each attack reports its outcome, the RSS peak and getNodes p50/p99/max. Beside them
+stand the machine's 1-minute load average and how late the probe's own 20 ms sleeps woke up (p99):
+when that is high too, the machine was short of CPU, not only the hub's loop.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import queue
 import resource
 import socket
@@ -52,9 +57,7 @@ class Probe:
         assert node.process is not None
         context = multiprocessing.get_context("spawn")
         self._commands: multiprocessing.Queue[str] = context.Queue()
-        self._results: multiprocessing.Queue[tuple[list[float], dict[str, int], float]] = (
-            context.Queue()
-        )
+        self._results: multiprocessing.Queue[_Samples] = context.Queue()
         self._process = context.Process(
             target=_probe_loop,
             args=(node.grpc_address, node.process.pid, self._commands, self._results),
@@ -67,17 +70,15 @@ class Probe:
 
     def report(self, name: str, outcome: str) -> None:
         self._commands.put("report")
-        latencies, failures, rss_peak = self._results.get()
+        latencies, failures, rss_peak, lateness = self._results.get()
         ordered = sorted(latencies) or [float("nan")]
-
-        def pct(fraction: float) -> float:
-            return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1e3
-
         failed = f", failed calls {failures}" if failures else ""
         print(
             f"{name}: {outcome}\n    hub RSS peak {rss_peak:.0f} MiB; getNodes "
-            f"{len(latencies)} calls p50 {pct(0.5):.1f} ms p99 {pct(0.99):.1f} ms "
-            f"max {ordered[-1] * 1e3:.1f} ms{failed}",
+            f"{len(latencies)} calls p50 {_pct(ordered, 0.5):.1f} ms p99 "
+            f"{_pct(ordered, 0.99):.1f} ms max {ordered[-1] * 1e3:.1f} ms{failed}\n"
+            f"    load average {os.getloadavg()[0]:.1f}; probe sleeps woke late by p99 "
+            f"{_pct(sorted(lateness) or [float('nan')], 0.99):.1f} ms",
             flush=True,
         )
 
@@ -86,14 +87,24 @@ class Probe:
         self._process.join(10)
 
 
+_Samples = tuple[list[float], dict[str, int], float, list[float]]
+"""getNodes latencies, failed calls by status, hub RSS peak (MiB), the probe's sleep lateness."""
+
+
+def _pct(ordered: list[float], fraction: float) -> float:
+    """The ``fraction`` percentile of sorted seconds, in milliseconds."""
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1e3
+
+
 def _probe_loop(
     address: str,
     pid: int,
     commands: multiprocessing.Queue[str],
-    results: multiprocessing.Queue[tuple[list[float], dict[str, int], float]],
+    results: multiprocessing.Queue[_Samples],
 ) -> None:
     status = Path(f"/proc/{pid}/status")
     latencies: list[float] = []
+    lateness: list[float] = []
     failures: Counter[str] = Counter()
     rss_peak = 0.0
     with grpc.insecure_channel(address) as channel:
@@ -107,8 +118,8 @@ def _probe_loop(
                 command = commands.get_nowait()
                 if command == "stop":
                     return
-                results.put((latencies, dict(failures), rss_peak))
-                latencies, failures, rss_peak = [], Counter(), 0.0
+                results.put((latencies, dict(failures), rss_peak, lateness))
+                latencies, failures, rss_peak, lateness = [], Counter(), 0.0, []
             started = time.perf_counter()
             try:
                 call(hub_server_pb2.GetNodesRequest(), timeout=5)
@@ -117,7 +128,9 @@ def _probe_loop(
                 failures[str(error.code())] += 1
             with contextlib.suppress(OSError):
                 rss_peak = max(rss_peak, _rss_mib(status))
+            asleep = time.perf_counter()
             time.sleep(0.02)
+            lateness.append(time.perf_counter() - asleep - 0.02)
 
 
 def _rss_mib(status: Path) -> float:
@@ -192,8 +205,8 @@ async def join_flood(url: str, count: int, hold: float) -> str:
     return ", ".join(f"{n} {outcome}" for outcome, n in outcomes.most_common())
 
 
-async def forged_links(url: str, count: int, concurrency: int = 200) -> str:
-    """Links whose Hello carries a made-up id and credential."""
+async def forged_links(url: str, count: int, sources: int = 1, concurrency: int = 200) -> str:
+    """Links whose Hello carries a made-up id and credential, from ``sources`` addresses."""
     outcomes: Counter[str] = Counter()
     gate = asyncio.Semaphore(concurrency)
 
@@ -205,22 +218,27 @@ async def forged_links(url: str, count: int, concurrency: int = 200) -> str:
             call_window=8,
             max_message_size=1 << 20,
         )
+        source = (
+            "127.0.0.1" if sources == 1 else f"127.3.{index % sources // 250}.{index % 250 + 1}"
+        )
         async with gate:
             try:
-                async with connect(url, proxy=None, open_timeout=20) as ws:
+                async with connect(url, proxy=None, open_timeout=20, local_addr=(source, 0)) as ws:
                     await ws.send(
                         pack([encode_frame(link_pb2.Frame(hello=hello))], limit=1 << 20)[0]
                     )
                     async with asyncio.timeout(20):
                         await ws.recv()
-                outcomes["answered"] += 1
+                outcomes["answered (a refused Hello)"] += 1
             except websockets.ConnectionClosed:
                 outcomes["closed"] += 1
+            except websockets.InvalidStatus as refused:
+                outcomes[f"refused {refused.response.status_code} before upgrading"] += 1
             except (OSError, TimeoutError, websockets.WebSocketException) as error:
                 outcomes[type(error).__name__] += 1
 
     await asyncio.gather(*(one(index) for index in range(count)))
-    return ", ".join(f"{n} {outcome} (refusal)" for outcome, n in outcomes.most_common())
+    return ", ".join(f"{n} {outcome}" for outcome, n in outcomes.most_common())
 
 
 async def attacks(controller: NodeProcess, arguments: argparse.Namespace, probe: Probe) -> None:
@@ -231,7 +249,10 @@ async def attacks(controller: NodeProcess, arguments: argparse.Namespace, probe:
         ("1. unread pings", lambda: unread_pings(ws + "/hub/link", arguments.ping_mb)),
         ("2. idle connections", lambda: idle_connections(host, int(port), arguments.idle, 15)),
         ("3. join flood", lambda: join_flood(ws + "/hub/join", arguments.joins, 15)),
-        ("4. forged credentials", lambda: forged_links(ws + "/hub/link", arguments.forged)),
+        (
+            "4. forged credentials",
+            lambda: forged_links(ws + "/hub/link", arguments.forged, arguments.forged_sources),
+        ),
     ]
     probe.reset()
     await asyncio.sleep(3)
@@ -248,6 +269,7 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=2000)
     parser.add_argument("--joins", type=int, default=1000)
     parser.add_argument("--forged", type=int, default=2000)
+    parser.add_argument("--forged-sources", type=int, default=1, help="addresses (up to 62,500)")
     arguments = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # this process holds the sockets
