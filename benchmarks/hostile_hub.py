@@ -13,8 +13,8 @@ Starts a controller (a real `np up` process) and, one after the other, runs:
 
 Throughout, a separate process calls getNodes on the controller's gRPC API every 20 ms and samples
 the hub's RSS; each attack reports its outcome, the RSS peak and getNodes p50/p99/max. Beside them
-stand the machine's 1-minute load average and how late the probe's own 20 ms sleeps woke up (p99):
-when that is high too, the machine was short of CPU, not only the hub's loop.
+stand what says how busy the machine was: its 1-minute load average, getNodes on a second, idle
+controller called right after each probe call, and how late the probe's own 20 ms sleeps woke up.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 import uvloop
@@ -47,20 +49,42 @@ from nanoping.testing.cluster import HUB_SERVER, hub_url, start_controller
 from nanoping.testing.node_process import NodeProcess
 
 
+@dataclass
+class Samples:
+    """What the probe saw between two reports."""
+
+    latencies: list[float] = field(default_factory=list)
+    """getNodes on the attacked controller (seconds)."""
+    control: list[float] = field(default_factory=list)
+    """getNodes on the idle control controller, called right after (seconds)."""
+    lateness: list[float] = field(default_factory=list)
+    """How much later than asked the probe's own 20 ms sleeps ended (seconds)."""
+    failures: Counter[str] = field(default_factory=Counter)
+    rss_peak: float = 0.0
+    """Hub RSS peak (MiB)."""
+
+
 class Probe:
     """getNodes latencies and hub RSS, sampled by a separate process while attacks run.
 
-    A process of its own, so the attacker's event loop does not slow the measuring calls.
+    A process of its own, so the attacker's event loop does not slow the measuring calls. Each
+    round also calls getNodes on an idle control controller on the same machine: when its
+    latency jumps too, the machine was short of CPU, not only the attacked hub's loop.
     """
 
-    def __init__(self, node: NodeProcess) -> None:
+    def __init__(self, node: NodeProcess, control: NodeProcess) -> None:
         assert node.process is not None
         context = multiprocessing.get_context("spawn")
         self._commands: multiprocessing.Queue[str] = context.Queue()
-        self._results: multiprocessing.Queue[_Samples] = context.Queue()
+        self._results: multiprocessing.Queue[Samples] = context.Queue()
         self._process = context.Process(
             target=_probe_loop,
-            args=(node.grpc_address, node.process.pid, self._commands, self._results),
+            args=(
+                (node.grpc_address, control.grpc_address),
+                node.process.pid,
+                self._commands,
+                self._results,
+            ),
         )
         self._process.start()
 
@@ -70,15 +94,13 @@ class Probe:
 
     def report(self, name: str, outcome: str) -> None:
         self._commands.put("report")
-        latencies, failures, rss_peak, lateness = self._results.get()
-        ordered = sorted(latencies) or [float("nan")]
-        failed = f", failed calls {failures}" if failures else ""
+        samples = self._results.get()
+        failed = f", failed calls {dict(samples.failures)}" if samples.failures else ""
         print(
-            f"{name}: {outcome}\n    hub RSS peak {rss_peak:.0f} MiB; getNodes "
-            f"{len(latencies)} calls p50 {_pct(ordered, 0.5):.1f} ms p99 "
-            f"{_pct(ordered, 0.99):.1f} ms max {ordered[-1] * 1e3:.1f} ms{failed}\n"
-            f"    load average {os.getloadavg()[0]:.1f}; probe sleeps woke late by p99 "
-            f"{_pct(sorted(lateness) or [float('nan')], 0.99):.1f} ms",
+            f"{name}: {outcome}\n    hub RSS peak {samples.rss_peak:.0f} MiB; getNodes "
+            f"{len(samples.latencies)} calls {_spread(samples.latencies)}{failed}\n"
+            f"    machine: load average {os.getloadavg()[0]:.1f}; idle control node's getNodes "
+            f"{_spread(samples.control)}; probe sleeps late by {_spread(samples.lateness)}",
             flush=True,
         )
 
@@ -87,50 +109,58 @@ class Probe:
         self._process.join(10)
 
 
-_Samples = tuple[list[float], dict[str, int], float, list[float]]
-"""getNodes latencies, failed calls by status, hub RSS peak (MiB), the probe's sleep lateness."""
+def _spread(seconds: list[float]) -> str:
+    ordered = sorted(seconds) or [float("nan")]
 
+    def pct(fraction: float) -> float:
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1e3
 
-def _pct(ordered: list[float], fraction: float) -> float:
-    """The ``fraction`` percentile of sorted seconds, in milliseconds."""
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1e3
+    return f"p50 {pct(0.5):.1f} ms p99 {pct(0.99):.1f} ms max {ordered[-1] * 1e3:.1f} ms"
 
 
 def _probe_loop(
-    address: str,
+    addresses: tuple[str, str],
     pid: int,
     commands: multiprocessing.Queue[str],
-    results: multiprocessing.Queue[_Samples],
+    results: multiprocessing.Queue[Samples],
 ) -> None:
     status = Path(f"/proc/{pid}/status")
-    latencies: list[float] = []
-    lateness: list[float] = []
-    failures: Counter[str] = Counter()
-    rss_peak = 0.0
-    with grpc.insecure_channel(address) as channel:
-        call = channel.unary_unary(
-            HUB_SERVER + "getNodes",
-            request_serializer=hub_server_pb2.GetNodesRequest.SerializeToString,
-            response_deserializer=hub_server_pb2.GetNodesResponse.FromString,
-        )
+    samples = Samples()
+    with (
+        grpc.insecure_channel(addresses[0]) as channel,
+        grpc.insecure_channel(addresses[1]) as idle,
+    ):
+        attacked, control = _get_nodes(channel), _get_nodes(idle)
         while True:
             with contextlib.suppress(queue.Empty):
-                command = commands.get_nowait()
-                if command == "stop":
+                if commands.get_nowait() == "stop":
                     return
-                results.put((latencies, dict(failures), rss_peak, lateness))
-                latencies, failures, rss_peak, lateness = [], Counter(), 0.0, []
-            started = time.perf_counter()
+                results.put(samples)
+                samples = Samples()
             try:
-                call(hub_server_pb2.GetNodesRequest(), timeout=5)
-                latencies.append(time.perf_counter() - started)
+                samples.latencies.append(_timed(attacked))
+                samples.control.append(_timed(control))
             except grpc.RpcError as error:
-                failures[str(error.code())] += 1
+                samples.failures[str(error.code())] += 1
             with contextlib.suppress(OSError):
-                rss_peak = max(rss_peak, _rss_mib(status))
+                samples.rss_peak = max(samples.rss_peak, _rss_mib(status))
             asleep = time.perf_counter()
             time.sleep(0.02)
-            lateness.append(time.perf_counter() - asleep - 0.02)
+            samples.lateness.append(time.perf_counter() - asleep - 0.02)
+
+
+def _get_nodes(channel: grpc.Channel) -> Callable[..., Any]:
+    return channel.unary_unary(
+        HUB_SERVER + "getNodes",
+        request_serializer=hub_server_pb2.GetNodesRequest.SerializeToString,
+        response_deserializer=hub_server_pb2.GetNodesResponse.FromString,
+    )
+
+
+def _timed(call: Callable[..., Any]) -> float:
+    started = time.perf_counter()
+    call(hub_server_pb2.GetNodesRequest(), timeout=5)
+    return time.perf_counter() - started
 
 
 def _rss_mib(status: Path) -> float:
@@ -274,12 +304,16 @@ def main() -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # this process holds the sockets
     with tempfile.TemporaryDirectory() as folder:
-        controller = start_controller(Path(folder))
-        probe = Probe(controller)
+        attacked, idle = Path(folder) / "attacked", Path(folder) / "control"
+        attacked.mkdir()
+        idle.mkdir()
+        controller, control = start_controller(attacked), start_controller(idle)
+        probe = Probe(controller, control)
         try:
             uvloop.run(attacks(controller, arguments, probe))
         finally:
             probe.close()
+            control.stop()
             controller.stop()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from http import HTTPStatus
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from nanoping.config import LinkAdmissionLimits, config_from_document
 from nanoping.errors import ConfigError
 from nanoping.hub.link_admission import FAILURE_MEMORY, MAX_BACKOFF, LinkAdmission
+from nanoping.hub.link_door import JOIN_PATH, LINK_PATH, UPGRADES_PER_TURN, LinkDoor
+from nanoping.hub.statistics import HubStatistics
 from nanoping.net.upgrade_gate import Refusal
 
 GENEROUS = LinkAdmissionLimits(
@@ -159,3 +162,43 @@ def test_bad_link_keys_are_named(links: object, message: str) -> None:
     with pytest.raises(ConfigError) as raised:
         hub_config(links)
     assert message in str(raised.value)
+
+
+class Waiter:
+    """Records what the door decided about one connection."""
+
+    def __init__(self, log: list[str], name: str) -> None:
+        self._log = log
+        self._name = name
+
+    def proceed(self) -> None:
+        self._log.append(self._name)
+
+    def refuse(self, refusal: Refusal) -> None:
+        self._log.append(f"{self._name}: {refusal.status.value}")
+
+
+async def test_the_door_starts_a_burst_of_upgrades_a_few_per_loop_turn() -> None:
+    door = LinkDoor(LinkAdmissionLimits(max_handshakes=100), HubStatistics())
+    decided: list[str] = []
+    for n in range(20):
+        door.enter(LINK_PATH if n % 2 else JOIN_PATH, peer(n), Waiter(decided, str(n)))
+    assert decided == []  # nothing in the turn they arrived in
+    await asyncio.sleep(0)
+    assert decided == [str(n) for n in range(UPGRADES_PER_TURN)]  # then API calls get a turn
+    await asyncio.sleep(0)
+    assert len(decided) == 2 * UPGRADES_PER_TURN
+
+
+async def test_the_door_lets_the_next_in_line_in_when_a_link_settles() -> None:
+    door = LinkDoor(LinkAdmissionLimits(max_handshakes=1, failures_per_source=1), HubStatistics())
+    decided: list[str] = []
+    for name, who in (("0", peer(0)), ("1", peer(1)), ("2", peer(2, "10.0.0.2")), ("3", peer(3))):
+        door.enter(LINK_PATH, who, Waiter(decided, name))
+    await asyncio.sleep(0)
+    assert decided == ["0"]  # one slot: the others wait
+    door.leave(peer(3))  # this one gave up waiting
+    door.settled(peer(0), authenticated=False)  # its address backs off: "1" is refused at once
+    assert decided == ["0", "1: 429"]
+    await asyncio.sleep(0)
+    assert decided == ["0", "1: 429", "2"]  # the next in line from another address goes on

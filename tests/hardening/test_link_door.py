@@ -58,7 +58,7 @@ def link_counts(controller: NodeProcess) -> dict[str, float]:
     }
 
 
-def forged_link(url: str) -> str:
+def forged_link(url: str, source: str = ATTACKER) -> str:
     """One link with a made-up id and credential: 'failed', or the refusal's status."""
     hello = link_pb2.Hello(
         protocol_version=LINK_PROTOCOL_VERSION,
@@ -68,7 +68,7 @@ def forged_link(url: str) -> str:
         max_message_size=1 << 20,
     )
     try:
-        with connect(url, proxy=None, open_timeout=20, source_address=(ATTACKER, 0)) as ws:
+        with connect(url, proxy=None, open_timeout=20, source_address=(source, 0)) as ws:
             ws.send(pack([encode_frame(link_pb2.Frame(hello=hello))], limit=1 << 20)[0])
             ws.recv(timeout=20)  # the hub's goodbye
     except websockets.InvalidStatus as refused:
@@ -161,3 +161,21 @@ def test_a_link_beyond_the_handshake_slots_waits_for_one_instead_of_being_refuse
     assert waiting.recv(4096).startswith(b"HTTP/1.1 101")
     waiting.close()
     wait_for(lambda: link_counts(one_slot).get("failed") == 2, "both links to count as failed")
+
+
+def test_a_member_refused_at_the_door_retries_and_gets_in(tmp_path: Path) -> None:
+    links = "  links:\n    failuresPerSource: 1\n    failureBackoff: 3s\n"
+    controller = start_controller(tmp_path, extra=links)
+    member = NodeProcess(data_dir=tmp_path / "member-data")
+    try:
+        api = ReferenceApi(Path(__file__).parent.parent / "data" / "nanoping.fds")
+        join(api, controller, member.start())
+        member.stop()
+        url = hub_url(controller).replace("http://", "ws://") + "/hub/link"
+        assert forged_link(url, source="127.0.0.1") == "failed"  # the member's address backs off
+        member.start()
+        wait_for(lambda: online(controller, member.node_id), "the member to get in")
+        assert any("HTTP 429" in line for line in member.stderr_lines)  # it was refused first
+    finally:
+        member.stop()
+        controller.stop()

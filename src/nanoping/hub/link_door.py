@@ -2,6 +2,8 @@
 
 The listener asks it before upgrading a connection; the hub tells it when a link has
 authenticated or failed to. Refusals are logged one line per kind every 10 s and counted.
+Upgrades of join requests (``/hub/join``, rate-limited after their upgrade) pass through it
+too, only to be paced like links: a flood of either cannot take the loop for long.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 _REFUSALS = LogThrottle(log)
 
 LINK_PATH = "/hub/link"
+JOIN_PATH = "/hub/join"
 MAX_WAIT = 10.0
 """Seconds a link waits for a handshake slot before it is refused (503) instead."""
 UPGRADES_PER_TURN = 8
@@ -33,7 +36,7 @@ never waits behind hundreds of handshakes that became ready at once."""
 class LinkDoor(UpgradeGate):
     """Handshake slots, a waiting line, rate limits and failure back-off for member links."""
 
-    paths = frozenset({LINK_PATH})
+    paths = frozenset({LINK_PATH, JOIN_PATH})
 
     def __init__(self, limits: LinkAdmissionLimits, statistics: HubStatistics) -> None:
         self.admission = LinkAdmission(limits)
@@ -43,7 +46,10 @@ class LinkDoor(UpgradeGate):
         """Admitted links whose upgrade starts in a coming loop turn."""
         self._pump: asyncio.Handle | None = None
 
-    def enter(self, peer: Peer, waiter: UpgradeWaiter) -> None:
+    def enter(self, path: str, peer: Peer, waiter: UpgradeWaiter) -> None:
+        if path != LINK_PATH:
+            self._upgrade_soon(waiter)
+            return
         loop = asyncio.get_running_loop()
         verdict = self.admission.arrive(peer, loop.time())
         if verdict is True:

@@ -32,7 +32,7 @@ from nanoping.errors import (
 )
 from nanoping.hub import call_executor
 from nanoping.hub.join_requests import JoinRequests
-from nanoping.hub.link_door import LINK_PATH, LinkDoor
+from nanoping.hub.link_door import JOIN_PATH, LINK_PATH, LinkDoor
 from nanoping.hub.link_session import IncomingCall, LinkSession, OutgoingCall
 from nanoping.hub.rate_limit import RateLimiter
 from nanoping.hub.registry import NodeRegistry
@@ -87,7 +87,7 @@ class HubServer:
 
     def routes(self) -> list[BaseRoute]:
         return [
-            WebSocketRoute("/hub/join", self._join_endpoint),
+            WebSocketRoute(JOIN_PATH, self._join_endpoint),
             WebSocketRoute(LINK_PATH, self._link_endpoint),
         ]
 

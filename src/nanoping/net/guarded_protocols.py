@@ -113,13 +113,14 @@ class GuardedH11Protocol(H11Protocol):
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
         self._cancel_head_timer()
-        if self.gate is None or self.scope["path"] not in self.gate.paths:
+        path = self.scope["path"]
+        if self.gate is None or path not in self.gate.paths:
             self._upgraded(event)
             return
         # The gate answers now or later; meanwhile the socket is not read (no work, no buffer).
         self._upgrade = event
         self.transport.pause_reading()
-        self.gate.enter(_peer(self.transport), self)
+        self.gate.enter(path, _peer(self.transport), self)
 
     def proceed(self) -> None:
         """The gate let this connection in: upgrade it."""

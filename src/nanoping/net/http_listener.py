@@ -55,6 +55,9 @@ class HttpListener:
             http=GuardedH11Protocol.for_listener(self.connections, self._gate),
             ws=GuardedWebSocketProtocol,
             ws_max_size=MAX_WEBSOCKET_MESSAGE,
+            # Compression buys nothing for small protobuf and JSON messages, and each connection
+            # that asked for it cost a zlib context (CPU at the upgrade, ~100 KB of memory).
+            ws_per_message_deflate=False,
             ws_ping_interval=None,
             log_level="warning",
             log_config=None,  # uvicorn's lines go through the node's logging, in its format

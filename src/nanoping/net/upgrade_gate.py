@@ -58,8 +58,8 @@ class UpgradeGate(abc.ABC):
     paths: frozenset[str] = frozenset()
 
     @abc.abstractmethod
-    def enter(self, peer: Peer, waiter: UpgradeWaiter) -> None:
-        """A request from ``peer`` asks to upgrade: call ``waiter`` now or later."""
+    def enter(self, path: str, peer: Peer, waiter: UpgradeWaiter) -> None:
+        """A request for ``path`` from ``peer`` asks to upgrade: call ``waiter`` now or later."""
 
     @abc.abstractmethod
     def leave(self, peer: Peer) -> None:
