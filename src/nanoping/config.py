@@ -15,9 +15,9 @@ This module is the single home of the defaults. The YAML keys are the public Nan
       linkTimeout: 15s             # silence after which a member's link is dropped (offline)
       links:                       # admission of new links (before they are authenticated)
         maxHandshakes: 64          # links admitted and not yet authenticated; more wait their turn
-        maxWaiting: 4096           # links waiting for a handshake slot; more get a 503
+        maxWaiting: 10000          # links waiting for a handshake slot; more get a 503
         rate: 1000                 # new links per second in all (bursts of `burst`)
-        burst: 2000
+        burst: 10000
         ratePerSource: 50          # new links per second from one IP address (bursts of 256)
         burstPerSource: 256
         failuresPerSource: 10      # failed authentications an address may have; then it backs off
@@ -110,12 +110,12 @@ class LinkAdmissionLimits:
 
     max_handshakes: int = 64
     """`maxHandshakes`: links admitted and not yet authenticated at once; more wait their turn."""
-    max_waiting: int = 4096
+    max_waiting: int = 10_000
     """`maxWaiting`: links waiting for a handshake slot; more are refused with a 503."""
     rate: int = 1000
     """`rate`: new links admitted per second from all addresses (token bucket)."""
-    burst: int = 2000
-    """`burst`: new links admitted at once from all addresses."""
+    burst: int = 10_000
+    """`burst`: new links admitted at once from all addresses (a whole cluster reconnecting)."""
     rate_per_source: int = 50
     """`ratePerSource`: new links admitted per second from one IP address."""
     burst_per_source: int = 256
