@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -106,9 +105,6 @@ async def _serve(daemon: NodeDaemon) -> int:
     stop = asyncio.Event()
     _install_signal_handlers(stop)
     await daemon.start()
-    # What start-up built lives as long as the node: kept out of the collector's way, a full
-    # collection scans only what came later (a flood of connections triggered 150 ms ones).
-    gc.freeze()
     if daemon.config.grpc_address is None and daemon.config.rest_address is None:
         log.warning(NO_API_WARNING)
     _print_banner(daemon)
