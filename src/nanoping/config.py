@@ -13,6 +13,15 @@ This module is the single home of the defaults. The YAML keys are the public Nan
       authenticationByRequest:     # present = nodes may join by request
         timeout: 5m                # how long a join request waits for an answer
       linkTimeout: 15s             # silence after which a member's link is dropped (offline)
+      links:                       # admission of new links (before they are authenticated)
+        maxHandshakes: 64          # links admitted and not yet authenticated; more wait their turn
+        maxWaiting: 10000          # links waiting for a handshake slot; more get a 503
+        rate: 1000                 # new links per second in all (bursts of `burst`)
+        burst: 10000
+        ratePerSource: 50          # new links per second from one IP address (bursts of 256)
+        burstPerSource: 256
+        failuresPerSource: 10      # failed authentications an address may have; then it backs off
+        failureBackoff: 1s         # first back-off, doubled per further failure up to 1m
     grpcBridge:
       address: 127.0.0.1:10564     # gRPC API listener
     restApi:
@@ -90,6 +99,33 @@ REST_LISTENER_LIMITS = ListenerLimits(max_connections=1024)
 """The REST API's defaults: browsers and scripts, not a cluster's worth of member links."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class LinkAdmissionLimits:
+    """Admission of new links at the hub's link door (`hubServer.links.*`).
+
+    Generous for members (a restarted hub sees every member reconnect at once: they wait for a
+    handshake slot rather than being refused), stingy for addresses whose links fail to
+    authenticate.
+    """
+
+    max_handshakes: int = 64
+    """`maxHandshakes`: links admitted and not yet authenticated at once; more wait their turn."""
+    max_waiting: int = 10_000
+    """`maxWaiting`: links waiting for a handshake slot; more are refused with a 503."""
+    rate: int = 1000
+    """`rate`: new links admitted per second from all addresses (token bucket)."""
+    burst: int = 10_000
+    """`burst`: new links admitted at once from all addresses (a whole cluster reconnecting)."""
+    rate_per_source: int = 50
+    """`ratePerSource`: new links admitted per second from one IP address."""
+    burst_per_source: int = 256
+    """`burstPerSource`: new links admitted at once from one IP address."""
+    failures_per_source: int = 10
+    """`failuresPerSource`: failed authentications an address may have before it backs off."""
+    failure_backoff: float = 1.0
+    """`failureBackoff`: seconds of the first back-off, doubled per further failure (to 60 s)."""
+
+
 @dataclass(frozen=True)
 class HubServerConfig:
     """The hub server this node hosts."""
@@ -98,6 +134,8 @@ class HubServerConfig:
     """Seconds a join request waits for an answer; None = joining by request is not offered."""
     link_timeout: float = DEFAULT_LINK_TIMEOUT
     """Seconds without a frame from a member before its link is dropped and it shows offline."""
+    link_admission: LinkAdmissionLimits = LinkAdmissionLimits()
+    """`hubServer.links`: how new links are admitted before they authenticate."""
 
 
 @dataclass(frozen=True)
@@ -440,16 +478,42 @@ _LIMIT_KEYS = ("maxConnections", "maxConnectionsPerSource", "headerTimeout")
 
 
 def _hub_server(top: _Section) -> HubServerConfig:
-    hub = top.section("hubServer", ("authenticationByRequest", "linkTimeout"))
+    hub = top.section("hubServer", ("authenticationByRequest", "linkTimeout", "links"))
     link_timeout = DEFAULT_LINK_TIMEOUT
     if hub.values.get("linkTimeout") is not None:
         link_timeout = parse_duration(
             hub.values["linkTimeout"], source=top.source, key=hub.key("linkTimeout")
         )
+    admission = _link_admission(hub.section("links", _LINK_KEYS))
     if not hub.has("authenticationByRequest"):
-        return HubServerConfig(join_timeout=None, link_timeout=link_timeout)
+        return HubServerConfig(
+            join_timeout=None, link_timeout=link_timeout, link_admission=admission
+        )
     join = hub.section("authenticationByRequest", ("timeout",))
     timeout = DEFAULT_JOIN_TIMEOUT
     if join.values.get("timeout") is not None:
         timeout = parse_duration(join.values["timeout"], source=top.source, key=join.key("timeout"))
-    return HubServerConfig(join_timeout=timeout, link_timeout=link_timeout)
+    return HubServerConfig(
+        join_timeout=timeout, link_timeout=link_timeout, link_admission=admission
+    )
+
+
+_LINK_KEYS = (
+    "maxHandshakes", "maxWaiting", "rate", "burst", "ratePerSource", "burstPerSource",
+    "failuresPerSource", "failureBackoff",
+)  # fmt: skip
+
+
+def _link_admission(links: _Section) -> LinkAdmissionLimits:
+    """`hubServer.links`: every key optional, each a whole number of at least 1 but the back-off."""
+    defaults = LinkAdmissionLimits()
+    return LinkAdmissionLimits(
+        max_handshakes=links.count("maxHandshakes", defaults.max_handshakes),
+        max_waiting=links.count("maxWaiting", defaults.max_waiting),
+        rate=links.count("rate", defaults.rate),
+        burst=links.count("burst", defaults.burst),
+        rate_per_source=links.count("ratePerSource", defaults.rate_per_source),
+        burst_per_source=links.count("burstPerSource", defaults.burst_per_source),
+        failures_per_source=links.count("failuresPerSource", defaults.failures_per_source),
+        failure_backoff=links.duration("failureBackoff", defaults.failure_backoff),
+    )

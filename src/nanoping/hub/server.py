@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from nanoping.api import hub_node_pb2
+from nanoping.config import LinkAdmissionLimits
 from nanoping.errors import (
     AlreadyExists,
     DeadlineExceeded,
@@ -31,6 +32,7 @@ from nanoping.errors import (
 )
 from nanoping.hub import call_executor
 from nanoping.hub.join_requests import JoinRequests
+from nanoping.hub.link_door import JOIN_PATH, LINK_PATH, LinkDoor
 from nanoping.hub.link_session import IncomingCall, LinkSession, OutgoingCall
 from nanoping.hub.rate_limit import RateLimiter
 from nanoping.hub.registry import NodeRegistry
@@ -46,6 +48,7 @@ from nanoping.link import (
     NodeUpdated,
 )
 from nanoping.log_throttle import LogThrottle
+from nanoping.net.upgrade_gate import Peer
 from nanoping.quoting import quoted
 from nanoping.service.method_table import MethodTable
 
@@ -69,6 +72,7 @@ class HubServer:
         local_table: Callable[[], MethodTable],
         link_configuration: LinkConfiguration | None = None,
         rate_limiter: RateLimiter | None = None,
+        link_admission: LinkAdmissionLimits | None = None,
     ) -> None:
         self.registry = registry
         self.join_requests = JoinRequests()
@@ -78,11 +82,13 @@ class HubServer:
         self._rate_limiter = rate_limiter or RateLimiter()
         self._sessions: dict[str, LinkSession] = {}
         self.statistics = HubStatistics()
+        self.link_door = LinkDoor(link_admission or LinkAdmissionLimits(), self.statistics)
+        """Admission of new links; the HTTP listener asks it before upgrading one."""
 
     def routes(self) -> list[BaseRoute]:
         return [
-            WebSocketRoute("/hub/join", self._join_endpoint),
-            WebSocketRoute("/hub/link", self._link_endpoint),
+            WebSocketRoute(JOIN_PATH, self._join_endpoint),
+            WebSocketRoute(LINK_PATH, self._link_endpoint),
         ]
 
     def session(self, node_id: str) -> LinkSession:
@@ -191,16 +197,22 @@ class HubServer:
 
     async def _link_endpoint(self, websocket: WebSocket) -> None:
         await websocket.accept()
-        peer = websocket.client.host if websocket.client else "unknown"
+        client = websocket.client
+        address: Peer = (client.host, client.port) if client else ("unknown", 0)
+        peer = address[0]
         loop = asyncio.get_running_loop()
         connection = LinkConnection(
             role=LinkRole.HUB, now=loop.time(), configuration=self._link_configuration
         )
         node_id: list[str] = []
+        settled = False
 
         def on_event(event: LinkEvent) -> None:
-            if isinstance(event, HelloReceived):
+            nonlocal settled
+            if isinstance(event, HelloReceived) and not settled:
+                settled = True
                 self._hello(session, event, peer, node_id)
+                self.link_door.settled(address, authenticated=bool(node_id))
             elif isinstance(event, NodeUpdated) and node_id and event.node.id == node_id[0]:
                 self._node_update(session, event.node)
 
@@ -210,7 +222,11 @@ class HubServer:
             on_call=self._serve_call,
             on_session_event=on_event,
         )
-        closed = await session.run(lambda: _receive_bytes(websocket))
+        try:
+            closed = await session.run(lambda: _receive_bytes(websocket))
+        finally:
+            if not settled:  # closed before a Hello: it held a handshake slot for nothing
+                self.link_door.settled(address, authenticated=False)
         if node_id and self._sessions.get(node_id[0]) is session:
             del self._sessions[node_id[0]]
             self.registry.set_online(node_id[0], False)

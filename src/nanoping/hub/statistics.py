@@ -1,4 +1,4 @@
-"""What the hub counts for ``/metrics``: join answers, and calls it routed with their latency.
+"""What the hub counts for ``/metrics``: join answers, links, calls routed with their latency.
 
 Kept with ``prometheus_client`` metric objects in a registry of the hub's own, so several hubs
 in one process (tests) never share counts.
@@ -38,6 +38,13 @@ class HubStatistics:
             "Calls members sent through their link that the hub node served itself",
             registry=self.registry,
         )
+        self._links = Counter(
+            "nanoping_hub_links",
+            "Links at the hub's link door, by outcome: authenticated, failed (a Hello refused "
+            "or none said), or refused before upgrading (backing_off, rate_per_source, rate, busy)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._latency = Histogram(
             "nanoping_hub_routed_call_latency_seconds",
             "Time from a routed call's start to its first answer (or its end)",
@@ -49,6 +56,14 @@ class HubStatistics:
         """Count one join answer (None: nobody answered in time)."""
         outcome = "timed_out" if accepted is None else "accepted" if accepted else "rejected"
         self._joins.labels(outcome=outcome).inc()
+
+    def link_settled(self, authenticated: bool) -> None:
+        """Count one link that authenticated, or failed to."""
+        self._links.labels(outcome="authenticated" if authenticated else "failed").inc()
+
+    def link_refused(self, outcome: str) -> None:
+        """Count one link refused before its upgrade."""
+        self._links.labels(outcome=outcome).inc()
 
     def served_call(self) -> None:
         """Count one call a member sent for the hub node itself."""

@@ -8,7 +8,8 @@ request head forever, and answers WebSocket pings however fast they come. Here e
   so idle sockets cannot use up the process's file descriptors (and starve the gRPC server);
 - closes a connection whose request head is not complete ``header_timeout`` after it opened
   or after its previous response;
-- closes a WebSocket whose peer sends pings but does not read the pongs.
+- closes a WebSocket whose peer sends pings but does not read the pongs;
+- asks its :class:`UpgradeGate`, if it has one, before upgrading a request on the gate's paths.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from nanoping.log_throttle import LogThrottle
 from nanoping.net.connection_counter import ConnectionCounter
+from nanoping.net.upgrade_gate import Peer, Refusal, UpgradeGate
 
 log = logging.getLogger(__name__)
 _REFUSALS = LogThrottle(log)
@@ -55,19 +57,25 @@ class GuardedH11Protocol(H11Protocol):
 
     counter: ConnectionCounter
     """Set on the per-listener subclass made by :meth:`for_listener`."""
+    gate: UpgradeGate | None = None
+    """Set on the per-listener subclass when some paths' upgrades need admission."""
 
     _release: Callable[[], None] | None = None
     _head_timer: asyncio.TimerHandle | None = None
     _refused = False
+    _upgrade: h11.Request | None = None
+    """The upgrade request waiting for the gate's word."""
 
     @classmethod
-    def for_listener(cls, counter: ConnectionCounter) -> type[GuardedH11Protocol]:
-        """A protocol class whose connections count against ``counter``."""
-        return type("ListenerH11Protocol", (cls,), {"counter": counter})
+    def for_listener(
+        cls, counter: ConnectionCounter, gate: UpgradeGate | None = None
+    ) -> type[GuardedH11Protocol]:
+        """A protocol class whose connections count against ``counter`` and pass ``gate``."""
+        return type("ListenerH11Protocol", (cls,), {"counter": counter, "gate": gate})
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        peer = transport.get_extra_info("peername")
-        source = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        peer = _peer(transport)
+        source = peer[0]
         refusal = self.counter.admit(source)
         if refusal is not None:
             self._refused = True
@@ -75,9 +83,14 @@ class GuardedH11Protocol(H11Protocol):
             transport.write(_REFUSAL)
             transport.close()
             return
-        self._release = lambda: self.counter.release(source)
+        self._release = lambda: self._released(peer)
         super().connection_made(transport)
         self._arm_head_timer()
+
+    def _released(self, peer: Peer) -> None:
+        self.counter.release(peer[0])
+        if self.gate is not None:
+            self.gate.leave(peer)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._refused:
@@ -100,6 +113,31 @@ class GuardedH11Protocol(H11Protocol):
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
         self._cancel_head_timer()
+        path = self.scope["path"]
+        if self.gate is None or path not in self.gate.paths:
+            self._upgraded(event)
+            return
+        # The gate answers now or later; meanwhile the socket is not read (no work, no buffer).
+        self._upgrade = event
+        self.transport.pause_reading()
+        self.gate.enter(path, _peer(self.transport), self)
+
+    def proceed(self) -> None:
+        """The gate let this connection in: upgrade it."""
+        event, self._upgrade = self._upgrade, None
+        if event is None or self.transport.is_closing():
+            return
+        self.transport.resume_reading()
+        self._upgraded(event)
+
+    def refuse(self, refusal: Refusal) -> None:
+        """The gate turned this connection away: answer with its status and close."""
+        self._upgrade = None
+        if not self.transport.is_closing():
+            self.transport.write(refusal.response())
+            self.transport.close()
+
+    def _upgraded(self, event: h11.Request) -> None:
         super().handle_websocket_upgrade(event)
         websocket = self.transport.get_protocol()
         if isinstance(websocket, GuardedWebSocketProtocol):
@@ -120,3 +158,11 @@ class GuardedH11Protocol(H11Protocol):
         self._head_timer = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+def _peer(transport: asyncio.BaseTransport) -> Peer:
+    """The remote address and port of a connection (``("unknown", 0)`` if it has none)."""
+    peer = transport.get_extra_info("peername")
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return str(peer[0]), int(peer[1])
+    return "unknown", 0

@@ -13,6 +13,7 @@ from nanoping.errors import StartupError
 from nanoping.net.connection_counter import ConnectionCounter
 from nanoping.net.guarded_protocols import GuardedH11Protocol, GuardedWebSocketProtocol
 from nanoping.net.listen import bind_listening
+from nanoping.net.upgrade_gate import UpgradeGate
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,11 @@ class HttpListener:
         limits: ListenerLimits | None = None,
         *,
         tasks: asyncio.TaskGroup | None = None,
+        gate: UpgradeGate | None = None,
     ) -> None:
         self._app = app
         self._address = address
+        self._gate = gate  # admission of upgrades on some paths (the hub's link door)
         self._tasks = tasks  # owner of the serving task (the node's TaskGroup); None in tests
         self.connections = ConnectionCounter(limits or ListenerLimits())
         self._server: uvicorn.Server | None = None
@@ -49,9 +52,12 @@ class HttpListener:
         config = uvicorn.Config(
             self._app,
             lifespan="off",
-            http=GuardedH11Protocol.for_listener(self.connections),
+            http=GuardedH11Protocol.for_listener(self.connections, self._gate),
             ws=GuardedWebSocketProtocol,
             ws_max_size=MAX_WEBSOCKET_MESSAGE,
+            # Compression buys nothing for small protobuf and JSON messages, and each connection
+            # that asked for it cost a zlib context (CPU at the upgrade, ~100 KB of memory).
+            ws_per_message_deflate=False,
             ws_ping_interval=None,
             log_level="warning",
             log_config=None,  # uvicorn's lines go through the node's logging, in its format

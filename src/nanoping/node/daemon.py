@@ -195,6 +195,7 @@ class NodeDaemon:
             link_configuration=LinkConfiguration(
                 heartbeat_interval=timeout / 3, heartbeat_timeout=timeout
             ),
+            link_admission=self.config.hub_server.link_admission,
         )
 
     async def _serve_http(self, hub: HubServer | None) -> None:
@@ -207,6 +208,7 @@ class NodeDaemon:
             self.config.http_address,
             self._http_limits,
             tasks=self._tasks,
+            gate=hub.link_door if hub is not None else None,
         )
         await listener.start()
         self._resources.push_async_callback(listener.close)
