@@ -84,7 +84,8 @@ def _decode(text: str) -> bytes | None:
         return None
 
 
-def _cipher(suite: str, key: bytes) -> AESGCM | ChaCha20Poly1305:
+def cipher(suite: str, key: bytes) -> AESGCM | ChaCha20Poly1305:
+    """The ``cryptography`` AEAD object of ``suite`` under ``key`` (checked by the caller)."""
     # Imported here: every pipeline run imports all components, few of them encrypt.
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
@@ -98,7 +99,7 @@ class Sealer:
         if suite not in SUITES or len(key) != SUITES[suite][1]:
             raise KeyFormatError(f"{suite} needs a {SUITES.get(suite, (0, 0))[1]}-byte key")
         self.suite_id = SUITES[suite][0]
-        self._cipher = _cipher(suite, key)
+        self._cipher = cipher(suite, key)
         self.salt = int.from_bytes(os.urandom(4), "big") if salt is None else salt
         self.counter = 0
 
@@ -128,24 +129,30 @@ class OpenerCounters:
     """Packets sealed with another cipher suite."""
 
 
-class _ReplayWindow:
-    __slots__ = ("bits", "highest")
+class ReplayWindow:
+    """Which of the last ``size`` counters below the highest were seen (RFC 4303-style)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("bits", "highest", "mask", "size")
+
+    def __init__(self, size: int = REPLAY_WINDOW) -> None:
+        self.size = size
+        self.mask = (1 << size) - 1
         self.highest = -1
         self.bits = 0
 
     def seen(self, counter: int) -> bool:
+        """True when ``counter`` was seen already or is too far behind to tell."""
         if counter > self.highest:
             return False
         behind = self.highest - counter
-        return behind >= REPLAY_WINDOW or bool(self.bits >> behind & 1)
+        return behind >= self.size or bool(self.bits >> behind & 1)
 
     def mark(self, counter: int) -> None:
+        """Remember ``counter`` (after it passed authentication)."""
         if counter > self.highest:
             shift = counter - self.highest
-            kept = self.bits << shift if shift < REPLAY_WINDOW else 0  # never a huge shift
-            self.bits = (kept | 1) & ((1 << REPLAY_WINDOW) - 1)
+            kept = self.bits << shift if shift < self.size else 0  # never a huge shift
+            self.bits = (kept | 1) & self.mask
             self.highest = counter
         else:
             self.bits |= 1 << (self.highest - counter)
@@ -158,11 +165,11 @@ class Opener:
         if suite not in SUITES or len(key) != SUITES[suite][1]:
             raise KeyFormatError(f"{suite} needs a {SUITES.get(suite, (0, 0))[1]}-byte key")
         self.suite_id = SUITES[suite][0]
-        self._cipher = _cipher(suite, key)
+        self._cipher = cipher(suite, key)
         from cryptography.exceptions import InvalidTag
 
         self._invalid_tag = InvalidTag
-        self._windows: OrderedDict[int, _ReplayWindow] = OrderedDict()
+        self._windows: OrderedDict[int, ReplayWindow] = OrderedDict()
         self.counters = OpenerCounters()
 
     def open(self, datagram: bytes) -> bytes | None:
@@ -188,10 +195,10 @@ class Opener:
         self.counters.opened += 1
         return payload
 
-    def _window(self, salt: int) -> _ReplayWindow:
+    def _window(self, salt: int) -> ReplayWindow:
         window = self._windows.get(salt)
         if window is None:
-            window = self._windows[salt] = _ReplayWindow()
+            window = self._windows[salt] = ReplayWindow()
             while len(self._windows) > SALTS_KEPT:
                 self._windows.popitem(last=False)
         else:

@@ -286,6 +286,9 @@ class RaftEndpoint:
         except wire.WireError as error:
             self.dropped[error.reason] += 1
             return
+        if header.src_session == self.session:  # our own datagram sent back (reflection)
+            self.dropped["reflected"] += 1
+            return
         if isinstance(body, wire.Hello):
             self._on_hello(carrier, header, body, now)
         elif header.src_session != self.peer_session or header.dst_session != self.session:

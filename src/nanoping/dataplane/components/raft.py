@@ -10,6 +10,7 @@ it to ports and telemetry. Wire format: docs/raft-wire-format.md.
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,12 +22,14 @@ from nanoping.dataplane.packet import Batch, Packet
 from nanoping.dataplane.parameter import UINT32_MAX, param
 from nanoping.dataplane.ports import Ports
 from nanoping.dataplane.wiring import parse_link
+from nanoping.fec.aead import SUITES, KeyExhausted, KeyFormatError, parse_key
 from nanoping.raft.jitter import ON_ORDERED, ON_TIMEOUT, TRANSIT
 from nanoping.raft.settings import CarrierSpec, RaftSettings, SettingsError, StreamSpec
 from nanoping.raft.wire import DATA_OVERHEAD
 
 if TYPE_CHECKING:  # the endpoint pulls in the FEC codec: loaded only when a run uses raft
     from nanoping.raft.endpoint import RaftEndpoint
+    from nanoping.raft.sealing import RaftOpener, RaftSealer
 
 UINT64_MAX = 2**64 - 1
 REFUSALS = (
@@ -38,8 +41,14 @@ REFUSALS = (
     "foreign_carrier",
     "unknown_stream",
     "expired_in_queue",
+    "reflected",
+    "unsealed",
+    "auth_failed",
+    "replayed",
 )
 """Reasons a datagram is refused (or dropped before sending), each counted in telemetry."""
+SEAL_OVERHEAD = 25
+"""Bytes the built-in AEAD adds to a datagram (nanoping.raft.sealing, not imported here)."""
 POLICIES = (ON_TIMEOUT, ON_ORDERED)
 
 
@@ -98,6 +107,35 @@ class TransitStream:
     )
 
 
+def _check_suite(value: str) -> str | None:
+    return None if value in SUITES else f"unknown cipher suite; allowed: {', '.join(SUITES)}"
+
+
+@dataclass(frozen=True)
+class RaftAeadParams:
+    """The built-in AEAD: every datagram sealed, header included; both ends need the same key."""
+
+    cipher_suite: str = param(
+        "aes_128_gcm",
+        doc="AEAD suite: aes_128_gcm, aes_256_gcm or chacha20_poly1305.",
+        check=_check_suite,
+    )
+    key: str | None = param(None, doc="The key as hex digits or base64.")
+    key_file: str | None = param(
+        None, doc="Path of a file holding the key (hex, base64 or raw bytes)."
+    )
+
+    def __post_init__(self) -> None:
+        self.key_bytes()
+
+    def key_bytes(self) -> bytes:
+        """The key these parameters name; ParamError naming the key field when unusable."""
+        try:
+            return parse_key(self.cipher_suite, text=self.key, file=self.key_file)
+        except KeyFormatError as error:
+            raise ParamError("key_file" if self.key_file else "key", str(error)) from None
+
+
 @dataclass(frozen=True, kw_only=True)
 class RaftStreamParams:
     """One stream of a raft component."""
@@ -150,8 +188,18 @@ class RaftParams:
         minimum=DATA_OVERHEAD + 1,
         maximum=65507,
     )
+    aead: RaftAeadParams | None = param(  # noqa: RUF009
+        None,
+        doc="Built-in authenticated encryption of every datagram (unset: none; then put "
+        "boringssl_encrypt/decrypt around the carriers on untrusted paths).",
+    )
 
     def __post_init__(self) -> None:
+        smallest = DATA_OVERHEAD + 1 + (SEAL_OVERHEAD if self.aead is not None else 0)
+        if self.max_packet_bytes < smallest:
+            raise ParamError(
+                "max_packet_bytes", f"must be >= {smallest} with aead (its {SEAL_OVERHEAD} bytes)"
+            )
         for i, stream in enumerate(self.streams):
             if stream.realtime is not None and stream.transit is not None:
                 raise ParamError(
@@ -171,7 +219,8 @@ class RaftParams:
             carriers=tuple(
                 CarrierSpec(handle=c.carrier_handle, priority=c.priority) for c in self.carriers
             ),
-            max_packet_bytes=self.max_packet_bytes,
+            max_packet_bytes=self.max_packet_bytes
+            - (SEAL_OVERHEAD if self.aead is not None else 0),
         )
 
 
@@ -233,6 +282,8 @@ class Raft(Component[RaftParams]):
         self._stream_out = [_port(s.output, inbound=False) for s in params.streams]
         self._carrier_out = [_port(c.output, inbound=False) for c in params.carriers]
         self.unrouted = 0
+        self._sealer: RaftSealer | None = None
+        self._opener: RaftOpener | None = None
 
     def start(self, now: float) -> None:
         from nanoping.raft.endpoint import RaftEndpoint  # loaded here: see the import above
@@ -240,6 +291,12 @@ class Raft(Component[RaftParams]):
         self._endpoint = RaftEndpoint(
             settings=self._settings, session_id=1 + secrets.randbelow(2**32 - 1), now=now
         )
+        if (aead := self.params.aead) is not None:
+            from nanoping.raft.sealing import RaftOpener, RaftSealer
+
+            key = aead.key_bytes()
+            self._sealer = RaftSealer(aead.cipher_suite, key)
+            self._opener = RaftOpener(aead.cipher_suite, key)
 
     def _core(self, now: float) -> RaftEndpoint:
         if self._endpoint is None:  # pushed to before start(): start now
@@ -255,8 +312,11 @@ class Raft(Component[RaftParams]):
             for packet in batch:
                 core.send(index, packet.payload, now)
         elif kind == "carrier":
+            opener = self._opener
             for packet in batch:
-                core.receive(index, packet.payload, now)
+                datagram = packet.payload if opener is None else opener.open(packet.payload)
+                if datagram is not None:
+                    core.receive(index, datagram, now)
         self._flush(core, now)
 
     def poll(self, now: float) -> None:
@@ -269,7 +329,15 @@ class Raft(Component[RaftParams]):
 
     def _flush(self, core: RaftEndpoint, now: float) -> None:
         out: dict[int, Batch] = {}
-        for carrier, datagram in core.take_datagrams():
+        datagrams = core.take_datagrams()
+        if self._sealer is not None and datagrams:
+            try:
+                datagrams = [(c, self._sealer.seal(d)) for c, d in datagrams]
+            except KeyExhausted as error:
+                self.packets_dropped += len(datagrams)
+                self.fail(str(error))
+                return
+        for carrier, datagram in datagrams:
             self._route(out, self._carrier_out[carrier], datagram, now)
         for stream, payload in core.take_delivered():
             self._route(out, self._stream_out[stream], payload, now)
@@ -294,16 +362,18 @@ class Raft(Component[RaftParams]):
         )
         if core is None:
             return
+        dropped = core.dropped + (self._opener.dropped if self._opener else Counter[str]())
         yield counter(
             "datagrams_refused",
-            sum(core.dropped.values()),
+            sum(dropped.values()),
             "datagrams",
-            "Datagrams refused on receipt (garbage, foreign, stale) or expired before sending.",
+            "Datagrams refused on receipt (garbage, foreign, stale, failed authentication, "
+            "replayed) or expired before sending.",
         )
         for reason in REFUSALS:
             yield counter(
                 f"datagrams_refused_{reason}",
-                core.dropped[reason],
+                dropped[reason],
                 "datagrams",
                 f"Datagrams dropped as {reason.replace('_', ' ')}.",
             )
