@@ -308,15 +308,18 @@ class Raft(Component[RaftParams]):
         core = self._core(now)
         self.packets_consumed += len(batch)
         kind, index = self._in_routes.get(port, ("", -1))
+        # One poll per batch, not per packet: timers and pacers need the time, not each packet.
         if kind == "stream":
+            send = core.send
             for packet in batch:
-                core.send(index, packet.payload, now)
+                send(index, packet.payload, now, poll=False)
         elif kind == "carrier":
-            opener = self._opener
+            receive, opener = core.receive, self._opener
             for packet in batch:
                 datagram = packet.payload if opener is None else opener.open(packet.payload)
                 if datagram is not None:
-                    core.receive(index, datagram, now)
+                    receive(index, datagram, now, poll=False)
+        core.poll(now)
         self._flush(core, now)
 
     def poll(self, now: float) -> None:
