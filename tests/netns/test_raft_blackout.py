@@ -10,6 +10,7 @@ stream's budget (plus the two loopback hops and scheduling on a loaded machine).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -173,10 +174,11 @@ def test_a_blacked_out_carrier_costs_the_application_no_packet_and_no_deadline()
                 own, relay_address = subnet(i, side)
                 _, end = veth(namespace, middle, f"{own}/24", f"{relay_address}/24")
                 middle_ends.append(end)
-        relays = [PipelineProcess(middle, carrier_relay(i)) for i in range(len(CARRIERS))]
-        receiving = PipelineProcess(b, endpoint_doc("b"))
-        sending = PipelineProcess(a, endpoint_doc("a"))
-        try:
+        with contextlib.ExitStack() as running:  # every pipeline stops, also on failure
+            for i in range(len(CARRIERS)):
+                running.enter_context(PipelineProcess(middle, carrier_relay(i)))
+            receiving = running.enter_context(PipelineProcess(b, endpoint_doc("b")))
+            sending = running.enter_context(PipelineProcess(a, endpoint_doc("a")))
             with app(b, "receive", APP_OUT, PACKETS, 3.0) as receiver:
                 wait_line(receiver, "ready")
                 with app(a, "send", APP_IN, PACKETS, INTERVAL_MS) as sender:
@@ -186,10 +188,7 @@ def test_a_blacked_out_carrier_costs_the_application_no_packet_and_no_deadline()
                         time.sleep(1.5)
                     assert sender.wait(timeout=30) == 0
                 out, _ = receiver.communicate(timeout=30)
-        finally:
             outputs = [receiving.stop(), sending.stop()]
-            for relay in relays:
-                relay.stop()
     b_metrics, a_metrics = (telemetry(output) for output in outputs)
     result = json.loads(out.strip().splitlines()[-1])
     latency = {int(seq): ms for seq, ms in result["latency_ms"].items()}
