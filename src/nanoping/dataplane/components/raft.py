@@ -9,6 +9,7 @@ it to ports and telemetry. Wire format: docs/raft-wire-format.md.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections import Counter
 from collections.abc import Iterable
@@ -32,6 +33,10 @@ if TYPE_CHECKING:  # the endpoint pulls in the FEC codec: loaded only when a run
     from nanoping.raft.sealing import RaftOpener, RaftSealer
 
 UINT64_MAX = 2**64 - 1
+_TYPE, _REPAIR = 3, 3
+"""Offset of the type byte in a plain datagram, and the REPAIR type (docs/raft-wire-format.md)."""
+MAX_HELD = 4096
+"""Repairs held back in one engine step at most; beyond that they are decoded at once."""
 REFUSALS = (
     "short",
     "foreign",
@@ -282,6 +287,9 @@ class Raft(Component[RaftParams]):
         self._stream_out = [_port(s.output, inbound=False) for s in params.streams]
         self._carrier_out = [_port(c.output, inbound=False) for c in params.carriers]
         self.unrouted = 0
+        self._repairs: list[tuple[int, bytes]] = []
+        """Repairs held until the end of the engine step: the sources they cover often sit in
+        another carrier's batch of the same step, and decoding before those are in is waste."""
         self._sealer: RaftSealer | None = None
         self._opener: RaftOpener | None = None
 
@@ -314,20 +322,29 @@ class Raft(Component[RaftParams]):
             for packet in batch:
                 send(index, packet.payload, now, poll=False)
         elif kind == "carrier":
-            receive, opener = core.receive, self._opener
+            receive, opener, later = core.receive, self._opener, self._repairs
             for packet in batch:
                 datagram = packet.payload if opener is None else opener.open(packet.payload)
-                if datagram is not None:
+                if datagram is None:
+                    continue
+                if len(datagram) > _TYPE and datagram[_TYPE] == _REPAIR and len(later) < MAX_HELD:
+                    later.append((index, datagram))
+                else:
                     receive(index, datagram, now, poll=False)
         core.poll(now)
         self._flush(core, now)
 
     def poll(self, now: float) -> None:
         core = self._core(now)
+        later, self._repairs = self._repairs, []
+        for index, datagram in later:
+            core.receive(index, datagram, now, poll=False)
         core.poll(now)
         self._flush(core, now)
 
     def next_deadline(self) -> float | None:
+        if self._repairs:  # this very step, once every carrier's batch is in
+            return -math.inf
         return None if self._endpoint is None else self._endpoint.next_deadline()
 
     def _flush(self, core: RaftEndpoint, now: float) -> None:
