@@ -10,7 +10,8 @@ nonce never repeats under a key. A sealer stops at 2^32 datagrams (:class:`KeyEx
 The opener drops, and counts by reason, anything short, foreign, unsealed, tampered, sealed
 with another key or suite, and replays: each peer session has a sliding replay window of
 :data:`REPLAY_PACKETS` counters (carriers reorder against each other), and the windows of the
-last :data:`SESSIONS_KEPT` sessions are kept, so a restarted peer starts a fresh window at once.
+last :data:`SESSIONS_KEPT` sessions to authenticate are kept, so a restarted peer starts a fresh
+window at once.
 Sans-IO: bytes in, bytes out.
 """
 
@@ -42,6 +43,9 @@ REPLAY_PACKETS = 8192
 SESSIONS_KEPT = 8
 """Peer sessions whose replay windows are remembered."""
 _SEALED_BYTE = bytes([SEALED])
+_SEALED_PREFIX = wire.MAGIC + bytes([wire.VERSION, SEALED])
+_SMALLEST = AAD_BYTES + 1 + TAG_SIZE
+"""Header, counter, the inner type byte and the tag."""
 _TYPE = 3
 """Offset of the type byte in the common header."""
 
@@ -90,32 +94,33 @@ class RaftOpener:
 
     def open(self, datagram: bytes) -> bytes | None:
         """The plain datagram, or None when it is dropped (``dropped`` says why)."""
-        reason = self._refusal(datagram)
-        if reason is not None:
-            self.dropped[reason] += 1
+        if len(datagram) < _SMALLEST or datagram[:4] != _SEALED_PREFIX:
+            self.dropped[self._refusal(datagram)] += 1
             return None
-        session = datagram[4:8]
-        (counter,) = _COUNTER.unpack_from(datagram, wire.HEADER_BYTES)
+        session, count = datagram[4:8], datagram[wire.HEADER_BYTES : AAD_BYTES]
+        counter = int.from_bytes(count, "big")
         window = self._windows.get(session)
         if window is not None and window.seen(counter):
             self.dropped["replayed"] += 1
             return None
         aad = datagram[:AAD_BYTES]
         try:
-            plain = self._cipher.decrypt(
-                session + aad[wire.HEADER_BYTES :], datagram[AAD_BYTES:], aad
-            )
+            plain = self._cipher.decrypt(session + count, datagram[AAD_BYTES:], aad)
         except self._invalid_tag:
             self.dropped["auth_failed"] += 1
             return None
-        self._window(session).mark(counter)
+        if window is None:  # a new peer session: only an authenticated one gets a window
+            window = self._windows[session] = ReplayWindow(REPLAY_PACKETS)
+            while len(self._windows) > SESSIONS_KEPT:
+                self._windows.popitem(last=False)
+        window.mark(counter)
         self.opened += 1
         return b"".join(
             (datagram[:_TYPE], plain[:1], datagram[_TYPE + 1 : wire.HEADER_BYTES], plain[1:])
         )
 
     @staticmethod
-    def _refusal(datagram: bytes) -> str | None:
+    def _refusal(datagram: bytes) -> str:
         if len(datagram) < wire.HEADER_BYTES:
             return "short"
         if datagram[:2] != wire.MAGIC:
@@ -124,16 +129,4 @@ class RaftOpener:
             return "version"
         if datagram[_TYPE] != SEALED:
             return "unsealed"
-        if len(datagram) < AAD_BYTES + 1 + TAG_SIZE:
-            return "short"
-        return None
-
-    def _window(self, session: bytes) -> ReplayWindow:
-        window = self._windows.get(session)
-        if window is None:
-            window = self._windows[session] = ReplayWindow(REPLAY_PACKETS)
-            while len(self._windows) > SESSIONS_KEPT:
-                self._windows.popitem(last=False)
-        else:
-            self._windows.move_to_end(session)
-        return window
+        return "short"
