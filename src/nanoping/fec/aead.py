@@ -87,7 +87,8 @@ def _decode(text: str) -> bytes | None:
         return None
 
 
-def _cipher(suite: str, key: bytes) -> AESGCM | ChaCha20Poly1305:
+def cipher(suite: str, key: bytes) -> AESGCM | ChaCha20Poly1305:
+    """The ``cryptography`` AEAD object of ``suite`` under ``key`` (checked by the caller)."""
     # Imported here: every pipeline run imports all components, few of them encrypt.
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
@@ -101,7 +102,7 @@ class Sealer:
         if suite not in SUITES or len(key) != SUITES[suite][1]:
             raise KeyFormatError(f"{suite} needs a {SUITES.get(suite, (0, 0))[1]}-byte key")
         self.suite_id = SUITES[suite][0]
-        self._cipher = _cipher(suite, key)
+        self._cipher = cipher(suite, key)
         self.salt = int.from_bytes(os.urandom(4), "big") if salt is None else salt
         self.counter = 0
 
@@ -141,26 +142,26 @@ class OpenerCounters:
     """Packets sealed with another cipher suite."""
 
 
-class _ReplayWindow:
-    """The counters seen among the last REPLAY_WINDOW: slot ``c % REPLAY_WINDOW`` holds the
-    last counter marked there, so checking and marking are O(1) whatever the jump."""
+class ReplayWindow:
+    """The counters seen among the last ``size``: slot ``c % size`` holds the last counter
+    marked there, so checking and marking are O(1) whatever the jump."""
 
-    __slots__ = ("highest", "slots")
+    __slots__ = ("highest", "size", "slots")
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = REPLAY_WINDOW) -> None:
+        self.size = size
         self.highest = -1
-        self.slots = [-1] * REPLAY_WINDOW
+        self.slots = [-1] * size
 
     def seen(self, counter: int) -> bool:
+        """True when ``counter`` was seen already or is too far behind to tell."""
         if counter > self.highest:
             return False
-        return (
-            self.highest - counter >= REPLAY_WINDOW
-            or self.slots[counter % REPLAY_WINDOW] == counter
-        )
+        return self.highest - counter >= self.size or self.slots[counter % self.size] == counter
 
     def mark(self, counter: int) -> None:
-        self.slots[counter % REPLAY_WINDOW] = counter
+        """Remember ``counter`` (after it passed authentication)."""
+        self.slots[counter % self.size] = counter
         if counter > self.highest:
             self.highest = counter
 
@@ -172,11 +173,11 @@ class Opener:
         if suite not in SUITES or len(key) != SUITES[suite][1]:
             raise KeyFormatError(f"{suite} needs a {SUITES.get(suite, (0, 0))[1]}-byte key")
         self.suite_id = SUITES[suite][0]
-        self._cipher = _cipher(suite, key)
+        self._cipher = cipher(suite, key)
         from cryptography.exceptions import InvalidTag
 
         self._invalid_tag = InvalidTag
-        self._windows: OrderedDict[int, _ReplayWindow] = OrderedDict()
+        self._windows: OrderedDict[int, ReplayWindow] = OrderedDict()
         self._last_salt: int | None = None  # the salt most recently used (already at the end)
         self._decrypt = self._cipher.decrypt
         self.counters = OpenerCounters()
@@ -237,7 +238,7 @@ class Opener:
             if window is None or self._last_salt != salt:
                 window = self._window(salt)
                 self._last_salt = salt
-            window.slots[counter % REPLAY_WINDOW] = counter  # window.mark, inlined
+            window.slots[counter % window.size] = counter  # window.mark, inlined
             if counter > window.highest:
                 window.highest = counter
             payloads.append(payload)
@@ -245,10 +246,10 @@ class Opener:
         counters.opened += len(payloads)
         return payloads, origins
 
-    def _window(self, salt: int) -> _ReplayWindow:
+    def _window(self, salt: int) -> ReplayWindow:
         window = self._windows.get(salt)
         if window is None:
-            window = self._windows[salt] = _ReplayWindow()
+            window = self._windows[salt] = ReplayWindow()
             while len(self._windows) > SALTS_KEPT:
                 self._windows.popitem(last=False)
         else:

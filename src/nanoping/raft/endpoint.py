@@ -180,8 +180,11 @@ class RaftEndpoint:
 
     # ---- sending ----------------------------------------------------------------------------
 
-    def send(self, stream_index: int, payload: bytes, now: float) -> bool:
-        """Take one application packet of a stream; False if it was dropped at once."""
+    def send(self, stream_index: int, payload: bytes, now: float, *, poll: bool = True) -> bool:
+        """Take one application packet of a stream; False if it was dropped at once.
+
+        ``poll=False`` leaves the timers and pacers to one :meth:`poll` after a whole batch.
+        """
         stream = self.streams[stream_index]
         stream.counters.sent += 1
         if len(payload) > self.settings.max_payload:
@@ -193,10 +196,12 @@ class RaftEndpoint:
                 stream.counters.dropped_local += 1
                 return False
             stream.waiting.append((payload, now))
-            self.poll(now)
+            if poll:
+                self.poll(now)
             return True
         chosen = self._send_from(stream, payload, now, now)
-        self.poll(now)
+        if poll:
+            self.poll(now)
         return chosen >= 0
 
     def _send_from(self, stream: StreamState, payload: bytes, origin: float, now: float) -> int:
@@ -278,13 +283,18 @@ class RaftEndpoint:
 
     # ---- receiving --------------------------------------------------------------------------
 
-    def receive(self, carrier_index: int, datagram: bytes, now: float) -> None:
-        """Take one datagram that arrived on a carrier."""
+    def receive(
+        self, carrier_index: int, datagram: bytes, now: float, *, poll: bool = True
+    ) -> None:
+        """Take one datagram that arrived on a carrier (``poll=False``: as in :meth:`send`)."""
         carrier = self.carriers[carrier_index]
         try:
             header, body = wire.decode(datagram)
         except wire.WireError as error:
             self.dropped[error.reason] += 1
+            return
+        if header.src_session == self.session:  # our own datagram sent back (reflection)
+            self.dropped["reflected"] += 1
             return
         if isinstance(body, wire.Hello):
             self._on_hello(carrier, header, body, now)
@@ -298,7 +308,8 @@ class RaftEndpoint:
             self._dispatch(carrier, header, body, now)
         if carrier.state == EXCLUDED or isinstance(body, wire.Feedback | wire.Hello):
             self._health_check = True
-        self.poll(now)
+        if poll:
+            self.poll(now)
 
     def _account(self, carrier: CarrierState, header: wire.Header, size: int, now: float) -> None:
         carrier.rx.add(header.pkt_num, header.tx_us, size, now)

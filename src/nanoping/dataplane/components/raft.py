@@ -9,7 +9,9 @@ it to ports and telemetry. Wire format: docs/raft-wire-format.md.
 
 from __future__ import annotations
 
+import math
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,14 +23,20 @@ from nanoping.dataplane.packet import Batch, Packet
 from nanoping.dataplane.parameter import UINT32_MAX, param
 from nanoping.dataplane.ports import Ports
 from nanoping.dataplane.wiring import parse_link
+from nanoping.fec.aead import SUITES, KeyExhausted, KeyFormatError, parse_key
 from nanoping.raft.jitter import ON_ORDERED, ON_TIMEOUT, TRANSIT
 from nanoping.raft.settings import CarrierSpec, RaftSettings, SettingsError, StreamSpec
 from nanoping.raft.wire import DATA_OVERHEAD
 
 if TYPE_CHECKING:  # the endpoint pulls in the FEC codec: loaded only when a run uses raft
     from nanoping.raft.endpoint import RaftEndpoint
+    from nanoping.raft.sealing import RaftOpener, RaftSealer
 
 UINT64_MAX = 2**64 - 1
+_TYPE, _REPAIR = 3, 3
+"""Offset of the type byte in a plain datagram, and the REPAIR type (docs/raft-wire-format.md)."""
+MAX_HELD = 4096
+"""Repairs held back in one engine step at most; beyond that they are decoded at once."""
 REFUSALS = (
     "short",
     "foreign",
@@ -38,8 +46,14 @@ REFUSALS = (
     "foreign_carrier",
     "unknown_stream",
     "expired_in_queue",
+    "reflected",
+    "unsealed",
+    "auth_failed",
+    "replayed",
 )
 """Reasons a datagram is refused (or dropped before sending), each counted in telemetry."""
+SEAL_OVERHEAD = 25
+"""Bytes the built-in AEAD adds to a datagram (nanoping.raft.sealing, not imported here)."""
 POLICIES = (ON_TIMEOUT, ON_ORDERED)
 
 
@@ -98,6 +112,35 @@ class TransitStream:
     )
 
 
+def _check_suite(value: str) -> str | None:
+    return None if value in SUITES else f"unknown cipher suite; allowed: {', '.join(SUITES)}"
+
+
+@dataclass(frozen=True)
+class RaftAeadParams:
+    """The built-in AEAD: every datagram sealed, header included; both ends need the same key."""
+
+    cipher_suite: str = param(
+        "aes_128_gcm",
+        doc="AEAD suite: aes_128_gcm, aes_256_gcm or chacha20_poly1305.",
+        check=_check_suite,
+    )
+    key: str | None = param(None, doc="The key as hex digits or base64.")
+    key_file: str | None = param(
+        None, doc="Path of a file holding the key (hex, base64 or raw bytes)."
+    )
+
+    def __post_init__(self) -> None:
+        self.key_bytes()
+
+    def key_bytes(self) -> bytes:
+        """The key these parameters name; ParamError naming the key field when unusable."""
+        try:
+            return parse_key(self.cipher_suite, text=self.key, file=self.key_file)
+        except KeyFormatError as error:
+            raise ParamError("key_file" if self.key_file else "key", str(error)) from None
+
+
 @dataclass(frozen=True, kw_only=True)
 class RaftStreamParams:
     """One stream of a raft component."""
@@ -150,8 +193,18 @@ class RaftParams:
         minimum=DATA_OVERHEAD + 1,
         maximum=65507,
     )
+    aead: RaftAeadParams | None = param(  # noqa: RUF009
+        None,
+        doc="Built-in authenticated encryption of every datagram (unset: none; then put "
+        "boringssl_encrypt/decrypt around the carriers on untrusted paths).",
+    )
 
     def __post_init__(self) -> None:
+        smallest = DATA_OVERHEAD + 1 + (SEAL_OVERHEAD if self.aead is not None else 0)
+        if self.max_packet_bytes < smallest:
+            raise ParamError(
+                "max_packet_bytes", f"must be >= {smallest} with aead (its {SEAL_OVERHEAD} bytes)"
+            )
         for i, stream in enumerate(self.streams):
             if stream.realtime is not None and stream.transit is not None:
                 raise ParamError(
@@ -171,7 +224,8 @@ class RaftParams:
             carriers=tuple(
                 CarrierSpec(handle=c.carrier_handle, priority=c.priority) for c in self.carriers
             ),
-            max_packet_bytes=self.max_packet_bytes,
+            max_packet_bytes=self.max_packet_bytes
+            - (SEAL_OVERHEAD if self.aead is not None else 0),
         )
 
 
@@ -233,6 +287,11 @@ class Raft(Component[RaftParams]):
         self._stream_out = [_port(s.output, inbound=False) for s in params.streams]
         self._carrier_out = [_port(c.output, inbound=False) for c in params.carriers]
         self.unrouted = 0
+        self._repairs: list[tuple[int, bytes]] = []
+        """Repairs held until the end of the engine step: the sources they cover often sit in
+        another carrier's batch of the same step, and decoding before those are in is waste."""
+        self._sealer: RaftSealer | None = None
+        self._opener: RaftOpener | None = None
 
     def start(self, now: float) -> None:
         from nanoping.raft.endpoint import RaftEndpoint  # loaded here: see the import above
@@ -240,6 +299,12 @@ class Raft(Component[RaftParams]):
         self._endpoint = RaftEndpoint(
             settings=self._settings, session_id=1 + secrets.randbelow(2**32 - 1), now=now
         )
+        if (aead := self.params.aead) is not None:
+            from nanoping.raft.sealing import RaftOpener, RaftSealer
+
+            key = aead.key_bytes()
+            self._sealer = RaftSealer(aead.cipher_suite, key)
+            self._opener = RaftOpener(aead.cipher_suite, key)
 
     def _core(self, now: float) -> RaftEndpoint:
         if self._endpoint is None:  # pushed to before start(): start now
@@ -251,25 +316,48 @@ class Raft(Component[RaftParams]):
         core = self._core(now)
         self.packets_consumed += len(batch)
         kind, index = self._in_routes.get(port, ("", -1))
+        # One poll per batch, not per packet: timers and pacers need the time, not each packet.
         if kind == "stream":
+            send = core.send
             for packet in batch:
-                core.send(index, packet.payload, now)
+                send(index, packet.payload, now, poll=False)
         elif kind == "carrier":
+            receive, opener, later = core.receive, self._opener, self._repairs
             for packet in batch:
-                core.receive(index, packet.payload, now)
+                datagram = packet.payload if opener is None else opener.open(packet.payload)
+                if datagram is None:
+                    continue
+                if len(datagram) > _TYPE and datagram[_TYPE] == _REPAIR and len(later) < MAX_HELD:
+                    later.append((index, datagram))
+                else:
+                    receive(index, datagram, now, poll=False)
+        core.poll(now)
         self._flush(core, now)
 
     def poll(self, now: float) -> None:
         core = self._core(now)
+        later, self._repairs = self._repairs, []
+        for index, datagram in later:
+            core.receive(index, datagram, now, poll=False)
         core.poll(now)
         self._flush(core, now)
 
     def next_deadline(self) -> float | None:
+        if self._repairs:  # this very step, once every carrier's batch is in
+            return -math.inf
         return None if self._endpoint is None else self._endpoint.next_deadline()
 
     def _flush(self, core: RaftEndpoint, now: float) -> None:
         out: dict[int, Batch] = {}
-        for carrier, datagram in core.take_datagrams():
+        datagrams = core.take_datagrams()
+        if self._sealer is not None and datagrams:
+            try:
+                datagrams = [(c, self._sealer.seal(d)) for c, d in datagrams]
+            except KeyExhausted as error:
+                self.packets_dropped += len(datagrams)
+                self.fail(str(error))
+                return
+        for carrier, datagram in datagrams:
             self._route(out, self._carrier_out[carrier], datagram, now)
         for stream, payload in core.take_delivered():
             self._route(out, self._stream_out[stream], payload, now)
@@ -294,16 +382,18 @@ class Raft(Component[RaftParams]):
         )
         if core is None:
             return
+        dropped = core.dropped + (self._opener.dropped if self._opener else Counter[str]())
         yield counter(
             "datagrams_refused",
-            sum(core.dropped.values()),
+            sum(dropped.values()),
             "datagrams",
-            "Datagrams refused on receipt (garbage, foreign, stale) or expired before sending.",
+            "Datagrams refused on receipt (garbage, foreign, stale, failed authentication, "
+            "replayed) or expired before sending.",
         )
         for reason in REFUSALS:
             yield counter(
                 f"datagrams_refused_{reason}",
-                core.dropped[reason],
+                dropped[reason],
                 "datagrams",
                 f"Datagrams dropped as {reason.replace('_', ' ')}.",
             )
