@@ -82,6 +82,17 @@ def test_s7_above_it_both_carriers_carry_data_in_order() -> None:
     assert a.carrier_stats(1)["sent_bytes"] > 0.05 * a.carrier_stats(0)["sent_bytes"]
 
 
+def test_s7_near_the_bonded_capacity_goodput_holds_and_only_the_sender_refuses() -> None:
+    outcome, a, b = run_raft(SCENARIOS["S7c"], count=10000, seed=3)
+    assert outcome.residual <= 0.05  # goodput >= 95 % of 24 Mbit/s on 25 Mbit/s of carriers
+    assert outcome.reordered / outcome.sent < 0.01
+    # What is not delivered was refused before it was numbered: no hole, nothing late.
+    lost = outcome.sent - len(outcome.delivered_ids)
+    assert a.stream_stats(0)["dropped_local"] == lost
+    assert b.stream_stats(0)["lost"] == b.stream_stats(0)["late"] == 0
+    assert outcome.quantile(0.99) < 0.2
+
+
 def test_s8_a_blacked_out_carrier_costs_no_packet() -> None:
     events: list[object] = []
 

@@ -15,9 +15,23 @@ MIN_RATE_BPS = 64_000.0
 OVERUSE_S = 0.006
 """Queueing delay above which a carrier is taken as saturated (its rate drops to delivery)."""
 UNDERUSE_S = 0.003
+"""Queueing delay below which the capacity estimate may probe upwards."""
 FAST_LOSS_PACKETS = 80
 """Span (packets) of the fast loss average that lets repair react to a loss step at once."""
-"""Queueing delay below which the capacity estimate may probe upwards."""
+PATH_BYTES = 28
+"""Bytes the path carries per datagram beyond the datagram itself (IPv4 + UDP headers)."""
+DRAIN = 0.9
+"""Share of the measured capacity sent while the queue an overshoot built drains."""
+PROBE_STEP = 0.001
+"""Growth of the capacity estimate per report at or above the capacity last measured.
+
+Gentle on purpose: about 10 % per second at 10 ms reports, so an overshoot builds a few
+milliseconds of queue before the delay verdict, not the tens that make holes expire.
+"""
+CLIMB_STEP = 0.02
+"""Growth per report below the capacity last measured (or before any): no queue is at stake."""
+SETTLE = 0.98
+"""Share of the measured capacity to go back to after a drain: queues stay in our pacer."""
 
 
 def unwrap(value: int, reference: int) -> int:
@@ -140,8 +154,11 @@ class CarrierEstimate:
         self.delivered_bps = 0.0
         self.queue_delay = 0.0
         self.last_feedback = -1.0
+        self.capacity = initial_rate_bps
+        """Delivery rate measured the last time the carrier was full (bits per second)."""
         self._hold_until = 0.0
-        self._armed = True
+        self._draining = False
+        self._measured = False
         self._previous: Feedback | None = None
 
     def forget_loss(self) -> None:
@@ -182,7 +199,9 @@ class CarrierEstimate:
             lost = 0
         runs = (fb.loss_runs - prev.loss_runs) % U32
         nbytes = (fb.bytes_received - prev.bytes_received) % U32
-        return FeedbackSample(interval, received, lost, min(runs, lost), nbytes * 8 / interval)
+        # The path's capacity counts the IP/UDP headers too (the pacer spends them).
+        path_bits = (nbytes + PATH_BYTES * received) * 8
+        return FeedbackSample(interval, received, lost, min(runs, lost), path_bits / interval)
 
     def _learn(self, s: FeedbackSample, sent_bps: float, now: float) -> None:
         total = s.received + s.lost
@@ -204,29 +223,29 @@ class CarrierEstimate:
     def _adapt_rate(self, now: float, sent_bps: float) -> None:
         """Capacity from delivery rate and queueing delay; loss alone never lowers it.
 
-        A growing queue while the path delivers a good share of the estimate means the
-        estimate is too high: cut to the delivery rate (at most by half per verdict, then wait
-        one base round trip for the queue to drain). A queue we did not fill (little delivered:
-        delay from others or the hosts) says nothing. Probe upwards only while we send or the
-        path delivers close to the estimate with no queue (a lossy path delivers less than it
-        is sent), so an idle carrier's estimate never runs away from what it has shown.
+        A growing queue while the path delivers a good share of the estimate means the path is
+        full, so what it delivers is its capacity: remember that, and send a little below it
+        until the queue drains (waiting one round trip between verdicts for the effect to
+        show). Then go back to the measured capacity and probe upwards gently, and only while
+        we send or the path delivers close to the estimate (a lossy path delivers less than it
+        is sent), so an idle carrier's estimate never runs away from what it has shown. A
+        queue we did not fill (little delivered: delay from others or the hosts) says nothing.
         """
         in_use = self.delivered_bps > 0.3 * self.rate_bps
-        if self.queue_delay < OVERUSE_S:
-            self._armed = True  # the queue drained: the next overuse is news
         if self.queue_delay > OVERUSE_S and in_use:
-            # One cut per overuse episode (until the queue drains, or a second at most):
-            # cutting again while the old queue drains would spiral the estimate down.
-            if now >= self._hold_until and (self._armed or now >= self._hold_until + 1.0):
-                target = max(0.92 * self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
-                self.rate_bps = min(self.rate_bps, target)
-                self._hold_until = now + self.rtt.min_rtt + 0.01
-                self._armed = False
-        elif (
-            self.queue_delay < UNDERUSE_S
-            and max(self.delivered_bps, sent_bps) > 0.85 * self.rate_bps
-        ):
-            self.rate_bps *= 1.02
+            if now >= self._hold_until:
+                self.capacity = max(self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
+                self._measured = True
+                self.rate_bps = max(DRAIN * self.capacity, MIN_RATE_BPS)
+                self._draining = True
+                self._hold_until = now + self.rtt.smoothed + 0.01
+        elif self.queue_delay < UNDERUSE_S:
+            if self._draining:
+                self._draining = False
+                self.rate_bps = max(self.rate_bps, SETTLE * self.capacity)
+            elif max(self.delivered_bps, sent_bps) > 0.85 * self.rate_bps:
+                near = self._measured and self.rate_bps >= SETTLE * self.capacity
+                self.rate_bps *= 1 + (PROBE_STEP if near else CLIMB_STEP)
 
 
 class Pacer:
@@ -240,6 +259,8 @@ class Pacer:
         self.normal: deque[tuple[int, bytes, float]] = deque()
         self.queued_bytes = 0
         self.next_send = 0.0
+        self.expired = 0
+        """Bodies dropped because they could no longer arrive before their deadline."""
 
     def push(self, kind: int, body: bytes, deadline: float, *, urgent: bool = False) -> None:
         """Queue a body (without header) that must leave before ``deadline``."""
@@ -251,15 +272,27 @@ class Pacer:
         backlog = (self.queued_bytes + extra_bytes) * 8 / rate_bps
         return max(0.0, self.next_send - now) + backlog
 
-    def pop(self, now: float, rate_bps: float) -> tuple[int, bytes, float] | None:
-        """The next body allowed to leave at ``now``, or None."""
-        if self.next_send > now or not (self.urgent or self.normal):
+    def pop(
+        self, now: float, rate_bps: float, lead: float = 0.0
+    ) -> tuple[int, bytes, float] | None:
+        """The next body allowed to leave at ``now``, or None.
+
+        Bodies that would arrive after their deadline (``now + lead`` past it) are dropped
+        first and counted in :attr:`expired`, without spending the carrier's time on them.
+        """
+        if self.next_send > now:
             return None
-        item = self.urgent.popleft() if self.urgent else self.normal.popleft()
-        self.queued_bytes -= len(item[1])
-        start = max(self.next_send, now - self.BURST_S)
-        self.next_send = start + (len(item[1]) + 48) * 8 / rate_bps
-        return item
+        while self.urgent or self.normal:
+            queue = self.urgent if self.urgent else self.normal
+            item = queue.popleft()
+            self.queued_bytes -= len(item[1])
+            if now + lead > item[2]:
+                self.expired += 1
+                continue
+            start = max(self.next_send, now - self.BURST_S)
+            self.next_send = start + (len(item[1]) + 48) * 8 / rate_bps
+            return item
+        return None
 
     def due(self) -> float | None:
         """When the next queued body may leave, or None if the queue is empty."""

@@ -207,7 +207,7 @@ class RaftEndpoint:
         """
         deadline = origin + stream.spec.timeout
         size = wire.DATA_OVERHEAD - wire.HEADER_BYTES + len(payload)
-        targets = self._targets(stream, size, now, deadline)
+        targets = self._targets(stream, size, now, origin)
         if not targets:
             stream.counters.dropped_local += 1
             return -1
@@ -234,13 +234,16 @@ class RaftEndpoint:
                 stream.counters.dropped_local += 1
 
     def _targets(
-        self, stream: StreamState, size: int, now: float, deadline: float
+        self, stream: StreamState, size: int, now: float, origin: float
     ) -> list[CarrierState]:
         """Carriers a new packet goes on: all usable ones when replicating, else the best."""
         if stream.spec.replicate:
             return [c for c in self.carriers if c.usable]
         chosen = scheduler.pick(self.carriers, size, now)
-        if chosen is None or chosen.expected_arrival(now, size) > deadline:
+        if chosen is None:
+            return []
+        latest = scheduler.latest_admission(chosen, origin, stream.spec.timeout)
+        if chosen.expected_arrival(now, size) > latest:
             return []
         return [chosen]
 
@@ -567,12 +570,12 @@ class RaftEndpoint:
 
     def _drain_pacer(self, carrier: CarrierState, now: float) -> None:
         pacer, est = carrier.pacer, carrier.estimate
-        while (item := pacer.pop(now, est.rate_bps)) is not None:
-            kind, body, deadline = item
-            if now + est.rtt.one_way > deadline:
-                self.dropped["expired_in_queue"] += 1
-                continue
+        expired = pacer.expired
+        while (item := pacer.pop(now, est.rate_bps, est.rtt.one_way)) is not None:
+            kind, body, _deadline = item
             self._transmit(carrier, kind, body, now)
+        if pacer.expired > expired:
+            self.dropped["expired_in_queue"] += pacer.expired - expired
 
     # ---- carrier health ---------------------------------------------------------------------
 
