@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from nanoping.raft import wire
-from nanoping.raft.carrier import DRAIN, PATH_BYTES, SETTLE, CarrierEstimate, Pacer
+from nanoping.raft.carrier import (
+    DRAIN,
+    PATH_BYTES,
+    PROBE_PAUSE,
+    SETTLE,
+    CarrierEstimate,
+    Pacer,
+)
 from nanoping.raft.wire import Feedback
 
 REPORT = 0.01
@@ -51,7 +58,7 @@ def test_a_full_path_sets_the_estimate_to_its_delivery_rate_then_drains_and_sett
     assert abs(estimate.rate_bps - SETTLE * estimate.capacity) < 0.1e6
 
 
-def test_probing_is_gentle_near_the_measured_capacity_and_quick_below_it() -> None:
+def test_probing_is_quick_below_the_measured_capacity_and_paused_then_gentle_above() -> None:
     estimate = CarrierEstimate(10e6)
     path = Receiver(estimate)
     for _ in range(20):  # never measured: a backlogged sender climbs quickly
@@ -62,8 +69,15 @@ def test_probing_is_gentle_near_the_measured_capacity_and_quick_below_it() -> No
     for _ in range(3):
         path.report(rate_bps=13e6, queue=0.0, sent_bps=13e6)
     settled = estimate.rate_bps
-    for _ in range(50):  # half a second at the measured capacity, no queue: a few % more
-        path.report(rate_bps=estimate.rate_bps, queue=0.0, sent_bps=estimate.rate_bps)
+    assert abs(settled - SETTLE * estimate.capacity) < 0.1e6
+
+    def full_for(seconds: float) -> None:
+        for _ in range(round(seconds / REPORT)):
+            path.report(rate_bps=estimate.rate_bps, queue=0.0, sent_bps=estimate.rate_bps)
+
+    full_for(PROBE_PAUSE - 0.5)
+    assert estimate.rate_bps == settled  # no probe right after a verdict
+    full_for(1.0)  # then half a second of probing: a few per cent, no more
     assert settled < estimate.rate_bps < 1.08 * settled
 
 

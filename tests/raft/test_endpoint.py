@@ -221,6 +221,16 @@ def test_within_a_tier_the_earliest_arrival_wins_and_the_slow_carrier_takes_over
     assert pick([fast, slow], 1200, 0.0) is slow
 
 
+def test_the_queue_a_probe_builds_on_the_path_counts_in_the_expected_arrival() -> None:
+    carrier = _carrier(0, 0, 20e6, 0.030)
+    carrier.estimate.capacity, carrier.estimate.measured = 10e6, True
+    idle = carrier.expected_arrival(0.0, 1200)
+    for i in range(200):  # 100 ms of sending at 20 Mbit/s into a 10 Mbit/s path
+        carrier.note_sent(1233, i * 0.0005)
+    # Half of it still sits on the path: about 100 ms more than on an idle path.
+    assert 0.095 < carrier.expected_arrival(0.1, 1200) - 0.1 - idle < 0.105
+
+
 def test_a_lower_priority_tier_is_used_only_when_the_higher_one_saturates() -> None:
     high, low = _carrier(0, 2, 5e6, 0.080), _carrier(1, 1, 20e6, 0.010)
     assert pick([high, low], 1200, 0.0) is high

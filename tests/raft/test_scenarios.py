@@ -75,10 +75,14 @@ def test_s7_below_the_fast_carrier_capacity_only_the_fast_carrier_carries_data()
 
 
 def test_s7_above_it_both_carriers_carry_data_in_order() -> None:
-    outcome, a, _ = run_raft(SCENARIOS["S7b"], count=5000, seed=3)
+    outcome, a, _ = run_raft(SCENARIOS["S7b"], count=8000, seed=3)
     assert outcome.residual == 0.0
     assert outcome.reordered / outcome.sent < 0.01
     assert outcome.quantile(0.99) <= 0.08
+    # Once the capacity estimates have settled (the first 2 s climb from below), in-order
+    # delivery is bound by the slow carrier's 40 ms and stays under the 45 ms goal.
+    steady = sorted(outcome.latencies[4600:])
+    assert steady[int(0.99 * len(steady))] <= 0.045
     assert a.carrier_stats(1)["sent_bytes"] > 0.05 * a.carrier_stats(0)["sent_bytes"]
 
 

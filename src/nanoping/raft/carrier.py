@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from nanoping.raft.rtt import RttEstimator
-from nanoping.raft.wire import U32, Feedback
+from nanoping.raft.wire import HEADER_BYTES, U32, Feedback
 
 MISSING_MEMORY = 1024
 """Recently missing packet numbers kept so a late arrival is not counted as lost."""
@@ -20,17 +20,25 @@ FAST_LOSS_PACKETS = 80
 """Span (packets) of the fast loss average that lets repair react to a loss step at once."""
 PATH_BYTES = 28
 """Bytes the path carries per datagram beyond the datagram itself (IPv4 + UDP headers)."""
-DRAIN = 0.9
+DRAIN = 0.95
 """Share of the measured capacity sent while the queue an overshoot built drains."""
-PROBE_STEP = 0.001
-"""Growth of the capacity estimate per report at or above the capacity last measured.
+PROBE_GAIN = 0.003
+"""Growth of the capacity estimate per round trip at or above the capacity last measured.
 
-Gentle on purpose: about 10 % per second at 10 ms reports, so an overshoot builds a few
+Gentle on purpose (about 10 % per second on a 30 ms path): an overshoot builds a few
 milliseconds of queue before the delay verdict, not the tens that make holes expire.
 """
-CLIMB_STEP = 0.02
-"""Growth per report below the capacity last measured (or before any): no queue is at stake."""
-SETTLE = 0.98
+CLIMB_GAIN = 0.15
+"""Growth per round trip below the capacity last measured (or before any): no queue is at
+stake yet, but the verdict on an overshoot comes a round trip late, so per round trip."""
+PROBE_PAUSE = 5.0
+"""Seconds a carrier stays at the settled rate before probing above the measured capacity.
+
+Every probe ends in a few milliseconds of queue on the path that the scheduler cannot move
+to another carrier; pausing keeps those episodes to a small share of the time (in-order
+p99), while a capacity that grows is still found within seconds.
+"""
+SETTLE = 0.99
 """Share of the measured capacity to go back to after a drain: queues stay in our pacer."""
 
 
@@ -158,7 +166,11 @@ class CarrierEstimate:
         """Delivery rate measured the last time the carrier was full (bits per second)."""
         self._hold_until = 0.0
         self._draining = False
-        self._measured = False
+        self.measured = False
+        """Whether :attr:`capacity` was measured on a full path (not just configured)."""
+        self._probe_after = 0.0
+        self.sent_bps = 0.0
+        """Smoothed path bits per second we sent on the carrier."""
         self._previous: Feedback | None = None
 
     def forget_loss(self) -> None:
@@ -218,9 +230,9 @@ class CarrierEstimate:
         if s.runs:
             self.burst += (s.lost / s.runs - self.burst) / 8
         self.delivered_bps += (s.delivered_bps - self.delivered_bps) / 4
-        self._adapt_rate(now, sent_bps)
+        self._adapt_rate(now, sent_bps, s.interval)
 
-    def _adapt_rate(self, now: float, sent_bps: float) -> None:
+    def _adapt_rate(self, now: float, sent_bps: float, interval: float) -> None:
         """Capacity from delivery rate and queueing delay; loss alone never lowers it.
 
         A growing queue while the path delivers a good share of the estimate means the path is
@@ -231,21 +243,43 @@ class CarrierEstimate:
         is sent), so an idle carrier's estimate never runs away from what it has shown. A
         queue we did not fill (little delivered: delay from others or the hosts) says nothing.
         """
+        self.sent_bps += (sent_bps - self.sent_bps) / 4
+        sent = self.sent_bps
         in_use = self.delivered_bps > 0.3 * self.rate_bps
-        if self.queue_delay > OVERUSE_S and in_use:
+        # Sending at the estimate (the pacer has a backlog) above the capacity last measured
+        # is a probe, and a small queue is the answer it waits for.
+        probing = sent > 0.9 * self.rate_bps and (not self.measured or sent > self.capacity)
+        if self.queue_delay > (UNDERUSE_S if probing else OVERUSE_S) and in_use:
             if now >= self._hold_until:
-                self.capacity = max(self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
-                self._measured = True
-                self.rate_bps = max(DRAIN * self.capacity, MIN_RATE_BPS)
-                self._draining = True
-                self._hold_until = now + self.rtt.smoothed + 0.01
+                self._path_full(now, raise_only=probing and self.measured)
         elif self.queue_delay < UNDERUSE_S:
-            if self._draining:
-                self._draining = False
-                self.rate_bps = max(self.rate_bps, SETTLE * self.capacity)
-            elif max(self.delivered_bps, sent_bps) > 0.85 * self.rate_bps:
-                near = self._measured and self.rate_bps >= SETTLE * self.capacity
-                self.rate_bps *= 1 + (PROBE_STEP if near else CLIMB_STEP)
+            self._probe(now, sent, min(1.0, interval / self.rtt.smoothed))
+
+    def _path_full(self, now: float, *, raise_only: bool) -> None:
+        """The path is full: what it delivers is its capacity; drain below it for a while."""
+        measured = max(self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
+        # A probe only confirms or raises the capacity; lowering it takes a clear overuse.
+        self.capacity = max(self.capacity, measured) if raise_only else measured
+        self.measured = True
+        self.rate_bps = max(DRAIN * self.capacity, MIN_RATE_BPS)
+        self._draining = True
+        self._hold_until = now + self.rtt.smoothed + 0.01
+
+    def _probe(self, now: float, sent: float, rtts: float) -> None:
+        """No queue: settle after a drain, climb to the measured capacity, then probe slowly."""
+        if self._draining:
+            self._draining = False
+            self.rate_bps = max(self.rate_bps, SETTLE * self.capacity)
+            self._probe_after = now + PROBE_PAUSE
+        elif max(self.delivered_bps, sent) > 0.85 * self.rate_bps:
+            if not self.measured or self.rate_bps < SETTLE * self.capacity:
+                self.rate_bps *= 1 + CLIMB_GAIN * rtts
+            elif now >= self._probe_after:
+                self.rate_bps *= 1 + PROBE_GAIN * rtts
+
+
+ITEM_BYTES = HEADER_BYTES + PATH_BYTES
+"""What a queued body costs the path beyond its own bytes (Raft header, IP/UDP headers)."""
 
 
 class Pacer:
@@ -269,7 +303,8 @@ class Pacer:
 
     def wait(self, now: float, rate_bps: float, extra_bytes: int = 0) -> float:
         """Seconds until ``extra_bytes`` queued now would have left the carrier."""
-        backlog = (self.queued_bytes + extra_bytes) * 8 / rate_bps
+        items = len(self) + (1 if extra_bytes else 0)
+        backlog = (self.queued_bytes + extra_bytes + ITEM_BYTES * items) * 8 / rate_bps
         return max(0.0, self.next_send - now) + backlog
 
     def pop(
@@ -290,9 +325,12 @@ class Pacer:
                 self.expired += 1
                 continue
             start = max(self.next_send, now - self.BURST_S)
-            self.next_send = start + (len(item[1]) + 48) * 8 / rate_bps
+            self.next_send = start + (len(item[1]) + ITEM_BYTES) * 8 / rate_bps
             return item
         return None
+
+    def __len__(self) -> int:
+        return len(self.urgent) + len(self.normal)
 
     def due(self) -> float | None:
         """When the next queued body may leave, or None if the queue is empty."""
@@ -335,6 +373,8 @@ class CarrierState:
         self.sent_bytes = 0
         self.window_bytes = 0
         self.window_start = 0.0
+        self.path_free = 0.0
+        """When the path would have sent all we gave it, at its measured capacity."""
 
     @property
     def usable(self) -> bool:
@@ -342,15 +382,29 @@ class CarrierState:
         return self.established and self.state == UP
 
     def expected_arrival(self, now: float, size: int) -> float:
-        """When a packet of ``size`` bytes queued now would reach the peer."""
+        """When a packet of ``size`` bytes queued now would reach the peer.
+
+        Once the path's capacity is measured, the queue we build on the path itself (while
+        the estimate probes above it) is modelled too: the smoothed RTT shows it only a
+        round trip later, after the scheduler has piled more onto this carrier.
+        """
         est = self.estimate
-        return now + self.pacer.wait(now, est.rate_bps, size) + est.rtt.one_way
+        depart = now + self.pacer.wait(now, est.rate_bps, size)
+        arrival = depart + est.rtt.one_way
+        if est.measured:
+            backlog = self.pacer.queued_bytes + size + ITEM_BYTES * (len(self.pacer) + 1)
+            on_path = max(depart, self.path_free + backlog * 8 / est.capacity)
+            arrival = max(arrival, on_path + est.rtt.min_rtt / 2)
+        return arrival
 
     def note_sent(self, size: int, now: float) -> None:
         """Account a datagram handed to the carrier."""
         self.sent_datagrams += 1
         self.sent_bytes += size
-        self.window_bytes += size
+        if self.estimate.measured:
+            cost = (size + PATH_BYTES) * 8 / self.estimate.capacity
+            self.path_free = max(self.path_free, now) + cost
+        self.window_bytes += size + PATH_BYTES
         self.last_tx = now
         self.sent_since_rx += 1
         if self.first_tx_after_rx < 0:
@@ -363,7 +417,7 @@ class CarrierState:
         self.sent_since_rx = 0
 
     def take_sent_rate(self, now: float) -> float:
-        """Bits per second sent since the last call (for the capacity probe)."""
+        """Path bits per second sent since the last call (for the capacity probe)."""
         span = now - self.window_start
         rate = self.window_bytes * 8 / span if span > 0 else 0.0
         self.window_bytes, self.window_start = 0, now
