@@ -303,6 +303,8 @@ class Pacer:
         self.next_send = 0.0
         self.expired = 0
         """Bodies dropped because they could no longer arrive before their deadline."""
+        self.expired_bodies: list[tuple[int, bytes]] = []
+        """(kind, body) of those, until the endpoint takes them (it tells the peer)."""
 
     def push(self, kind: int, body: bytes, deadline: float, *, urgent: bool = False) -> None:
         """Queue a body (without header) that must leave before ``deadline``."""
@@ -331,6 +333,7 @@ class Pacer:
             self.queued_bytes -= len(item[1])
             if now + lead > item[2]:
                 self.expired += 1
+                self.expired_bodies.append(item[:2])
                 continue
             start = max(self.next_send, now - self.BURST_S)
             self.next_send = start + (len(item[1]) + ITEM_BYTES) * 8 / rate_bps
