@@ -17,6 +17,8 @@ def test_the_rate_comes_from_the_rounds_of_arq_that_fit_in_the_budget() -> None:
     tight = inputs(loss=0.10, budget=0.15, rtt=0.1)  # S3: no time to resend
     roomy = inputs(loss=0.05, budget=0.3, rtt=0.1)  # S1: two rounds
     assert (arq_rounds(tight), arq_rounds(roomy)) == (0, 2)
+    fec_only = RepairInputs(loss=0.05, burst=1.0, budget=0.3, rtt=0.1, rttvar=0.0, arq=False)
+    assert arq_rounds(fec_only) == 0
     assert target_rate(tight) == pytest.approx(3.0 * 0.10 + 0.01)
     assert target_rate(roomy) == pytest.approx(1.25 * 0.05 + 0.005)
     bursty = inputs(loss=0.05, budget=0.3, rtt=0.1, burst=4.0)

@@ -462,6 +462,7 @@ class RaftEndpoint:
                 budget=stream.spec.timeout,
                 rtt=rtt.smoothed,
                 rttvar=rtt.rttvar,
+                arq=stream.spec.arq,
             )
             stream.repair.set_rate(stream.rate.update(inputs), window_time(inputs))
 

@@ -136,6 +136,8 @@ class RepairInputs:
     """Smoothed RTT of the fastest carrier, seconds."""
     rttvar: float
     """Its RTT variation, seconds."""
+    arq: bool = True
+    """Whether the stream retransmits at all (off: FEC carries every loss)."""
 
 
 BURSTY = 1.5
@@ -159,6 +161,8 @@ NACK falls in the same burst), so they keep the larger share measured before (1.
 
 def arq_rounds(inputs: RepairInputs) -> int:
     """Retransmission rounds (request + resend) that fit in the budget after the first try."""
+    if not inputs.arq:
+        return 0
     round_trip = inputs.rtt + 4 * inputs.rttvar + 0.005
     return max(0, int((inputs.budget - inputs.rtt / 2) / round_trip))
 
