@@ -221,6 +221,16 @@ def test_within_a_tier_the_earliest_arrival_wins_and_the_slow_carrier_takes_over
     assert pick([fast, slow], 1200, 0.0) is slow
 
 
+def test_the_queue_a_probe_builds_on_the_path_counts_in_the_expected_arrival() -> None:
+    carrier = _carrier(0, 0, 20e6, 0.030)
+    carrier.estimate.capacity, carrier.estimate.measured = 10e6, True
+    idle = carrier.expected_arrival(0.0, 1200)
+    for i in range(200):  # 100 ms of sending at 20 Mbit/s into a 10 Mbit/s path
+        carrier.note_sent(1233, i * 0.0005)
+    # Half of it still sits on the path: about 100 ms more than on an idle path.
+    assert 0.095 < carrier.expected_arrival(0.1, 1200) - 0.1 - idle < 0.105
+
+
 def test_a_lower_priority_tier_is_used_only_when_the_higher_one_saturates() -> None:
     high, low = _carrier(0, 2, 5e6, 0.080), _carrier(1, 1, 20e6, 0.010)
     assert pick([high, low], 1200, 0.0) is high
@@ -263,3 +273,36 @@ def test_a_nack_asking_for_everything_costs_at_most_a_bounded_number_of_resends(
     nack = wire.encode(header, wire.encode_body(wire.Nack(1, ranges))[1])
     bench.a.receive(0, nack, bench.now)
     assert 1000 <= bench.a.stream_stats(0)["retransmitted"] <= 1024
+
+
+def test_a_skip_from_the_sender_releases_what_waits_behind_the_hole_at_once() -> None:
+    bench = Bench()
+    bench.run(0.1)
+    bench.a.send(0, b"p0", bench.now)
+    bench.run(bench.now + 0.05)
+    bench.a.send(0, b"p1", bench.now)
+    bench.a.send(0, b"p2", bench.now)
+    datagrams = bench.a.take_datagrams()
+    data = [d for d in datagrams if d[1][3] == wire.DATA]
+    assert len(data) == 2
+    bench.b.receive(data[1][0], data[1][1], bench.now + 0.01)  # p2 only: p1 is a hole
+    assert [p for _, p in bench.b.take_delivered()] == []
+    header = wire.Header(kind=wire.SKIP, src_session=111, dst_session=222, pkt_num=10**5, tx_us=1)
+    skip = wire.encode(header, wire.encode_body(wire.Skip(1, ((1, 1),)))[1])
+    bench.b.receive(0, skip, bench.now + 0.02)
+    assert [p for _, p in bench.b.take_delivered()] == [b"p2"]  # not 200 ms later
+
+
+def test_a_numbered_packet_that_expires_in_the_pacer_is_announced_in_a_skip() -> None:
+    bench = Bench()
+    bench.run(0.1)
+    bench.a.take_datagrams()
+    carrier = bench.a.carriers[0]
+    _, body = wire.encode_body(wire.Data(1, 7, 0, 0, b"late"))
+    _, resent = wire.encode_body(wire.Data(1, 8, 0, wire.DATA_RETRANSMIT, b"late"))
+    carrier.pacer.push(wire.DATA, body, bench.now - 0.01)
+    carrier.pacer.push(wire.DATA, resent, bench.now - 0.01, urgent=True)
+    bench.a.poll(bench.now)
+    skips = [wire.decode(d)[1] for _, d in bench.a.take_datagrams() if d[3] == wire.SKIP]
+    assert skips == [wire.Skip(1, ((7, 1),))]  # the resend was sent once already: no news
+    assert bench.a.dropped["expired_in_queue"] == 2

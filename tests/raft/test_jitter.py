@@ -111,3 +111,18 @@ def test_never_out_of_order_never_twice_never_past_the_timeout(
     c = buf.counters
     assert c.delivered == len(released)
     assert c.delivered + c.late + c.duplicates == len(events)
+
+
+def test_on_ordered_releases_at_once_past_holes_the_sender_abandoned() -> None:
+    buf = JitterBuffer(policy=ON_ORDERED, timeout=0.2, playout=0.2)
+    buf.insert(0, 1.00, b"a", now=1.01)
+    buf.insert(3, 1.03, b"d", now=1.04)
+    assert buf.release(1.04) == [(0, b"a")]
+    buf.abandon(1, 1)
+    assert buf.release(1.05) == []  # 2 is still missing and may come
+    buf.abandon(2, 1)
+    assert buf.next_deadline() == 0.0
+    assert buf.release(1.05) == [(3, b"d")]
+    assert buf.counters.lost == 2
+    buf.abandon(0, 10**9)  # a huge range costs a bounded amount of memory
+    assert buf.release(1.06) == []

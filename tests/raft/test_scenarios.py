@@ -13,24 +13,31 @@ from nanoping.raft.scenarios import SCENARIOS, run_plain, run_raft
 
 
 def test_s1_demo_link_loses_nothing_at_modest_overhead() -> None:
+    rates: list[float] = []
+
+    def watch(now: float, a: RaftEndpoint, b: RaftEndpoint) -> None:
+        if 3.0 <= now <= 4.0:
+            rates.append(a.stream_stats(0)["repair_rate"])
+
     plain = run_plain(SCENARIOS["S1"], count=4000, seed=3)
-    outcome, a, b = run_raft(SCENARIOS["S1"], count=4000, seed=3)
+    outcome, _, b = run_raft(SCENARIOS["S1"], count=4000, seed=3, monitor=watch)
     assert plain.residual > 0.04  # the link really loses 5 %
     assert outcome.residual == 0.0
     assert outcome.duplicates == 0
-    assert outcome.overhead < 0.18
+    assert outcome.overhead < 0.155
     assert outcome.quantile(0.5) < 0.06
     assert outcome.quantile(0.99) <= 0.3
     stats = b.stream_stats(0)
     assert stats["recovered_fec"] > 0
     assert stats["recovered_arq"] > 0
-    assert a.stream_stats(0)["repair_rate"] > 0.05  # adapted up from 1 % to the measured loss
+    # Adapted up from 1 % to the table's 1.25 x loss + 0.5 % for two ARQ rounds (~6.75 %).
+    assert 0.05 < sum(rates) / len(rates) < 0.09
 
 
 def test_s3_budget_below_a_round_trip_turns_arq_off_and_fec_carries_it() -> None:
     outcome, a, b = run_raft(SCENARIOS["S3"], count=4000, seed=3)
     assert outcome.residual <= 2e-3
-    assert outcome.overhead < 0.42
+    assert outcome.overhead < 0.38
     assert outcome.quantile(0.99) < 0.15
     assert a.stream_stats(0)["retransmitted"] == 0
     assert b.stream_stats(0)["nacks_sent"] == 0
@@ -58,11 +65,11 @@ def test_s6_repair_rate_follows_each_loss_phase() -> None:
         return [r for now, r in samples if now <= t][-1]
 
     assert rate_at(4.9) < 0.08  # 1 % phase
-    # 10 % phase from t = 5 s: the rate passes the loss rate within ~350 ms and 1.25 x loss
-    # within ~600 ms (the issue asks for 300 ms; the benchmark reports the gap).
+    # 10 % phase from t = 5 s: the rate passes the loss rate within ~350 ms (the issue asks
+    # for 300 ms; the benchmark reports the gap), and stays above it through the phase.
     assert rate_at(5.35) > 0.10
-    assert rate_at(5.6) > 0.125
-    assert rate_at(9.9) > 0.125
+    assert rate_at(5.6) > 0.10
+    assert rate_at(9.9) > 0.10
     assert rate_at(10.3) < rate_at(9.9)  # 3 % phase: decaying
 
 
@@ -75,11 +82,26 @@ def test_s7_below_the_fast_carrier_capacity_only_the_fast_carrier_carries_data()
 
 
 def test_s7_above_it_both_carriers_carry_data_in_order() -> None:
-    outcome, a, _ = run_raft(SCENARIOS["S7b"], count=5000, seed=3)
+    outcome, a, _ = run_raft(SCENARIOS["S7b"], count=8000, seed=3)
     assert outcome.residual == 0.0
     assert outcome.reordered / outcome.sent < 0.01
     assert outcome.quantile(0.99) <= 0.08
+    # Once the capacity estimates have settled (the first 2 s climb from below), in-order
+    # delivery is bound by the slow carrier's 40 ms and stays under the 45 ms goal.
+    steady = sorted(outcome.latencies[4600:])
+    assert steady[int(0.99 * len(steady))] <= 0.045
     assert a.carrier_stats(1)["sent_bytes"] > 0.05 * a.carrier_stats(0)["sent_bytes"]
+
+
+def test_s7_near_the_bonded_capacity_goodput_holds_and_only_the_sender_refuses() -> None:
+    outcome, a, b = run_raft(SCENARIOS["S7c"], count=10000, seed=3)
+    assert outcome.residual <= 0.05  # goodput >= 95 % of 24 Mbit/s on 25 Mbit/s of carriers
+    assert outcome.reordered / outcome.sent < 0.01
+    # What is not delivered was refused before it was numbered: no hole, nothing late.
+    lost = outcome.sent - len(outcome.delivered_ids)
+    assert a.stream_stats(0)["dropped_local"] == lost
+    assert b.stream_stats(0)["lost"] == b.stream_stats(0)["late"] == 0
+    assert outcome.quantile(0.99) < 0.2
 
 
 def test_s8_a_blacked_out_carrier_costs_no_packet() -> None:

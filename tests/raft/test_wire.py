@@ -36,6 +36,19 @@ GOLDEN: dict[str, tuple[str, wire.Header, wire.Body]] = {
         wire.Header(kind=wire.NACK, src_session=1, dst_session=2, pkt_num=3, tx_us=4),
         wire.Nack(stream_handle=9, ranges=((100, 3), (200, 1))),
     ),
+    "skip": (
+        "5246"
+        "01"
+        "ff"
+        "00000001"
+        "00000002"
+        "00000003"
+        "00000004" + "00000009" + "0002" + "00000064"
+        "0003" + "000000c8"
+        "0001",
+        wire.Header(kind=wire.SKIP, src_session=1, dst_session=2, pkt_num=3, tx_us=4),
+        wire.Skip(stream_handle=9, ranges=((100, 3), (200, 1))),
+    ),
     "feedback": (
         "5246010400000001000000020000000300000004" + "".join(f"{i:08x}" for i in range(1, 10)),
         wire.Header(kind=wire.FEEDBACK, src_session=1, dst_session=2, pkt_num=3, tx_us=4),

@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from nanoping.raft.rtt import RttEstimator
-from nanoping.raft.wire import U32, Feedback
+from nanoping.raft.wire import HEADER_BYTES, U32, Feedback
 
 MISSING_MEMORY = 1024
 """Recently missing packet numbers kept so a late arrival is not counted as lost."""
@@ -15,9 +15,37 @@ MIN_RATE_BPS = 64_000.0
 OVERUSE_S = 0.006
 """Queueing delay above which a carrier is taken as saturated (its rate drops to delivery)."""
 UNDERUSE_S = 0.003
+"""Queueing delay below which the capacity estimate may probe upwards."""
 FAST_LOSS_PACKETS = 80
 """Span (packets) of the fast loss average that lets repair react to a loss step at once."""
-"""Queueing delay below which the capacity estimate may probe upwards."""
+SLOW_LOSS_PACKETS = 100
+"""Span (packets) of the slow loss average the repair rate follows.
+
+Short enough that repair passes a 1 % -> 10 % step within ~300 ms (200 packets took ~450 ms);
+its noise costs no overhead on average, as the repair rate now follows it without a max filter.
+"""
+PATH_BYTES = 28
+"""Bytes the path carries per datagram beyond the datagram itself (IPv4 + UDP headers)."""
+DRAIN = 0.95
+"""Share of the measured capacity sent while the queue an overshoot built drains."""
+PROBE_GAIN = 0.003
+"""Growth of the capacity estimate per round trip at or above the capacity last measured.
+
+Gentle on purpose (about 10 % per second on a 30 ms path): an overshoot builds a few
+milliseconds of queue before the delay verdict, not the tens that make holes expire.
+"""
+CLIMB_GAIN = 0.15
+"""Growth per round trip below the capacity last measured (or before any): no queue is at
+stake yet, but the verdict on an overshoot comes a round trip late, so per round trip."""
+PROBE_PAUSE = 5.0
+"""Seconds a carrier stays at the settled rate before probing above the measured capacity.
+
+Every probe ends in a few milliseconds of queue on the path that the scheduler cannot move
+to another carrier; pausing keeps those episodes to a small share of the time (in-order
+p99), while a capacity that grows is still found within seconds.
+"""
+SETTLE = 0.99
+"""Share of the measured capacity to go back to after a drain: queues stay in our pacer."""
 
 
 def unwrap(value: int, reference: int) -> int:
@@ -140,8 +168,15 @@ class CarrierEstimate:
         self.delivered_bps = 0.0
         self.queue_delay = 0.0
         self.last_feedback = -1.0
+        self.capacity = initial_rate_bps
+        """Delivery rate measured the last time the carrier was full (bits per second)."""
         self._hold_until = 0.0
-        self._armed = True
+        self._draining = False
+        self.measured = False
+        """Whether :attr:`capacity` was measured on a full path (not just configured)."""
+        self._probe_after = 0.0
+        self.sent_bps = 0.0
+        """Smoothed path bits per second we sent on the carrier."""
         self._previous: Feedback | None = None
 
     def forget_loss(self) -> None:
@@ -182,51 +217,77 @@ class CarrierEstimate:
             lost = 0
         runs = (fb.loss_runs - prev.loss_runs) % U32
         nbytes = (fb.bytes_received - prev.bytes_received) % U32
-        return FeedbackSample(interval, received, lost, min(runs, lost), nbytes * 8 / interval)
+        # The path's capacity counts the IP/UDP headers too (the pacer spends them).
+        path_bits = (nbytes + PATH_BYTES * received) * 8
+        return FeedbackSample(interval, received, lost, min(runs, lost), path_bits / interval)
 
     def _learn(self, s: FeedbackSample, sent_bps: float, now: float) -> None:
         total = s.received + s.lost
         if total:
-            # A plain mean over the first 200 packets (keep-alives included), then an EWMA:
-            # the estimate is right quickly after start and follows changes within ~200 packets.
+            # A plain mean over the first packets (keep-alives included), then an EWMA: the
+            # estimate is right quickly after start and follows changes within ~100 packets.
             self.observed += total
-            gain = min(1.0, total / min(200, self.observed))
+            # Bursts make short averages swing: stretch the windows by the burst length (the
+            # slow one at most twofold: the repair margin under bursts covers the rest).
+            stretch = max(1.0, self.burst)
+            slow_span = SLOW_LOSS_PACKETS * min(2.0, stretch)
+            gain = min(1.0, total / min(slow_span, self.observed))
             self.loss += (s.lost / total - self.loss) * gain
-            # Bursts make short averages swing: stretch the fast window by the burst length.
-            span = FAST_LOSS_PACKETS * max(1.0, self.burst)
-            fast = min(1.0, total / min(span, self.observed))
+            fast = min(1.0, total / min(FAST_LOSS_PACKETS * stretch, self.observed))
             self.loss_fast += (s.lost / total - self.loss_fast) * fast
         if s.runs:
             self.burst += (s.lost / s.runs - self.burst) / 8
         self.delivered_bps += (s.delivered_bps - self.delivered_bps) / 4
-        self._adapt_rate(now, sent_bps)
+        self._adapt_rate(now, sent_bps, s.interval)
 
-    def _adapt_rate(self, now: float, sent_bps: float) -> None:
+    def _adapt_rate(self, now: float, sent_bps: float, interval: float) -> None:
         """Capacity from delivery rate and queueing delay; loss alone never lowers it.
 
-        A growing queue while the path delivers a good share of the estimate means the
-        estimate is too high: cut to the delivery rate (at most by half per verdict, then wait
-        one base round trip for the queue to drain). A queue we did not fill (little delivered:
-        delay from others or the hosts) says nothing. Probe upwards only while we send or the
-        path delivers close to the estimate with no queue (a lossy path delivers less than it
-        is sent), so an idle carrier's estimate never runs away from what it has shown.
+        A growing queue while the path delivers a good share of the estimate means the path is
+        full, so what it delivers is its capacity: remember that, and send a little below it
+        until the queue drains (waiting one round trip between verdicts for the effect to
+        show). Then go back to the measured capacity and probe upwards gently, and only while
+        we send or the path delivers close to the estimate (a lossy path delivers less than it
+        is sent), so an idle carrier's estimate never runs away from what it has shown. A
+        queue we did not fill (little delivered: delay from others or the hosts) says nothing.
         """
+        self.sent_bps += (sent_bps - self.sent_bps) / 4
+        sent = self.sent_bps
         in_use = self.delivered_bps > 0.3 * self.rate_bps
-        if self.queue_delay < OVERUSE_S:
-            self._armed = True  # the queue drained: the next overuse is news
-        if self.queue_delay > OVERUSE_S and in_use:
-            # One cut per overuse episode (until the queue drains, or a second at most):
-            # cutting again while the old queue drains would spiral the estimate down.
-            if now >= self._hold_until and (self._armed or now >= self._hold_until + 1.0):
-                target = max(0.92 * self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
-                self.rate_bps = min(self.rate_bps, target)
-                self._hold_until = now + self.rtt.min_rtt + 0.01
-                self._armed = False
-        elif (
-            self.queue_delay < UNDERUSE_S
-            and max(self.delivered_bps, sent_bps) > 0.85 * self.rate_bps
-        ):
-            self.rate_bps *= 1.02
+        # Sending at the estimate (the pacer has a backlog) above the capacity last measured
+        # is a probe, and a small queue is the answer it waits for.
+        probing = sent > 0.9 * self.rate_bps and (not self.measured or sent > self.capacity)
+        if self.queue_delay > (UNDERUSE_S if probing else OVERUSE_S) and in_use:
+            if now >= self._hold_until:
+                self._path_full(now, raise_only=probing and self.measured)
+        elif self.queue_delay < UNDERUSE_S:
+            self._probe(now, sent, min(1.0, interval / self.rtt.smoothed))
+
+    def _path_full(self, now: float, *, raise_only: bool) -> None:
+        """The path is full: what it delivers is its capacity; drain below it for a while."""
+        measured = max(self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
+        # A probe only confirms or raises the capacity; lowering it takes a clear overuse.
+        self.capacity = max(self.capacity, measured) if raise_only else measured
+        self.measured = True
+        self.rate_bps = max(DRAIN * self.capacity, MIN_RATE_BPS)
+        self._draining = True
+        self._hold_until = now + self.rtt.smoothed + 0.01
+
+    def _probe(self, now: float, sent: float, rtts: float) -> None:
+        """No queue: settle after a drain, climb to the measured capacity, then probe slowly."""
+        if self._draining:
+            self._draining = False
+            self.rate_bps = max(self.rate_bps, SETTLE * self.capacity)
+            self._probe_after = now + PROBE_PAUSE
+        elif max(self.delivered_bps, sent) > 0.85 * self.rate_bps:
+            if not self.measured or self.rate_bps < SETTLE * self.capacity:
+                self.rate_bps *= 1 + CLIMB_GAIN * rtts
+            elif now >= self._probe_after:
+                self.rate_bps *= 1 + PROBE_GAIN * rtts
+
+
+ITEM_BYTES = HEADER_BYTES + PATH_BYTES
+"""What a queued body costs the path beyond its own bytes (Raft header, IP/UDP headers)."""
 
 
 class Pacer:
@@ -240,6 +301,10 @@ class Pacer:
         self.normal: deque[tuple[int, bytes, float]] = deque()
         self.queued_bytes = 0
         self.next_send = 0.0
+        self.expired = 0
+        """Bodies dropped because they could no longer arrive before their deadline."""
+        self.expired_bodies: list[tuple[int, bytes]] = []
+        """(kind, body) of those, until the endpoint takes them (it tells the peer)."""
 
     def push(self, kind: int, body: bytes, deadline: float, *, urgent: bool = False) -> None:
         """Queue a body (without header) that must leave before ``deadline``."""
@@ -248,18 +313,35 @@ class Pacer:
 
     def wait(self, now: float, rate_bps: float, extra_bytes: int = 0) -> float:
         """Seconds until ``extra_bytes`` queued now would have left the carrier."""
-        backlog = (self.queued_bytes + extra_bytes) * 8 / rate_bps
+        items = len(self) + (1 if extra_bytes else 0)
+        backlog = (self.queued_bytes + extra_bytes + ITEM_BYTES * items) * 8 / rate_bps
         return max(0.0, self.next_send - now) + backlog
 
-    def pop(self, now: float, rate_bps: float) -> tuple[int, bytes, float] | None:
-        """The next body allowed to leave at ``now``, or None."""
-        if self.next_send > now or not (self.urgent or self.normal):
+    def pop(
+        self, now: float, rate_bps: float, lead: float = 0.0
+    ) -> tuple[int, bytes, float] | None:
+        """The next body allowed to leave at ``now``, or None.
+
+        Bodies that would arrive after their deadline (``now + lead`` past it) are dropped
+        first and counted in :attr:`expired`, without spending the carrier's time on them.
+        """
+        if self.next_send > now:
             return None
-        item = self.urgent.popleft() if self.urgent else self.normal.popleft()
-        self.queued_bytes -= len(item[1])
-        start = max(self.next_send, now - self.BURST_S)
-        self.next_send = start + (len(item[1]) + 48) * 8 / rate_bps
-        return item
+        while self.urgent or self.normal:
+            queue = self.urgent if self.urgent else self.normal
+            item = queue.popleft()
+            self.queued_bytes -= len(item[1])
+            if now + lead > item[2]:
+                self.expired += 1
+                self.expired_bodies.append(item[:2])
+                continue
+            start = max(self.next_send, now - self.BURST_S)
+            self.next_send = start + (len(item[1]) + ITEM_BYTES) * 8 / rate_bps
+            return item
+        return None
+
+    def __len__(self) -> int:
+        return len(self.urgent) + len(self.normal)
 
     def due(self) -> float | None:
         """When the next queued body may leave, or None if the queue is empty."""
@@ -302,6 +384,8 @@ class CarrierState:
         self.sent_bytes = 0
         self.window_bytes = 0
         self.window_start = 0.0
+        self.path_free = 0.0
+        """When the path would have sent all we gave it, at its measured capacity."""
 
     @property
     def usable(self) -> bool:
@@ -309,15 +393,29 @@ class CarrierState:
         return self.established and self.state == UP
 
     def expected_arrival(self, now: float, size: int) -> float:
-        """When a packet of ``size`` bytes queued now would reach the peer."""
+        """When a packet of ``size`` bytes queued now would reach the peer.
+
+        Once the path's capacity is measured, the queue we build on the path itself (while
+        the estimate probes above it) is modelled too: the smoothed RTT shows it only a
+        round trip later, after the scheduler has piled more onto this carrier.
+        """
         est = self.estimate
-        return now + self.pacer.wait(now, est.rate_bps, size) + est.rtt.one_way
+        depart = now + self.pacer.wait(now, est.rate_bps, size)
+        arrival = depart + est.rtt.one_way
+        if est.measured:
+            backlog = self.pacer.queued_bytes + size + ITEM_BYTES * (len(self.pacer) + 1)
+            on_path = max(depart, self.path_free + backlog * 8 / est.capacity)
+            arrival = max(arrival, on_path + est.rtt.min_rtt / 2)
+        return arrival
 
     def note_sent(self, size: int, now: float) -> None:
         """Account a datagram handed to the carrier."""
         self.sent_datagrams += 1
         self.sent_bytes += size
-        self.window_bytes += size
+        if self.estimate.measured:
+            cost = (size + PATH_BYTES) * 8 / self.estimate.capacity
+            self.path_free = max(self.path_free, now) + cost
+        self.window_bytes += size + PATH_BYTES
         self.last_tx = now
         self.sent_since_rx += 1
         if self.first_tx_after_rx < 0:
@@ -330,7 +428,7 @@ class CarrierState:
         self.sent_since_rx = 0
 
     def take_sent_rate(self, now: float) -> float:
-        """Bits per second sent since the last call (for the capacity probe)."""
+        """Path bits per second sent since the last call (for the capacity probe)."""
         span = now - self.window_start
         rate = self.window_bytes * 8 / span if span > 0 else 0.0
         self.window_bytes, self.window_start = 0, now

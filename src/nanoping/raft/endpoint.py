@@ -212,7 +212,7 @@ class RaftEndpoint:
         """
         deadline = origin + stream.spec.timeout
         size = wire.DATA_OVERHEAD - wire.HEADER_BYTES + len(payload)
-        targets = self._targets(stream, size, now, deadline)
+        targets = self._targets(stream, size, now, origin)
         if not targets:
             stream.counters.dropped_local += 1
             return -1
@@ -239,13 +239,16 @@ class RaftEndpoint:
                 stream.counters.dropped_local += 1
 
     def _targets(
-        self, stream: StreamState, size: int, now: float, deadline: float
+        self, stream: StreamState, size: int, now: float, origin: float
     ) -> list[CarrierState]:
         """Carriers a new packet goes on: all usable ones when replicating, else the best."""
         if stream.spec.replicate:
             return [c for c in self.carriers if c.usable]
         chosen = scheduler.pick(self.carriers, size, now)
-        if chosen is None or chosen.expected_arrival(now, size) > deadline:
+        if chosen is None:
+            return []
+        latest = scheduler.latest_admission(chosen, origin, stream.spec.timeout)
+        if chosen.expected_arrival(now, size) > latest:
             return []
         return [chosen]
 
@@ -331,6 +334,8 @@ class RaftEndpoint:
             self._adapt_repair()
         elif isinstance(body, wire.Nack):
             self._on_nack(body, now)
+        elif isinstance(body, wire.Skip):
+            self._on_skip(body)
 
     def _on_hello(
         self, carrier: CarrierState, header: wire.Header, body: wire.Hello, now: float
@@ -468,6 +473,7 @@ class RaftEndpoint:
                 budget=stream.spec.timeout,
                 rtt=rtt.smoothed,
                 rttvar=rtt.rttvar,
+                arq=stream.spec.arq,
             )
             stream.repair.set_rate(stream.rate.update(inputs), window_time(inputs))
 
@@ -501,6 +507,20 @@ class RaftEndpoint:
                     return
                 budget -= 1
                 self._resend(stream, seq, now)
+
+    def _on_skip(self, skip: wire.Skip) -> None:
+        """The peer gave up on sending these: release what waits behind them at once."""
+        index = self._by_handle.get(skip.stream_handle)
+        if index is None:
+            self.dropped["unknown_stream"] += 1
+            return
+        stream = self.streams[index]
+        base = max(stream.buffer.next_seq, stream.planner.highest, 0)
+        for first, count in skip.ranges:
+            start = unwrap(first, base)
+            stream.buffer.abandon(start, count)
+            for seq in range(start, start + min(count, MAX_RESENDS_PER_NACK)):
+                stream.planner.missing.pop(seq, None)
 
     def _resend(self, stream: StreamState, seq: int, now: float) -> None:
         sent = stream.history.packets.get(seq)
@@ -578,12 +598,31 @@ class RaftEndpoint:
 
     def _drain_pacer(self, carrier: CarrierState, now: float) -> None:
         pacer, est = carrier.pacer, carrier.estimate
-        while (item := pacer.pop(now, est.rate_bps)) is not None:
-            kind, body, deadline = item
-            if now + est.rtt.one_way > deadline:
-                self.dropped["expired_in_queue"] += 1
-                continue
+        expired = pacer.expired
+        while (item := pacer.pop(now, est.rate_bps, est.rtt.one_way)) is not None:
+            kind, body, _deadline = item
             self._transmit(carrier, kind, body, now)
+        if pacer.expired > expired:
+            self.dropped["expired_in_queue"] += pacer.expired - expired
+            self._skip_expired(pacer.expired_bodies, now)
+            pacer.expired_bodies.clear()
+
+    def _skip_expired(self, bodies: list[tuple[int, bytes]], now: float) -> None:
+        """Tell the peer which numbered packets will never leave, so it stops waiting."""
+        never_sent: dict[int, list[int]] = {}
+        for kind, body in bodies:
+            if kind != wire.DATA or body[12] & wire.DATA_RETRANSMIT:  # a resend is no news
+                continue
+            handle, seq = int.from_bytes(body[:4], "big"), int.from_bytes(body[4:8], "big")
+            never_sent.setdefault(handle, []).append(seq)
+        via = self._nack_carrier()
+        if via is None:
+            return
+        for handle, seqs in never_sent.items():
+            runs = ranges(seqs)
+            for start in range(0, len(runs), wire.NACK_MAX_RANGES):
+                chunk = tuple(runs[start : start + wire.NACK_MAX_RANGES])
+                self._control(via, wire.Skip(handle, chunk), now)
 
     # ---- carrier health ---------------------------------------------------------------------
 

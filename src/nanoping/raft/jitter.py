@@ -50,6 +50,7 @@ class JitterBuffer:
         self._skipped: deque[int] = deque(maxlen=_SKIPPED_MEMORY)
         self._seen: deque[int] = deque(maxlen=_SKIPPED_MEMORY)
         self._seen_set: set[int] = set()
+        self._abandoned: set[int] = set()
 
     def insert(self, seq: int, send_time: float, payload: bytes, now: float) -> list[bytes]:
         """Take one arrival; returns what can be released at once (``transit`` only)."""
@@ -85,18 +86,34 @@ class JitterBuffer:
         self.counters.delivered += 1
         return [payload]
 
+    def abandon(self, first: int, count: int) -> None:
+        """The sender will never send these: stop waiting for them (bounded, like the buffer)."""
+        start = max(first, self.next_seq)
+        for seq in range(start, min(first + count, self.next_seq + _SKIPPED_MEMORY)):
+            if seq not in self._held and len(self._abandoned) < _SKIPPED_MEMORY:
+                self._abandoned.add(seq)
+
+    def _abandoned_below(self, seq: int) -> bool:
+        """Whether every missing number before held ``seq`` was abandoned by the sender."""
+        gap = seq - self.next_seq
+        if gap > len(self._abandoned):
+            return False
+        return all(s in self._abandoned for s in range(self.next_seq, seq))
+
     def release(self, now: float) -> list[tuple[int, bytes]]:
         """Everything whose turn has come at ``now``, in sequence order."""
         out: list[tuple[int, bytes]] = []
         while self._heap:
             seq = self._heap[0]
-            if seq > self.next_seq and not self._hole_expired(seq, now):
+            hole = seq > self.next_seq
+            if hole and not self._hole_expired(seq, now) and not self._abandoned_below(seq):
                 break
             send_time, arrival, payload = self._held[seq]
             if self.policy == ON_TIMEOUT and now < send_time + self.playout:
                 break
             heapq.heappop(self._heap)
             del self._held[seq]
+            self._abandoned.discard(seq)
             self._skip_to(seq)
             self.next_seq = seq + 1
             self._last_send = send_time
@@ -127,6 +144,7 @@ class JitterBuffer:
         if seq > self.next_seq:
             self.counters.lost += seq - self.next_seq
             self._skipped.extend(range(max(self.next_seq, seq - _SKIPPED_MEMORY), seq))
+            self._abandoned.difference_update(range(self.next_seq, seq))
             self.next_seq = seq
 
     def next_deadline(self) -> float | None:
@@ -135,7 +153,7 @@ class JitterBuffer:
             return None
         seq = self._heap[0]
         if seq > self.next_seq:
-            return self.hole_deadline(seq)
+            return 0.0 if self._abandoned_below(seq) else self.hole_deadline(seq)
         return self._held[seq][0] + self.playout if self.policy == ON_TIMEOUT else 0.0
 
     def missing_below(self, seq: int) -> bool:

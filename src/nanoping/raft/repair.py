@@ -136,18 +136,40 @@ class RepairInputs:
     """Smoothed RTT of the fastest carrier, seconds."""
     rttvar: float
     """Its RTT variation, seconds."""
+    arq: bool = True
+    """Whether the stream retransmits at all (off: FEC carries every loss)."""
 
 
-def arq_possible(inputs: RepairInputs) -> bool:
-    """Whether a retransmission can usually arrive within the budget (detect + request + resend)."""
-    return inputs.budget >= 1.5 * inputs.rtt + 4 * inputs.rttvar + 0.01
+BURSTY = 1.5
+"""Mean loss-burst length (packets) from which loss counts as bursty."""
+
+RATE_TABLE: tuple[tuple[tuple[float, float], tuple[float, float]], ...] = (
+    ((3.0, 0.01), (3.0, 0.01)),  # no retransmission fits: FEC carries every loss alone
+    ((2.0, 0.01), (2.0, 0.01)),  # one round: what FEC misses gets a single chance
+    ((1.25, 0.005), (1.5, 0.01)),  # two or more rounds: FEC trims the ARQ load and the tail
+)
+"""(gain, offset) of the repair rate ``gain x loss + offset`` for random and for bursty loss,
+by the retransmission rounds that fit in the budget.
+
+From the residual-loss tables of the transport research and these scenarios: with no time
+for ARQ a sliding window needs about 3x the loss (RLC 1/3 at 10 % random loss: none lost in
+10^6, 1/4: 1e-5); with two rounds of ARQ behind it, 1.25x the random loss loses nothing, and
+more only buys in-order latency at the cost of overhead. Bursts defeat ARQ more often (a
+NACK falls in the same burst), so they keep the larger share measured before (1.5x + 1 %).
+"""
+
+
+def arq_rounds(inputs: RepairInputs) -> int:
+    """Retransmission rounds (request + resend) that fit in the budget after the first try."""
+    if not inputs.arq:
+        return 0
+    round_trip = inputs.rtt + 4 * inputs.rttvar + 0.005
+    return max(0, int((inputs.budget - inputs.rtt / 2) / round_trip))
 
 
 def target_rate(inputs: RepairInputs) -> float:
-    """Repair packets per source packet for these conditions.
+    """Repair packets per source packet for these conditions, looked up in :data:`RATE_TABLE`.
 
-    With ARQ behind it, FEC only has to shrink the retransmission load and the in-order tail
-    (repair about 1.5x loss); without time for ARQ, FEC carries everything (about 2.5-3x loss).
     Bursts need more (the window must span several). Never at or below the loss rate, where
     a sliding window collapses.
     """
@@ -155,9 +177,10 @@ def target_rate(inputs: RepairInputs) -> float:
     if loss < 0.002:
         return MIN_RATE
     burst_factor = 1.0 + 0.08 * max(0.0, inputs.burst - 1.0)
-    gain = 1.5 if arq_possible(inputs) else 3.0
-    rate = (gain * loss + 0.01) * burst_factor
-    return min(MAX_RATE, max(rate, 1.25 * loss + 0.005, MIN_RATE))
+    row = RATE_TABLE[min(arq_rounds(inputs), len(RATE_TABLE) - 1)]
+    gain, offset = row[1] if inputs.burst >= BURSTY else row[0]
+    rate = (gain * loss + offset) * burst_factor
+    return min(MAX_RATE, max(rate, 1.2 * loss + 0.005, MIN_RATE))
 
 
 def window_time(inputs: RepairInputs) -> float:
@@ -166,10 +189,17 @@ def window_time(inputs: RepairInputs) -> float:
 
 
 class RateController:
-    """Fast attack, slow decay around :func:`target_rate` (losses come in waves)."""
+    """Follows :func:`target_rate`: directly under random loss, with a margin under bursts.
+
+    Under random loss the target comes from a loss average over a few hundred packets, and
+    taking it as it is costs least: a max filter over it would pay for the upper envelope of
+    its noise, about a tenth more repair (S3: 38.6 % overhead against 35.8 %, same residual).
+    Under bursty loss the loss seen by one window swings far more than the average says, so
+    the rate rises at once to any higher target and only decays slowly (losses come in waves).
+    """
 
     DECAY = 0.99
-    """Factor per update (about 100 per second) by which the rate may fall to a lower target."""
+    """Factor per update (about 100 per second) by which a bursty rate may fall to a lower target."""
 
     def __init__(self) -> None:
         self.rate = MIN_RATE
@@ -177,5 +207,8 @@ class RateController:
     def update(self, inputs: RepairInputs) -> float:
         """New rate after one measurement."""
         target = target_rate(inputs)
-        self.rate = target if target >= self.rate else max(target, self.rate * self.DECAY)
+        if inputs.burst < BURSTY or target >= self.rate:
+            self.rate = target
+        else:
+            self.rate = max(target, self.rate * self.DECAY)
         return self.rate

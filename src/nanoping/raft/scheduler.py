@@ -15,6 +15,15 @@ from nanoping.raft.carrier import CarrierState
 
 SATURATED_S = 0.015
 """Queue wait at which a tier counts as saturated and the next tier is considered."""
+QUEUE_SHARE = 0.75
+"""Share of the budget left beyond the one-way delay that a new packet may spend queued.
+
+When more is offered than the carriers carry, the sender's queues grow until packets are
+refused; refusing at the deadline itself would park every packet just before it, where any
+dip in the capacity estimate makes whole queues expire. Refusing at three quarters keeps
+the same goodput with less latency and room to absorb such dips, and still lets a queue
+absorb the burst of a carrier that just went dark (its packets move to the others).
+"""
 
 
 def pick(
@@ -41,6 +50,12 @@ def pick(
         if best.pacer.wait(now, best.estimate.rate_bps, size) <= SATURATED_S:
             return best
     return best
+
+
+def latest_admission(carrier: CarrierState, origin: float, budget: float) -> float:
+    """Latest expected arrival at which a new packet taken at ``origin`` is still queued."""
+    one_way = carrier.estimate.rtt.one_way
+    return origin + one_way + QUEUE_SHARE * max(0.0, budget - one_way)
 
 
 def fastest(carriers: Sequence[CarrierState]) -> CarrierState | None:

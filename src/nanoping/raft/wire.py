@@ -17,6 +17,9 @@ HEADER = struct.Struct(">2sBBIIII")
 HEADER_BYTES = HEADER.size  # 20
 
 HELLO, DATA, REPAIR, FEEDBACK, NACK = 1, 2, 3, 4, 5
+SKIP = 255
+"""Sender's notice that it gave up on sequence numbers it never sent (types are taken from the
+top of the free range downwards for this kind of message)."""
 
 _HELLO = struct.Struct(">QB")
 _DATA = struct.Struct(">IIIB")
@@ -129,7 +132,17 @@ class Nack:
     """(first sequence number, count) pairs."""
 
 
-Body = Hello | Data | Repair | Feedback | Nack
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Sender notice: these sequence numbers of a stream will never be sent, stop waiting."""
+
+    stream_handle: int
+    """Stream the numbers belong to."""
+    ranges: tuple[tuple[int, int], ...]
+    """(first sequence number, count) pairs."""
+
+
+Body = Hello | Data | Repair | Feedback | Nack | Skip
 NACK_MAX_RANGES = 64
 """Most ranges one NACK carries (keeps it well under any MTU)."""
 
@@ -161,6 +174,8 @@ def encode_body(body: Body) -> tuple[int, bytes]:
         return REPAIR, _REPAIR.pack(body.stream_handle) + body.codec
     if isinstance(body, Feedback):
         return FEEDBACK, _encode_feedback(body)
+    if isinstance(body, Skip):
+        return SKIP, _encode_skip(body)
     return NACK, _encode_nack(body)
 
 
@@ -187,6 +202,23 @@ def _encode_nack(body: Nack) -> bytes:
             raise ValueError(f"a NACK range holds 1 to 65535 packets, not {count}")
         parts.append(_NACK_RANGE.pack(first % U32, count))
     return b"".join(parts)
+
+
+def _encode_skip(body: Skip) -> bytes:
+    """Same layout as a NACK: stream handle, range count, (first, count) ranges."""
+    if not 1 <= len(body.ranges) <= NACK_MAX_RANGES:
+        raise ValueError(f"a SKIP carries 1 to {NACK_MAX_RANGES} ranges, not {len(body.ranges)}")
+    parts = [_NACK_HEAD.pack(body.stream_handle, len(body.ranges))]
+    for first, count in body.ranges:
+        if not 1 <= count <= 0xFFFF:
+            raise ValueError(f"a SKIP range holds 1 to 65535 packets, not {count}")
+        parts.append(_NACK_RANGE.pack(first % U32, count))
+    return b"".join(parts)
+
+
+def _decode_skip(rest: memoryview) -> Skip:
+    nack = _decode_nack(rest, "SKIP")
+    return Skip(nack.stream_handle, nack.ranges)
 
 
 def decode(datagram: bytes) -> tuple[Header, Body]:
@@ -220,20 +252,22 @@ def _decode_body(kind: int, rest: memoryview) -> Body:
         return Feedback(*_FEEDBACK.unpack_from(rest))
     if kind == NACK:
         return _decode_nack(rest)
+    if kind == SKIP:
+        return _decode_skip(rest)
     raise WireError("malformed", f"unknown packet type {kind}")
 
 
-def _decode_nack(rest: memoryview) -> Nack:
-    _need(rest, _NACK_HEAD.size, "NACK")
+def _decode_nack(rest: memoryview, name: str = "NACK") -> Nack:
+    _need(rest, _NACK_HEAD.size, name)
     stream, count = _NACK_HEAD.unpack_from(rest)
     if not 1 <= count <= NACK_MAX_RANGES:
-        raise WireError("malformed", f"NACK with {count} ranges (1 to {NACK_MAX_RANGES} allowed)")
-    _exact(rest, _NACK_HEAD.size + count * _NACK_RANGE.size, "NACK")
+        raise WireError("malformed", f"{name} with {count} ranges (1 to {NACK_MAX_RANGES} allowed)")
+    _exact(rest, _NACK_HEAD.size + count * _NACK_RANGE.size, name)
     ranges = tuple(
         _NACK_RANGE.unpack_from(rest, _NACK_HEAD.size + i * _NACK_RANGE.size) for i in range(count)
     )
     if any(n == 0 for _, n in ranges):
-        raise WireError("malformed", "NACK range of 0 packets")
+        raise WireError("malformed", f"{name} range of 0 packets")
     return Nack(stream, ranges)
 
 

@@ -1,0 +1,104 @@
+"""A carrier's capacity estimate and pacer, fed receiver reports on a fake clock."""
+
+from __future__ import annotations
+
+from nanoping.raft import wire
+from nanoping.raft.carrier import (
+    DRAIN,
+    PATH_BYTES,
+    PROBE_PAUSE,
+    SETTLE,
+    CarrierEstimate,
+    Pacer,
+)
+from nanoping.raft.wire import Feedback
+
+REPORT = 0.01
+DATAGRAM = 1233
+
+
+class Receiver:
+    """Cumulative reports of a path that delivers ``rate_bps`` (path bits) with a given queue."""
+
+    def __init__(self, estimate: CarrierEstimate) -> None:
+        self.estimate = estimate
+        self.now = 0.0
+        self.received = 0
+        self.bytes = 0
+
+    def report(self, *, rate_bps: float, queue: float, sent_bps: float) -> None:
+        self.now += REPORT
+        count = round(rate_bps * REPORT / 8 / (DATAGRAM + PATH_BYTES))
+        self.received += count
+        self.bytes += count * DATAGRAM
+        fb = Feedback(
+            highest_pkt=self.received,
+            received=self.received,
+            lost=0,
+            loss_runs=0,
+            bytes_received=self.bytes,
+            rx_clock_us=int(self.now * 1e6),
+            echo_tx_us=int((self.now - 0.03) * 1e6),
+            hold_us=0,
+            queue_delay_us=int(queue * 1e6),
+        )
+        self.estimate.on_feedback(fb, int(self.now * 1e6), self.now, sent_bps)
+
+
+def test_a_full_path_sets_the_estimate_to_its_delivery_rate_then_drains_and_settles() -> None:
+    estimate = CarrierEstimate(25e6)  # starts 25 % above the path's 20 Mbit/s
+    path = Receiver(estimate)
+    for _ in range(20):  # delivery is capped at 20 Mbit/s and a queue builds
+        path.report(rate_bps=20e6, queue=0.012, sent_bps=25e6)
+    # The capacity counts the IP/UDP headers, as the pacer does: within 1 % of the path.
+    assert abs(estimate.capacity - 20e6) < 0.2e6
+    assert estimate.rate_bps < 20e6 * (DRAIN + 0.01)  # below capacity while the queue drains
+    for _ in range(3):
+        path.report(rate_bps=DRAIN * 20e6, queue=0.001, sent_bps=DRAIN * 20e6)
+    assert abs(estimate.rate_bps - SETTLE * estimate.capacity) < 0.1e6
+
+
+def test_probing_is_quick_below_the_measured_capacity_and_paused_then_gentle_above() -> None:
+    estimate = CarrierEstimate(10e6)
+    path = Receiver(estimate)
+    for _ in range(20):  # never measured: a backlogged sender climbs quickly
+        path.report(rate_bps=estimate.rate_bps, queue=0.0, sent_bps=estimate.rate_bps)
+    assert estimate.rate_bps > 13e6
+    for _ in range(20):
+        path.report(rate_bps=15e6, queue=0.012, sent_bps=estimate.rate_bps)
+    for _ in range(3):
+        path.report(rate_bps=13e6, queue=0.0, sent_bps=13e6)
+    settled = estimate.rate_bps
+    assert abs(settled - SETTLE * estimate.capacity) < 0.1e6
+
+    def full_for(seconds: float) -> None:
+        for _ in range(round(seconds / REPORT)):
+            path.report(rate_bps=estimate.rate_bps, queue=0.0, sent_bps=estimate.rate_bps)
+
+    full_for(PROBE_PAUSE - 0.5)
+    assert estimate.rate_bps == settled  # no probe right after a verdict
+    full_for(1.0)  # then half a second of probing: a few per cent, no more
+    assert settled < estimate.rate_bps < 1.08 * settled
+
+
+def test_an_idle_carrier_keeps_its_estimate() -> None:
+    estimate = CarrierEstimate(10e6)
+    path = Receiver(estimate)
+    for _ in range(100):  # keep-alives only
+        path.report(rate_bps=60e3, queue=0.0, sent_bps=60e3)
+    assert estimate.rate_bps == 10e6
+
+
+def test_the_pacer_drops_what_would_arrive_late_without_spending_carrier_time() -> None:
+    pacer = Pacer()
+    pacer.push(wire.DATA, bytes(1200), 1.00)
+    pacer.push(wire.DATA, bytes(1200), 1.01)
+    pacer.push(wire.DATA, bytes(1200), 2.00)
+    item = pacer.pop(1.0, 10e6, 0.02)
+    assert item is not None
+    assert item[2] == 2.00
+    assert pacer.expired == 2
+    # Only the body that left counts against the carrier: the next may go 1 ms later.
+    assert pacer.next_send < 1.0 + 0.0011
+    assert pacer.queued_bytes == 0
+    assert pacer.pop(2.0, 10e6) is None

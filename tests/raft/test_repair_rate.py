@@ -1,0 +1,58 @@
+"""The repair-rate policy: the table by ARQ rounds and burstiness, and how the rate follows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from nanoping.raft.carrier import CarrierEstimate
+from nanoping.raft.repair import RateController, RepairInputs, arq_rounds, target_rate
+from nanoping.raft.wire import Feedback
+
+
+def inputs(*, loss: float, budget: float, rtt: float, burst: float = 1.0) -> RepairInputs:
+    return RepairInputs(loss=loss, burst=burst, budget=budget, rtt=rtt, rttvar=0.0)
+
+
+def test_the_rate_comes_from_the_rounds_of_arq_that_fit_in_the_budget() -> None:
+    tight = inputs(loss=0.10, budget=0.15, rtt=0.1)  # S3: no time to resend
+    roomy = inputs(loss=0.05, budget=0.3, rtt=0.1)  # S1: two rounds
+    assert (arq_rounds(tight), arq_rounds(roomy)) == (0, 2)
+    fec_only = RepairInputs(loss=0.05, burst=1.0, budget=0.3, rtt=0.1, rttvar=0.0, arq=False)
+    assert arq_rounds(fec_only) == 0
+    assert target_rate(tight) == pytest.approx(3.0 * 0.10 + 0.01)
+    assert target_rate(roomy) == pytest.approx(1.25 * 0.05 + 0.005)
+    bursty = inputs(loss=0.05, budget=0.3, rtt=0.1, burst=4.0)
+    assert target_rate(bursty) == pytest.approx((1.5 * 0.05 + 0.01) * 1.24)
+
+
+def test_the_rate_never_sits_at_the_loss_rate_and_has_a_floor_and_a_cap() -> None:
+    for loss in (0.003, 0.02, 0.2, 0.4):
+        assert target_rate(inputs(loss=loss, budget=1.0, rtt=0.02)) > loss
+    assert target_rate(inputs(loss=0.0, budget=1.0, rtt=0.02)) == 0.01
+    assert target_rate(inputs(loss=0.5, budget=0.05, rtt=0.1)) == 0.6
+
+
+def test_random_loss_is_followed_directly_bursty_loss_keeps_its_peak_for_a_while() -> None:
+    calm, noisy = RateController(), RateController()
+    for loss in (0.10, 0.06):
+        calm.update(inputs(loss=loss, budget=0.3, rtt=0.1))
+        noisy.update(inputs(loss=loss, budget=0.3, rtt=0.1, burst=4.0))
+    assert calm.rate == pytest.approx(target_rate(inputs(loss=0.06, budget=0.3, rtt=0.1)))
+    peak = target_rate(inputs(loss=0.10, budget=0.3, rtt=0.1, burst=4.0))
+    assert noisy.rate == pytest.approx(0.99 * peak)
+
+
+def test_the_loss_for_repair_follows_a_step_within_about_a_hundred_packets() -> None:
+    estimate = CarrierEstimate(10e6)
+    received = lost = 0
+    seen: list[float] = []
+    for i in range(1, 120):  # 10 ms reports of 10 packets: 1 % loss for 0.6 s, then 10 %
+        step = 1 if i > 60 or i % 10 == 0 else 0
+        lost += step
+        received += 10 - step
+        fb = Feedback(received, received, lost, lost, received * 1200, i * 10_000, 0, 0, 0)
+        estimate.on_feedback(fb, i * 10_000, i * 0.01, 0.0)
+        seen.append(estimate.loss_for_repair)
+    assert seen[59] < 0.02
+    # 150 packets into the step the repair policy sees most of it: 1.25 x it passes 10 %.
+    assert seen[74] > 0.08
