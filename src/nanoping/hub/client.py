@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import websockets
@@ -42,6 +43,7 @@ from nanoping.link import (
     Reconnector,
     Welcomed,
 )
+from nanoping.link.reconnector import retry_after
 from nanoping.net.http_listener import MAX_WEBSOCKET_MESSAGE
 from nanoping.node.connection_state import (
     CONNECTED,
@@ -237,18 +239,19 @@ class HubClient:
             if self._stopping:
                 return
             reconnector.attempt_started(loop.time())
-            refused = await self._connect_once(membership, reconnector)
-            if refused:
+            attempt = await self._connect_once(membership, reconnector)
+            if attempt.refused:
                 reconnector.credential_lost()
                 await self._forget("the hub no longer accepts this node's credential")
                 return
-            reconnector.disconnected(loop.time())
+            reconnector.disconnected(loop.time(), retry_after=attempt.retry_after)
 
-    async def _connect_once(self, membership: Membership, reconnector: Reconnector) -> bool:
-        """One link attempt; True when the hub refused the credential."""
+    async def _connect_once(self, membership: Membership, reconnector: Reconnector) -> _Attempt:
+        """One link attempt: whether the hub refused the credential, and any Retry-After."""
         link_url = _link_url(membership.hub_url)
         loop = asyncio.get_running_loop()
         refused = False
+        wait: float | None = None
 
         def on_event(event: LinkEvent) -> None:
             nonlocal refused
@@ -276,6 +279,10 @@ class HubClient:
                 )
                 closed = await self.session.run(lambda: _receive(websocket))
                 log.info("link to the hub closed: %s", closed.reason)
+        except websockets.InvalidStatus as error:
+            # An admission door saying "busy" (503/429) may name when to come back.
+            wait = retry_after(error.response.headers.get("Retry-After"))
+            log.info("the hub at %s turned the link away: %s", membership.hub_url, error)
         except (
             OSError,
             TimeoutError,
@@ -287,10 +294,20 @@ class HubClient:
             self.session = None
             if self.membership is not None:
                 self._state.set(DISCONNECTED)
-        return refused
+        return _Attempt(refused=refused, retry_after=wait)
 
     async def _serve_call(self, call: IncomingCall) -> None:
         await call_executor.execute(call, self._local_table())
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """How one link attempt ended, for the reconnection policy."""
+
+    refused: bool
+    """The hub refused the credential: the node is no member any more."""
+    retry_after: float | None
+    """Seconds the hub asked the node to wait before dialing again (HTTP Retry-After)."""
 
 
 def _dial(url: str) -> connect:
