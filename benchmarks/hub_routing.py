@@ -18,12 +18,12 @@ import argparse
 import asyncio
 import contextlib
 import enum
-import gc
 import multiprocessing
 import os
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -43,6 +43,7 @@ from nanoping.api import (
     hub_server_pb2_grpc,
 )
 from nanoping.errors import StatusCode
+from nanoping.hub.client import node_link_configuration
 from nanoping.hub.link_session import BATCH_LIMIT
 from nanoping.hub.registry import NodeRegistry
 from nanoping.link import (
@@ -57,6 +58,7 @@ from nanoping.link import (
 )
 from nanoping.link.batch import pack, unpack
 from nanoping.link.reconnector import retry_after
+from nanoping.node import garbage_collection
 from nanoping.storage.database import Database
 from nanoping.testing.cluster import hub_url, join, start_controller
 from nanoping.testing.node_process import NodeProcess
@@ -206,7 +208,9 @@ async def _one_link(
             close_timeout=1,
             local_addr=(source, 0),  # spread over addresses: the hub limits each source
         ) as websocket:
-            connection = LinkConnection(role=LinkRole.NODE, now=loop.time())
+            connection = LinkConnection(
+                role=LinkRole.NODE, now=loop.time(), configuration=node_link_configuration()
+            )
             connection.send_hello(node=node, credential=secret)
             return await _pump(websocket, connection, reconnector, counters), None
     except websockets.InvalidStatus as error:
@@ -304,7 +308,7 @@ def member_process(
     """One load-generating process: one event loop holding its share of the members' links."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    gc.freeze()  # the members' long-lived objects need no scanning by every collection
+    garbage_collection.tune()  # as a node does: no full collection stalls the members' loop
     uvloop.run(_members(url, members, Counters(shared, slot), stop))
 
 
@@ -315,11 +319,20 @@ async def _members(
         asyncio.create_task(simulated_member(url, node, secret, source, counters))
         for node, secret, source in members
     ]
+    tasks.append(asyncio.create_task(garbage_collection.collect_on_schedule()))
+    for task in tasks:
+        task.add_done_callback(_report_failure)
     while not stop.is_set():  # noqa: ASYNC110 - a multiprocessing event, not awaitable
         await asyncio.sleep(0.2)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    """A member that stopped for good must not go unnoticed: it would never come online."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        print(f"    a simulated member stopped: {error!r}", file=sys.stderr, flush=True)
 
 
 class LoadGenerator:

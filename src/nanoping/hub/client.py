@@ -63,6 +63,18 @@ FIRST_CONNECT_WAIT = 10.0
 """Seconds authenticateByRequest waits for the new link before returning anyway."""
 LEAVE_TIMEOUT = 3.0
 """Seconds `disconnect` waits for the hub to remove this node before leaving anyway."""
+WELCOME_WAIT = 30.0
+"""Seconds the node waits for the hub's Welcome once its link socket is open.
+
+Longer than the hub's own Hello deadline on purpose: that one guards the hub against idle
+sockets, this one only decides when to give up on a hub that took the socket. A hub working
+through a reconnect storm may answer seconds late; a node that hangs up and dials again wastes
+the work the hub already did for it and queues one more handshake behind the others."""
+
+
+def node_link_configuration() -> LinkConfiguration:
+    """The node side's link settings: the defaults, with the patient Welcome wait."""
+    return LinkConfiguration(handshake_timeout=WELCOME_WAIT)
 
 
 class HubClient:
@@ -83,7 +95,7 @@ class HubClient:
         self._local = local_node
         self._state = state
         self._local_table = local_table
-        self._link_configuration = link_configuration or LinkConfiguration()
+        self._link_configuration = link_configuration or node_link_configuration()
         self._rng = rng or random.Random()
         self.membership = store.load()
         self.session: LinkSession | None = None
