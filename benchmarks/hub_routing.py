@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -332,7 +333,8 @@ async def _members(
 def _report_failure(task: asyncio.Task[None]) -> None:
     """A member that stopped for good must not go unnoticed: it would never come online."""
     if not task.cancelled() and (error := task.exception()) is not None:
-        print(f"    a simulated member stopped: {error!r}", file=sys.stderr, flush=True)
+        where = "".join(traceback.format_exception(error)[-6:])
+        print(f"    a simulated member stopped: {error!r}\n{where}", file=sys.stderr, flush=True)
 
 
 class LoadGenerator:
