@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from nanoping.api import hub_node_pb2
+from nanoping.hub import client
 from nanoping.hub.client import WELCOME_WAIT, node_link_configuration
 from nanoping.link import HeartbeatTimedOut, LinkConfiguration, LinkConnection, LinkRole, LinkState
 
@@ -21,3 +24,15 @@ def test_a_node_waits_for_a_late_welcome_longer_than_the_hub_waits_for_a_hello()
     closed = connection.next_event()
     assert isinstance(closed, HeartbeatTimedOut)
     assert closed.reason == f"no welcome within {WELCOME_WAIT:g} s"
+
+
+async def test_a_handshake_the_websocket_library_breaks_off_is_one_more_failed_dial(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken_handshake() -> None:
+        raise AssertionError  # what websockets 17 raises when the server hangs up mid-upgrade
+
+    monkeypatch.setattr(client, "_dial", lambda url: broken_handshake())
+    with pytest.raises(ConnectionError, match="the WebSocket handshake broke off"):
+        async with client._opened("ws://127.0.0.1:9/hub/link"):
+            pass  # pragma: no cover - never opened

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -276,7 +276,7 @@ class HubClient:
                 log.warning("the hub refused this node's link: %s", event.reason)
 
         try:
-            async with _dial(link_url) as websocket:
+            async with _opened(link_url) as websocket:
                 connection = LinkConnection(
                     role=LinkRole.NODE, now=loop.time(), configuration=self._link_configuration
                 )
@@ -320,6 +320,23 @@ class _Attempt:
     """The hub refused the credential: the node is no member any more."""
     retry_after: float | None
     """Seconds the hub asked the node to wait before dialing again (HTTP Retry-After)."""
+
+
+@contextlib.asynccontextmanager
+async def _opened(url: str) -> AsyncIterator[ClientConnection]:
+    """The link's WebSocket, open; a failed opening raises one of the errors a dial expects.
+
+    websockets 17 fails an ``assert`` in its client handshake when the server closes the
+    socket while the upgrade is under way (seen when an overloaded hub drops connections in a
+    reconnect storm). Escaping the link loop, that AssertionError would end the node's task
+    group, so it counts as one more failed attempt instead.
+    """
+    try:
+        websocket = await _dial(url)
+    except AssertionError as error:
+        raise ConnectionError(f"the WebSocket handshake broke off: {error!r}") from None
+    async with websocket:
+        yield websocket
 
 
 def _dial(url: str) -> connect:
