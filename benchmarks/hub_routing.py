@@ -53,6 +53,7 @@ from nanoping.link import (
     HelloRefused,
     LinkClosed,
     LinkConnection,
+    LinkPhase,
     LinkRole,
     Reconnector,
     Welcomed,
@@ -169,7 +170,12 @@ class Counters:
 
 
 async def simulated_member(
-    url: str, node: hub_node_pb2.Node, secret: str, source: str, counters: Counters
+    url: str,
+    node: hub_node_pb2.Node,
+    secret: str,
+    source: str,
+    counters: Counters,
+    phases: dict[str, Reconnector],
 ) -> None:
     """One member: the real link core and reconnection policy, one task, no per-link helpers.
 
@@ -177,7 +183,7 @@ async def simulated_member(
     must leave the machine's CPU to the hub they measure.
     """
     loop = asyncio.get_running_loop()
-    reconnector = Reconnector(rng=random.Random(node.id))
+    reconnector = phases[node.id] = Reconnector(rng=random.Random(node.id))
     reconnector.joined(loop.time())
     while True:
         attempt_at = reconnector.next_attempt_at(loop.time())
@@ -327,8 +333,9 @@ async def _members(
     go, stop = events
     while not go.is_set():  # noqa: ASYNC110 - every process dials from the same moment on
         await asyncio.sleep(0.05)
+    phases: dict[str, Reconnector] = {}
     tasks = [
-        asyncio.create_task(simulated_member(url, node, secret, source, counters))
+        asyncio.create_task(simulated_member(url, node, secret, source, counters, phases))
         for node, secret, source in members
     ]
     tasks.append(asyncio.create_task(garbage_collection.collect_on_schedule()))
@@ -336,6 +343,13 @@ async def _members(
         task.add_done_callback(_report_failure)
     while not stop.is_set():  # noqa: ASYNC110 - a multiprocessing event, not awaitable
         await asyncio.sleep(0.2)
+    offline = [
+        f"{node_id} ({r.phase.value})"
+        for node_id, r in phases.items()
+        if r.phase is not LinkPhase.CONNECTED
+    ]
+    if offline:
+        print(f"    offline at the end: {', '.join(offline[:10])}", file=sys.stderr, flush=True)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -576,6 +590,23 @@ async def steady_get_nodes(address: str, rounds: int = 200) -> str:
     )
 
 
+def start_hub(tmp: Path, members: int, http_port: int = 0) -> NodeProcess:
+    """The controller, its hub door sized for the members plus the real nodes and probes.
+
+    The default (http.maxConnections 10,000) would turn the last members away with a 503.
+    """
+    config = tmp / "controller.yaml"
+    config.write_text(
+        f"node:\n  name: hub\nhttp:\n  address: 127.0.0.1:{http_port}\n"
+        f"  maxConnections: {members + 1000}\n"
+        "hubServer:\n  authenticationByRequest:\n    timeout: 5m\n"
+        "grpcBridge:\n  address: 127.0.0.1:0\n"
+    )
+    return NodeProcess(
+        data_dir=tmp / "controller-data", global_args=["-c", str(config)], up_args=()
+    ).start()
+
+
 def pid_of(node: NodeProcess) -> int:
     assert node.process is not None
     return node.process.pid
@@ -596,7 +627,7 @@ async def many_members(tmp: Path, count: int, processes: int, limit: float) -> N
     members = seed_members(tmp / "controller-data", count)
     print(f"\nhub with {count} simulated members ({processes} load processes)", flush=True)
     print(f"  registered in {time.perf_counter() - started:.1f} s", flush=True)
-    controller = start_controller(tmp)
+    controller = start_hub(tmp, count)
     nodes = [controller]
     routed = real_clients(tmp, controller)
     nodes.extend(routed)
@@ -621,7 +652,7 @@ async def many_members(tmp: Path, count: int, processes: int, limit: float) -> N
         controller.kill()
         while load.online() > 0:  # noqa: ASYNC110 - counts kept by other processes
             await asyncio.sleep(0.1)
-        nodes.append(restarted := start_controller(tmp, http_port=port))
+        nodes.append(restarted := start_hub(tmp, count, http_port=port))
         phase = Phase(pid_of(restarted), load)
         async with Probes(restarted.grpc_address, routed) as probes:
             again = await wait_online(load, count, limit, phase)
