@@ -1,15 +1,22 @@
 """Control-plane benchmarks: routed vs local unary calls, and a hub with many member links.
 
     python benchmarks/hub_routing.py [--calls 3000] [--concurrency 16] [--members 1000]
+        [--processes 4] [--limit 180] [--skip-routing]
 
 Part 1 starts a controller and two client nodes as real processes. It measures getNode on
 client A made through client B's API (B -> hub -> A, two link hops) next to the same call made
 on A's own API, both with the same number of concurrent callers.
 
-Part 2 registers N simulated members in the hub's registry, starts the hub, connects N link
-clients from one process (each runs the real link core and reconnection backoff), and reports
-the hub's memory, getNodes latency with a metadata filter, and the time until all members are
-online again after the hub is killed and restarted.
+Part 2 registers N simulated members in the hub's registry, starts the hub and two real client
+nodes, and has ``--processes`` load processes hold the N members' links (one event loop each,
+one task per member running the real link core and reconnection policy, spread over loopback
+source addresses). Three phases: first connect, steady (every link open, heartbeats at the
+default interval), and reconnect after the hub is killed (SIGKILL) and restarted. Per phase it
+reports the time until all members are online (or how many were after ``--limit`` seconds),
+the hub's CPU and peak RSS, the load processes' CPU, how link attempts ended (welcomed, no
+Welcome in time, refused, HTTP error from the door, open timeout, connect failure, dropped),
+and probes run meanwhile: getNodes with a metadata filter, a trivial call (an upper bound of
+the hub's event-loop lag) and a routed getNode from client B to client A.
 """
 
 from __future__ import annotations
