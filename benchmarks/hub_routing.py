@@ -1,35 +1,47 @@
 """Control-plane benchmarks: routed vs local unary calls, and a hub with many member links.
 
     python benchmarks/hub_routing.py [--calls 3000] [--concurrency 16] [--members 1000]
+        [--processes 4] [--limit 180] [--skip-routing]
 
 Part 1 starts a controller and two client nodes as real processes. It measures getNode on
 client A made through client B's API (B -> hub -> A, two link hops) next to the same call made
 on A's own API, both with the same number of concurrent callers.
 
-Part 2 registers N simulated members in the hub's registry, starts the hub, connects N link
-clients from one process (each runs the real link core and reconnection backoff), and reports
-the hub's memory, getNodes latency with a metadata filter, and the time until all members are
-online again after the hub is killed and restarted.
+Part 2 registers N simulated members in the hub's registry, starts the hub and two real client
+nodes, and has ``--processes`` load processes hold the N members' links (one event loop each,
+one task per member running the real link core and reconnection policy, spread over loopback
+source addresses). Three phases: first connect, steady (every link open, heartbeats at the
+default interval), and reconnect after the hub is killed (SIGKILL) and restarted. Per phase it
+reports the time until all members are online (or how many were after ``--limit`` seconds),
+the hub's CPU and peak RSS, the load processes' CPU, how link attempts ended (welcomed, no
+Welcome in time, refused, HTTP error from the door, open timeout, connect failure, dropped),
+and probes run meanwhile: getNodes with a metadata filter, a trivial call (an upper bound of
+the hub's event-loop lag) and a routed getNode from client B to client A.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import enum
 import multiprocessing
+import os
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import grpc
 import uvloop
 import websockets
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from nanoping.api import (
     hub_client_pb2,
@@ -38,9 +50,24 @@ from nanoping.api import (
     hub_server_pb2,
     hub_server_pb2_grpc,
 )
-from nanoping.hub.link_session import LinkSession
+from nanoping.errors import StatusCode
+from nanoping.hub.client import node_link_configuration
+from nanoping.hub.link_session import BATCH_LIMIT
 from nanoping.hub.registry import NodeRegistry
-from nanoping.link import LinkConnection, LinkRole, Reconnector, Welcomed
+from nanoping.link import (
+    CallStarted,
+    HeartbeatTimedOut,
+    HelloRefused,
+    LinkClosed,
+    LinkConnection,
+    LinkPhase,
+    LinkRole,
+    Reconnector,
+    Welcomed,
+)
+from nanoping.link.batch import pack, unpack
+from nanoping.link.reconnector import retry_after
+from nanoping.node import garbage_collection
 from nanoping.storage.database import Database
 from nanoping.testing.cluster import hub_url, join, start_controller
 from nanoping.testing.node_process import NodeProcess
@@ -111,6 +138,162 @@ def routed_vs_local(calls: int, concurrency: int) -> None:
     print(f"routed throughput = {routed_rate / local_rate:.0%} of local")
 
 
+class Tally(enum.IntEnum):
+    """What one member's link attempts ended in; counted per load process in shared memory."""
+
+    ONLINE = 0
+    """Links welcomed and still open (a level, not a count of events)."""
+    WELCOMED = 1
+    """Attempts the hub welcomed."""
+    WELCOME_TIMEOUT = 2
+    """The socket opened but no Welcome came within the handshake timeout."""
+    REFUSED = 3
+    """The hub refused the Hello (it closed the link with a Refusal)."""
+    HTTP_REJECTED = 4
+    """The WebSocket upgrade was answered with an HTTP error (503/429 from an admission door)."""
+    OPEN_TIMEOUT = 5
+    """TCP connect plus WebSocket upgrade did not finish within OPEN_TIMEOUT."""
+    CONNECT_FAILED = 6
+    """The TCP connection failed (hub down: refused, reset)."""
+    DROPPED = 7
+    """Links that were open and closed (the hub went away or timed the link out)."""
+    CLOSED_EARLY = 8
+    """The hub closed the socket before welcoming or refusing (e.g. its Hello deadline)."""
+
+
+OPEN_TIMEOUT = 20.0
+"""Seconds a simulated member gives the TCP connect plus WebSocket upgrade."""
+
+
+class Counters:
+    """One load process's slice of the shared tally array."""
+
+    def __init__(self, shared: Any, slot: int) -> None:
+        self._shared = shared
+        self._base = slot * len(Tally)
+
+    def add(self, what: Tally, amount: int = 1) -> None:
+        self._shared[self._base + what] += amount
+
+
+async def simulated_member(
+    url: str,
+    node: hub_node_pb2.Node,
+    secret: str,
+    source: str,
+    counters: Counters,
+    phases: dict[str, Reconnector],
+) -> None:
+    """One member: the real link core and reconnection policy, one task, no per-link helpers.
+
+    Lighter than a node's LinkSession (no writer task, no call channels): the load processes
+    must leave the machine's CPU to the hub they measure.
+    """
+    loop = asyncio.get_running_loop()
+    reconnector = phases[node.id] = Reconnector(rng=random.Random(node.id))
+    reconnector.joined(loop.time())
+    while True:
+        attempt_at = reconnector.next_attempt_at(loop.time())
+        if attempt_at is not None:
+            await asyncio.sleep(attempt_at - loop.time())
+        reconnector.attempt_started(loop.time())
+        outcome, retry_after = await _one_link(url, node, secret, source, reconnector, counters)
+        counters.add(outcome)
+        reconnector.disconnected(loop.time(), retry_after=retry_after)
+
+
+async def _one_link(
+    url: str,
+    node: hub_node_pb2.Node,
+    secret: str,
+    source: str,
+    reconnector: Reconnector,
+    counters: Counters,
+) -> tuple[Tally, float | None]:
+    """Dial once and keep the link until it closes; returns how it ended."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with connect(
+            url,
+            ping_interval=None,
+            compression=None,
+            proxy=None,
+            open_timeout=OPEN_TIMEOUT,
+            close_timeout=1,
+            local_addr=(source, 0),  # spread over addresses: the hub limits each source
+        ) as websocket:
+            connection = LinkConnection(
+                role=LinkRole.NODE, now=loop.time(), configuration=node_link_configuration()
+            )
+            connection.send_hello(node=node, credential=secret)
+            return await _pump(websocket, connection, reconnector, counters), None
+    except websockets.InvalidStatus as error:
+        return Tally.HTTP_REJECTED, retry_after(error.response.headers.get("Retry-After"))
+    except TimeoutError:
+        return Tally.OPEN_TIMEOUT, None
+    except (OSError, websockets.InvalidHandshake, websockets.ConnectionClosed, AssertionError):
+        # websockets 17 asserts in its handshake when the server closes during the upgrade
+        return Tally.CONNECT_FAILED, None
+
+
+async def _pump(
+    websocket: ClientConnection,
+    connection: LinkConnection,
+    reconnector: Reconnector,
+    counters: Counters,
+) -> Tally:
+    loop = asyncio.get_running_loop()
+    welcomed = False
+    try:
+        while True:
+            while (event := connection.next_event()) is not None:
+                if isinstance(event, Welcomed):
+                    welcomed = True
+                    reconnector.connected(loop.time())
+                    counters.add(Tally.WELCOMED)
+                    counters.add(Tally.ONLINE)
+                elif isinstance(event, CallStarted):
+                    connection.end_call(event.call_id, StatusCode.UNIMPLEMENTED, "simulated")
+                elif isinstance(event, LinkClosed):
+                    await _send(websocket, connection)
+                    return _closing(event, welcomed)
+            await _send(websocket, connection)
+            deadline = connection.next_deadline()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    data = await websocket.recv()
+            except TimeoutError:
+                connection.handle_timer(loop.time())
+                continue
+            except websockets.ConnectionClosed:
+                connection.connection_lost("the socket closed")
+                continue
+            now = loop.time()
+            for frame in unpack(data if isinstance(data, bytes) else b"\xff"):
+                connection.receive_bytes(frame, now)
+    finally:
+        if welcomed:
+            counters.add(Tally.ONLINE, -1)
+
+
+async def _send(websocket: ClientConnection, connection: LinkConnection) -> None:
+    frames = connection.data_to_send()
+    if frames:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            for message in pack(frames, limit=BATCH_LIMIT):
+                await websocket.send(message)
+
+
+def _closing(event: LinkClosed, welcomed: bool) -> Tally:
+    if welcomed:
+        return Tally.DROPPED
+    if isinstance(event, HelloRefused):
+        return Tally.REFUSED
+    if isinstance(event, HeartbeatTimedOut):
+        return Tally.WELCOME_TIMEOUT
+    return Tally.CLOSED_EARLY
+
+
 def seed_members(data_dir: Path, count: int) -> list[tuple[hub_node_pb2.Node, str]]:
     """Register simulated members directly in the hub's database; returns (node, secret) pairs."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -128,72 +311,6 @@ def seed_members(data_dir: Path, count: int) -> list[tuple[hub_node_pb2.Node, st
     return members
 
 
-async def simulated_member(
-    url: str,
-    node: hub_node_pb2.Node,
-    secret: str,
-    online: Callable[[str, bool], None],
-    source: str = "127.0.0.1",
-) -> None:
-    """One member's link: the real link core, reconnecting with the real backoff."""
-    loop = asyncio.get_running_loop()
-    node_id = node.id
-    reconnector = Reconnector(rng=random.Random(node_id))
-    reconnector.joined(loop.time())
-
-    async def no_calls(call: object) -> None:
-        return None
-
-    while True:
-        attempt_at = reconnector.next_attempt_at(loop.time())
-        if attempt_at is not None:
-            await asyncio.sleep(attempt_at - loop.time())
-        reconnector.attempt_started(loop.time())
-        try:
-            async with connect(
-                url,
-                ping_interval=None,
-                compression=None,
-                proxy=None,
-                open_timeout=20,
-                local_addr=(source, 0),  # spread over addresses: the hub limits each source
-            ) as websocket:
-                connection = LinkConnection(role=LinkRole.NODE, now=loop.time())
-                connection.send_hello(node=node, credential=secret)
-
-                def on_event(event: object) -> None:
-                    if isinstance(event, Welcomed):
-                        reconnector.connected(loop.time())
-                        online(node_id, True)
-
-                session = LinkSession(
-                    connection=connection,
-                    send=websocket.send,
-                    on_call=no_calls,
-                    on_session_event=on_event,
-                )
-
-                async def receive() -> bytes | None:
-                    try:
-                        data = await websocket.recv()
-                    except websockets.ConnectionClosed:
-                        return None
-                    return data if isinstance(data, bytes) else b""
-
-                await session.run(receive)
-        except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.ConnectionClosed):
-            pass
-        online(node_id, False)
-        reconnector.disconnected(loop.time())
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def source_address(index: int) -> str:
     """A loopback address of its own for every 200 members (the hub allows 256 per source)."""
     block = index // 200
@@ -204,37 +321,52 @@ def member_process(
     url: str,
     members: list[tuple[hub_node_pb2.Node, str, str]],
     slot: int,
-    online_counts: Any,
-    stop: Any,
+    shared: Any,
+    events: tuple[Any, Any],
 ) -> None:
-    """One load-generating process: its share of the members, each a real link client."""
+    """One load-generating process: one event loop holding its share of the members' links."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    uvloop.run(_members(url, members, slot, online_counts, stop))
+    garbage_collection.tune()  # as a node does: no full collection stalls the members' loop
+    uvloop.run(_members(url, members, Counters(shared, slot), events))
 
 
 async def _members(
     url: str,
     members: list[tuple[hub_node_pb2.Node, str, str]],
-    slot: int,
-    online_counts: Any,
-    stop: Any,
+    counters: Counters,
+    events: tuple[Any, Any],
 ) -> None:
-    status: dict[str, bool] = {}
-
-    def online(node_id: str, value: bool) -> None:
-        status[node_id] = value
-        online_counts[slot] = sum(status.values())
-
+    go, stop = events
+    while not go.is_set():  # noqa: ASYNC110 - every process dials from the same moment on
+        await asyncio.sleep(0.05)
+    phases: dict[str, Reconnector] = {}
     tasks = [
-        asyncio.create_task(simulated_member(url, node, secret, online, source))
+        asyncio.create_task(simulated_member(url, node, secret, source, counters, phases))
         for node, secret, source in members
     ]
+    tasks.append(asyncio.create_task(garbage_collection.collect_on_schedule()))
+    for task in tasks:
+        task.add_done_callback(_report_failure)
     while not stop.is_set():  # noqa: ASYNC110 - a multiprocessing event, not awaitable
         await asyncio.sleep(0.2)
+    offline = [
+        f"{node_id} ({r.phase.value})"
+        for node_id, r in phases.items()
+        if r.phase is not LinkPhase.CONNECTED
+    ]
+    if offline:
+        print(f"    offline at the end: {', '.join(offline[:10])}", file=sys.stderr, flush=True)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    """A member that stopped for good must not go unnoticed: it would never come online."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        where = "".join(traceback.format_exception(error)[-6:])
+        print(f"    a simulated member stopped: {error!r}\n{where}", file=sys.stderr, flush=True)
 
 
 class LoadGenerator:
@@ -242,7 +374,9 @@ class LoadGenerator:
 
     def __init__(self, url: str, members: list[tuple[hub_node_pb2.Node, str]], processes: int):
         context = multiprocessing.get_context("spawn")
-        self.online_counts = context.Array("i", processes)
+        self._slots = processes
+        self._shared = context.Array("q", processes * len(Tally))
+        self._go = context.Event()
         self._stop = context.Event()
         with_sources = [
             (node, secret, source_address(index)) for index, (node, secret) in enumerate(members)
@@ -250,15 +384,35 @@ class LoadGenerator:
         self._processes = [
             context.Process(
                 target=member_process,
-                args=(url, with_sources[slot::processes], slot, self.online_counts, self._stop),
+                args=(
+                    url,
+                    with_sources[slot::processes],
+                    slot,
+                    self._shared,
+                    (self._go, self._stop),
+                ),
             )
             for slot in range(processes)
         ]
         for process in self._processes:
             process.start()
 
+    def go(self) -> None:
+        """Let every process start dialing (they wait, so all start together)."""
+        self._go.set()
+
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process in self._processes if process.pid is not None]
+
+    def total(self, what: Tally) -> int:
+        return sum(self._shared[slot * len(Tally) + what] for slot in range(self._slots))
+
     def online(self) -> int:
-        return sum(self.online_counts[:])
+        return self.total(Tally.ONLINE)
+
+    def tallies(self) -> dict[Tally, int]:
+        return {what: self.total(what) for what in Tally}
 
     def close(self) -> None:
         self._stop.set()
@@ -268,23 +422,163 @@ class LoadGenerator:
                 process.kill()
 
 
-async def wait_online(load: LoadGenerator, count: int, limit: float) -> float:
-    """Seconds until ``count`` members are online; prints progress every 15 s."""
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return float("nan")
+    for line in lines:
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Phase:
+    """CPU use of the hub and of the load processes over one phase, and the hub's peak RSS."""
+
+    def __init__(self, hub_pid: int, load: LoadGenerator) -> None:
+        self._hub = hub_pid
+        self._load = load
+        self._started = time.perf_counter()
+        self._hub_cpu = cpu_seconds(hub_pid)
+        self._load_cpu = sum(cpu_seconds(pid) for pid in load.pids)
+        self._tallies = load.tallies()
+        self.peak_rss = rss_mib(hub_pid)
+
+    def sample(self) -> None:
+        self.peak_rss = max(self.peak_rss, rss_mib(self._hub))
+
+    def report(self) -> str:
+        wall = time.perf_counter() - self._started
+        hub = (cpu_seconds(self._hub) - self._hub_cpu) / wall
+        load = (sum(cpu_seconds(pid) for pid in self._load.pids) - self._load_cpu) / wall
+        now = self._load.tallies()
+        changes = ", ".join(
+            f"{what.name.lower()} {now[what] - self._tallies[what]}"
+            for what in Tally
+            if what is not Tally.ONLINE and now[what] != self._tallies[what]
+        )
+        return (
+            f"hub CPU {hub:.0%} of a core, load processes {load:.0%} (all together), "
+            f"hub peak RSS {self.peak_rss:.0f} MiB; link attempts: {changes or 'none'}"
+        )
+
+
+class Probe:
+    """Calls one method again and again until stopped; keeps latencies and error codes."""
+
+    def __init__(self, call: Callable[[], Awaitable[object]], pause: float) -> None:
+        self._call = call
+        self._pause = pause
+        self.latencies: list[float] = []
+        self.errors: dict[str, int] = {}
+        self.first_success: float | None = None
+        self._started = time.perf_counter()
+
+    async def run(self) -> None:
+        while True:
+            started = time.perf_counter()
+            try:
+                await self._call()
+            except grpc.aio.AioRpcError as error:
+                self.errors[error.code().name] = self.errors.get(error.code().name, 0) + 1
+            else:
+                self.latencies.append(time.perf_counter() - started)
+                if self.first_success is None:
+                    self.first_success = time.perf_counter() - self._started
+            await asyncio.sleep(self._pause)
+
+    def summary(self) -> str:
+        if not self.latencies:
+            return f"no call succeeded; errors {self.errors}"
+        errors = f", errors {self.errors}" if self.errors else ""
+        return (
+            f"{len(self.latencies)} OK, median {statistics.median(self.latencies) * 1e3:.1f} ms, "
+            f"p99 {percentile(self.latencies, 0.99) * 1e3:.1f} ms, "
+            f"max {max(self.latencies) * 1e3:.1f} ms{errors}"
+        )
+
+
+class Probes:
+    """The calls measured while members connect: filtered getNodes and a trivial call on the
+    hub, and a routed getNode from client B to client A through the hub."""
+
+    def __init__(self, hub_address: str, routed: tuple[NodeProcess, NodeProcess] | None) -> None:
+        self._channels = [grpc.aio.insecure_channel(hub_address)]
+        hub_server = hub_server_pb2_grpc.HubServerServiceStub(self._channels[0])
+        hub_client = hub_client_pb2_grpc.HubClientServiceStub(self._channels[0])
+        filtered = hub_server_pb2.GetNodesRequest()
+        filtered.metadata_filters["parity"].string_value = "even"
+        local = hub_client_pb2.GetLocalNodeIdRequest()
+        self.probes = {
+            "getNodes, metadata filter": Probe(
+                lambda: hub_server.getNodes(filtered, timeout=30), 0.2
+            ),
+            "getLocalNodeId (hub loop lag bound)": Probe(
+                lambda: hub_client.getLocalNodeId(local, timeout=30), 0.05
+            ),
+        }
+        if routed is not None:
+            a, b = routed
+            self._channels.append(grpc.aio.insecure_channel(b.grpc_address))
+            via_b = hub_client_pb2_grpc.HubClientServiceStub(self._channels[1])
+            request = hub_client_pb2.GetNodeRequest(node_id=a.node_id)
+            self.probes["routed getNode (B -> hub -> A)"] = Probe(
+                lambda: via_b.getNode(request, timeout=10), 0.05
+            )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Probes:
+        self._tasks = [asyncio.create_task(probe.run()) for probe in self.probes.values()]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for channel in self._channels:
+            await channel.close(None)
+
+    def report(self, indent: str = "    ") -> str:
+        lines = []
+        for name, probe in self.probes.items():
+            first = (
+                f" (first OK after {probe.first_success:.1f} s)"
+                if probe.first_success is not None and probe.errors
+                else ""
+            )
+            lines.append(f"{indent}{name}: {probe.summary()}{first}")
+        return "\n".join(lines)
+
+
+async def wait_online(load: LoadGenerator, count: int, limit: float, phase: Phase) -> float | None:
+    """Seconds until ``count`` members are online, None after ``limit``; progress every 15 s."""
     started = time.perf_counter()
     reported = started
     while (online := load.online()) < count:
         now = time.perf_counter()
         if now - started > limit:
-            raise TimeoutError(f"only {online} of {count} members online after {limit} s")
+            print(f"    GOAL MISSED: only {online} of {count} online after {limit:.0f} s")
+            return None
         if now - reported >= 15:
             print(f"    {online} of {count} online after {now - started:.0f} s", flush=True)
             reported = now
+        phase.sample()
         await asyncio.sleep(0.1)
     return time.perf_counter() - started
 
 
-async def get_nodes_percentiles(address: str, rounds: int = 200) -> tuple[float, float, int]:
-    """Median and p99 of getNodes with a metadata filter, and how many nodes it found."""
+async def steady_get_nodes(address: str, rounds: int = 200) -> str:
+    """getNodes with a metadata filter, one call at a time, with every link open."""
     async with grpc.aio.insecure_channel(address) as channel:
         stub = hub_server_pb2_grpc.HubServerServiceStub(channel)
         request = hub_server_pb2.GetNodesRequest()
@@ -296,45 +590,85 @@ async def get_nodes_percentiles(address: str, rounds: int = 200) -> tuple[float,
             reply = await stub.getNodes(request)
             samples.append(time.perf_counter() - started)
             found = len(reply.nodes)
-            await asyncio.sleep(0.01)
-    return statistics.median(samples), percentile(samples, 0.99), found
+            await asyncio.sleep(0.1)  # ten a second: the probe must not become the load
+    return (
+        f"{found} nodes match; median {statistics.median(samples) * 1e3:.2f} ms, "
+        f"p99 {percentile(samples, 0.99) * 1e3:.2f} ms, max {max(samples) * 1e3:.2f} ms"
+    )
 
 
-async def many_members(tmp: Path, count: int, processes: int) -> None:
+def start_hub(tmp: Path, members: int, http_port: int = 0) -> NodeProcess:
+    """The controller, its hub door sized for the members plus the real nodes and probes.
+
+    The default (http.maxConnections 10,000) would turn the last members away with a 503.
+    """
+    config = tmp / "controller.yaml"
+    config.write_text(
+        f"node:\n  name: hub\nhttp:\n  address: 127.0.0.1:{http_port}\n"
+        f"  maxConnections: {members + 1000}\n"
+        "hubServer:\n  authenticationByRequest:\n    timeout: 5m\n"
+        "grpcBridge:\n  address: 127.0.0.1:0\n"
+    )
+    return NodeProcess(
+        data_dir=tmp / "controller-data", global_args=["-c", str(config)], up_args=()
+    ).start()
+
+
+def pid_of(node: NodeProcess) -> int:
+    assert node.process is not None
+    return node.process.pid
+
+
+def real_clients(tmp: Path, controller: NodeProcess) -> tuple[NodeProcess, NodeProcess]:
+    """Two real nodes joined to the hub, for routed calls (B -> hub -> A)."""
+    api = ReferenceApi(FDS)
+    a = NodeProcess(data_dir=tmp / "a").start()
+    b = NodeProcess(data_dir=tmp / "b").start()
+    join(api, controller, a)
+    join(api, controller, b)
+    return a, b
+
+
+async def many_members(tmp: Path, count: int, processes: int, limit: float) -> None:
     started = time.perf_counter()
     members = seed_members(tmp / "controller-data", count)
     print(f"\nhub with {count} simulated members ({processes} load processes)", flush=True)
     print(f"  registered in {time.perf_counter() - started:.1f} s", flush=True)
-    controller = start_controller(tmp)
+    controller = start_hub(tmp, count)
     nodes = [controller]
+    routed = real_clients(tmp, controller)
+    nodes.extend(routed)
     url = hub_url(controller).replace("http://", "ws://") + "/hub/link"
-    idle_rss = rss_mib(controller.process.pid if controller.process else 0)
+    print(f"  hub RSS idle (registry loaded): {rss_mib(pid_of(controller)):.1f} MiB", flush=True)
     load = LoadGenerator(url, members, processes)
     try:
-        first = await wait_online(load, count, 300)
-        print(f"  all members online after first connect: {first:.2f} s", flush=True)
-        await asyncio.sleep(10)  # two heartbeat rounds with every link open
-        rss = rss_mib(controller.process.pid if controller.process else 0)
-        median, p99, found = await get_nodes_percentiles(controller.grpc_address)
-        print(
-            f"  hub RSS idle (registry loaded): {idle_rss:.1f} MiB; all links open: {rss:.1f} MiB"
-        )
-        print(
-            f"  getNodes with a metadata filter ({found} of {count + 1} match): "
-            f"median {median * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms",
-            flush=True,
-        )
+        phase = Phase(pid_of(controller), load)
+        load.go()
+        async with Probes(controller.grpc_address, routed) as probes:
+            first = await wait_online(load, count, limit, phase)
+        if first is not None:
+            print(f"  all members online after first connect: {first:.2f} s", flush=True)
+        print(f"    {phase.report()}\n{probes.report()}", flush=True)
+        phase = Phase(pid_of(controller), load)
+        await asyncio.sleep(15)  # three heartbeat rounds with every link open
+        steady = await steady_get_nodes(controller.grpc_address)
+        phase.sample()
+        print(f"  steady, every link open: {phase.report()}", flush=True)
+        print(f"    getNodes with a metadata filter: {steady}", flush=True)
         port = int(controller.addresses["HTTP (hub server)"].rsplit(":", 1)[1])
         controller.kill()
         while load.online() > 0:  # noqa: ASYNC110 - counts kept by other processes
             await asyncio.sleep(0.1)
-        nodes.append(start_controller(tmp, http_port=port))
-        again = await wait_online(load, count, 300)
-        print(
-            f"  all members online again after hub kill -9 + restart: {again:.2f} s "
-            "(backoff base 1 s, full jitter)",
-            flush=True,
-        )
+        nodes.append(restarted := start_hub(tmp, count, http_port=port))
+        phase = Phase(pid_of(restarted), load)
+        async with Probes(restarted.grpc_address, routed) as probes:
+            again = await wait_online(load, count, limit, phase)
+        if again is not None:
+            print(
+                f"  all members online again after hub kill -9 + restart: {again:.2f} s",
+                flush=True,
+            )
+        print(f"    {phase.report()}\n{probes.report()}", flush=True)
     finally:
         load.close()
         for node in nodes:
@@ -348,6 +682,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument(
+        "--limit", type=float, default=180, help="seconds to wait for all members online"
+    )
     parser.add_argument("--skip-routing", action="store_true")
     arguments = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -355,7 +692,9 @@ def main() -> None:
     if not arguments.skip_routing:
         routed_vs_local(arguments.calls, arguments.concurrency)
     with tempfile.TemporaryDirectory() as folder:
-        uvloop.run(many_members(Path(folder), arguments.members, arguments.processes))
+        uvloop.run(
+            many_members(Path(folder), arguments.members, arguments.processes, arguments.limit)
+        )
 
 
 if __name__ == "__main__":

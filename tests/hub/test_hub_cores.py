@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -66,14 +66,19 @@ async def test_registry_watch_sends_snapshot_then_updates(tmp_path: Path) -> Non
     stream = members.watch({}, [])
     initial = await anext(stream)
     assert [found.id for found in initial.initialResponse.nodes] == ["hub"]
-    members.admit(node("a"))
-    members.set_online("a", True)
-    members.update_details(
-        hub_node_pb2.Node(id="a", name="renamed", services=[hub_node_pb2.PIPELINES])
-    )
-    members.set_online("a", False)
-    members.remove("a")
-    kinds = [(await anext(stream)).updateResponse.WhichOneof("update") for _ in range(5)]
+    changes: list[Callable[[], object]] = [
+        lambda: members.admit(node("a")),
+        lambda: members.set_online("a", True),
+        lambda: members.update_details(
+            hub_node_pb2.Node(id="a", name="renamed", services=[hub_node_pb2.PIPELINES])
+        ),
+        lambda: members.set_online("a", False),
+        lambda: members.remove("a"),
+    ]
+    kinds = []
+    for change in changes:  # read each before the next: unread ones would be coalesced
+        change()
+        kinds.append((await anext(stream)).updateResponse.WhichOneof("update"))
     assert kinds == [
         "authenticatedNode",
         "connectedNode",
@@ -81,6 +86,45 @@ async def test_registry_watch_sends_snapshot_then_updates(tmp_path: Path) -> Non
         "disconnectedNode",
         "deauthenticatedNode",
     ]
+    await stream.aclose()
+
+
+async def test_a_watcher_behind_a_reconnect_storm_reads_each_nodes_latest_state_once(
+    tmp_path: Path,
+) -> None:
+    members = registry(tmp_path)
+    stream = members.watch({}, [])
+    await anext(stream)  # the snapshot
+    for name in ("a", "b", "c"):
+        members.admit(node(name))
+    for _ in range(500):  # the links of a and b flap while the watcher reads nothing
+        for name in ("a", "b"):
+            members.set_online(name, True)
+            members.set_online(name, False)
+    members.set_online("a", True)
+    members.update_details(hub_node_pb2.Node(id="b", name="first"))
+    members.update_details(hub_node_pb2.Node(id="b", name="second"))
+    members.remove("c")
+    expected = [
+        ("authenticatedNode", "a", False),
+        ("authenticatedNode", "b", False),
+        ("authenticatedNode", "c", False),
+        ("disconnectedNode", "b", False),
+        ("connectedNode", "a", True),  # its newest state, moved behind b's
+        ("updatedNameNode", "b", False),
+        ("deauthenticatedNode", "c", False),
+    ]
+    seen = []
+    for _ in expected:
+        update = (await anext(stream)).updateResponse
+        kind = update.WhichOneof("update")
+        assert kind is not None
+        changed = getattr(update, kind)
+        seen.append((kind, changed.id, changed.online))
+    assert seen == expected
+    assert update.deauthenticatedNode.id == "c"
+    members.set_online("a", False)  # nothing else was left queued: this comes next
+    assert (await anext(stream)).updateResponse.disconnectedNode.id == "a"
     await stream.aclose()
 
 

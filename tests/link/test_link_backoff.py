@@ -8,6 +8,7 @@ import re
 import pytest
 
 from nanoping.link import Backoff, InvalidStateError, LinkPhase, Reconnector
+from nanoping.link.reconnector import retry_after
 
 
 def delays(seed: int, count: int) -> list[float]:
@@ -160,3 +161,49 @@ def backoff_waits() -> list[float]:
     """The waits a plain seeded backoff hands out, for comparison."""
     backoff = Backoff(base=1.0, cap=8.0, rng=random.Random(5))
     return [backoff.next_delay() for _ in range(3)]
+
+
+def test_a_hub_retry_after_comes_first_and_the_jittered_backoff_is_added_on_top() -> None:
+    waits = []
+    for seed in range(200):
+        reconnector = Reconnector(rng=random.Random(seed), base_delay=1.0, max_delay=8.0)
+        reconnector.joined(now=0.0)  # quick first retries pending, yet a busy hub overrides them
+        reconnector.attempt_started(0.0)
+        reconnector.disconnected(0.0, retry_after=5.0)
+        attempt_at = reconnector.next_attempt_at(0.0)
+        assert attempt_at is not None
+        waits.append(attempt_at)
+    assert all(5.0 <= wait <= 6.0 for wait in waits)
+    # nodes told the same Retry-After still come back spread over the backoff window
+    assert min(waits) < 5.1
+    assert max(waits) > 5.9
+
+
+def test_a_retry_after_longer_than_the_cap_is_cut_to_the_cap() -> None:
+    reconnector = Reconnector(rng=random.Random(1), base_delay=1.0, max_delay=8.0)
+    reconnector.joined(now=0.0)
+    reconnector.attempt_started(0.0)
+    reconnector.disconnected(0.0, retry_after=1e9)
+    attempt_at = reconnector.next_attempt_at(0.0)
+    assert attempt_at is not None
+    assert 8.0 <= attempt_at <= 9.0
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 2 ", 2.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        (None, None),
+        ("", None),
+        ("-3", None),
+        ("soon", None),
+        ("nan", None),
+        ("inf", None),
+        ("Wed, 21 Oct 2026 07:28:00 GMT", None),
+    ],
+)
+def test_retry_after_reads_plain_seconds_only(header: str | None, seconds: float | None) -> None:
+    assert retry_after(header) == seconds

@@ -134,3 +134,38 @@ def test_a_dropped_subscriber_is_forgotten() -> None:
     del subscriber
     gc.collect()
     assert fanout.subscriber_count == 0
+
+
+def tens(item: int) -> int | None:
+    """Coalescing key of these tests: items of the same ten replace each other; 0 never does."""
+    return None if item == 0 else item // 10
+
+
+async def test_a_coalesced_item_replaces_the_unread_one_of_its_key_and_moves_to_the_end() -> None:
+    fanout: Fanout[int] = Fanout(coalesce=tens)
+    subscriber = fanout.subscribe()
+    for item in (11, 0, 21, 12, 0, 13):
+        fanout.publish(item)
+    assert subscriber.pending == 4
+    fanout.end()
+    assert await drain(subscriber) == [0, 21, 0, 13]
+
+
+async def test_coalescing_counts_against_the_backlog_only_for_new_keys() -> None:
+    fanout: Fanout[int] = Fanout(backlog=2, overflow=TooSlow("behind"), coalesce=tens)
+    subscriber = fanout.subscribe()
+    for item in (11, 21, 12, 22, 13):  # a thousand changes of two things fit a backlog of 2
+        fanout.publish(item)
+    assert subscriber.pending == 2
+    fanout.publish(31)  # a third thing does not
+    with pytest.raises(TooSlow, match="behind"):
+        await anext(subscriber)
+
+
+async def test_coalescing_without_an_overflow_error_keeps_the_newest_items() -> None:
+    fanout: Fanout[int] = Fanout(backlog=2, coalesce=tens)
+    subscriber = fanout.subscribe()
+    for item in (11, 21, 31, 22):
+        fanout.publish(item)
+    fanout.end()
+    assert await drain(subscriber) == [31, 22]

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import websockets
@@ -42,6 +43,7 @@ from nanoping.link import (
     Reconnector,
     Welcomed,
 )
+from nanoping.link.reconnector import retry_after
 from nanoping.net.http_listener import MAX_WEBSOCKET_MESSAGE
 from nanoping.node.connection_state import (
     CONNECTED,
@@ -61,6 +63,18 @@ FIRST_CONNECT_WAIT = 10.0
 """Seconds authenticateByRequest waits for the new link before returning anyway."""
 LEAVE_TIMEOUT = 3.0
 """Seconds `disconnect` waits for the hub to remove this node before leaving anyway."""
+WELCOME_WAIT = 30.0
+"""Seconds the node waits for the hub's Welcome once its link socket is open.
+
+Longer than the hub's own Hello deadline on purpose: that one guards the hub against idle
+sockets, this one only decides when to give up on a hub that took the socket. A hub working
+through a reconnect storm may answer seconds late; a node that hangs up and dials again wastes
+the work the hub already did for it and queues one more handshake behind the others."""
+
+
+def node_link_configuration() -> LinkConfiguration:
+    """The node side's link settings: the defaults, with the patient Welcome wait."""
+    return LinkConfiguration(handshake_timeout=WELCOME_WAIT)
 
 
 class HubClient:
@@ -81,7 +95,7 @@ class HubClient:
         self._local = local_node
         self._state = state
         self._local_table = local_table
-        self._link_configuration = link_configuration or LinkConfiguration()
+        self._link_configuration = link_configuration or node_link_configuration()
         self._rng = rng or random.Random()
         self.membership = store.load()
         self.session: LinkSession | None = None
@@ -237,18 +251,19 @@ class HubClient:
             if self._stopping:
                 return
             reconnector.attempt_started(loop.time())
-            refused = await self._connect_once(membership, reconnector)
-            if refused:
+            attempt = await self._connect_once(membership, reconnector)
+            if attempt.refused:
                 reconnector.credential_lost()
                 await self._forget("the hub no longer accepts this node's credential")
                 return
-            reconnector.disconnected(loop.time())
+            reconnector.disconnected(loop.time(), retry_after=attempt.retry_after)
 
-    async def _connect_once(self, membership: Membership, reconnector: Reconnector) -> bool:
-        """One link attempt; True when the hub refused the credential."""
+    async def _connect_once(self, membership: Membership, reconnector: Reconnector) -> _Attempt:
+        """One link attempt: whether the hub refused the credential, and any Retry-After."""
         link_url = _link_url(membership.hub_url)
         loop = asyncio.get_running_loop()
         refused = False
+        wait: float | None = None
 
         def on_event(event: LinkEvent) -> None:
             nonlocal refused
@@ -261,7 +276,7 @@ class HubClient:
                 log.warning("the hub refused this node's link: %s", event.reason)
 
         try:
-            async with _dial(link_url) as websocket:
+            async with _opened(link_url) as websocket:
                 connection = LinkConnection(
                     role=LinkRole.NODE, now=loop.time(), configuration=self._link_configuration
                 )
@@ -276,6 +291,10 @@ class HubClient:
                 )
                 closed = await self.session.run(lambda: _receive(websocket))
                 log.info("link to the hub closed: %s", closed.reason)
+        except websockets.InvalidStatus as error:
+            # An admission door saying "busy" (503/429) may name when to come back.
+            wait = retry_after(error.response.headers.get("Retry-After"))
+            log.info("the hub at %s turned the link away: %s", membership.hub_url, error)
         except (
             OSError,
             TimeoutError,
@@ -287,10 +306,37 @@ class HubClient:
             self.session = None
             if self.membership is not None:
                 self._state.set(DISCONNECTED)
-        return refused
+        return _Attempt(refused=refused, retry_after=wait)
 
     async def _serve_call(self, call: IncomingCall) -> None:
         await call_executor.execute(call, self._local_table())
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """How one link attempt ended, for the reconnection policy."""
+
+    refused: bool
+    """The hub refused the credential: the node is no member any more."""
+    retry_after: float | None
+    """Seconds the hub asked the node to wait before dialing again (HTTP Retry-After)."""
+
+
+@contextlib.asynccontextmanager
+async def _opened(url: str) -> AsyncIterator[ClientConnection]:
+    """The link's WebSocket, open; a failed opening raises one of the errors a dial expects.
+
+    websockets 17 fails an ``assert`` in its client handshake when the server closes the
+    socket while the upgrade is under way (seen when an overloaded hub drops connections in a
+    reconnect storm). Escaping the link loop, that AssertionError would end the node's task
+    group, so it counts as one more failed attempt instead.
+    """
+    try:
+        websocket = await _dial(url)
+    except AssertionError as error:
+        raise ConnectionError(f"the WebSocket handshake broke off: {error!r}") from None
+    async with websocket:
+        yield websocket
 
 
 def _dial(url: str) -> connect:

@@ -32,7 +32,10 @@ MIGRATIONS = (
 )
 
 WATCHER_BACKLOG = 10_000
-"""Updates a streamNodes watcher may fall behind before it is ended (RESOURCE_EXHAUSTED)."""
+"""Unread updates a streamNodes watcher may hold before it is ended (RESOURCE_EXHAUSTED).
+
+Updates are coalesced per node (see :func:`_coalescing_key`), so a watcher falls this far
+behind only by membership changes, or by a storm across more nodes than this."""
 
 Update = hub_server_pb2.StreamNodesUpdateResponse
 
@@ -69,6 +72,7 @@ class NodeRegistry:
             overflow=ResourceExhausted(
                 f"streamNodes watcher fell more than {WATCHER_BACKLOG} updates behind; reopen it"
             ),
+            coalesce=_coalescing_key,
         )
 
     @property
@@ -200,6 +204,8 @@ class NodeRegistry:
         if member is None or member.node.online == online:
             return
         member.node.online = online
+        if not self._watchers.subscriber_count:
+            return  # nobody to tell: spare the copy, 10,000 times over in a reconnect storm
         update = (
             Update(connectedNode=_copy(member.node))
             if online
@@ -253,6 +259,27 @@ class NodeRegistry:
             )
             async for update in updates:
                 yield hub_server_pb2.StreamNodesResponse(updateResponse=update)
+
+
+_COALESCED = {
+    "connectedNode": "link",
+    "disconnectedNode": "link",
+    "updatedNameNode": "name",
+    "updatedMetadataNode": "metadata",
+}
+"""Update kinds of which a watcher needs only the latest per node, and what they describe."""
+
+
+def _coalescing_key(update: Update) -> tuple[str, str] | None:
+    """Unread updates with the same key are replaced by the newest: a watcher behind a
+    reconnect storm reads each node's latest link state once, not every flap. Membership
+    changes (authenticated, deauthenticated) are never coalesced."""
+    kind = update.WhichOneof("update")
+    aspect = _COALESCED.get(kind or "")
+    if aspect is None:
+        return None
+    node: hub_node_pb2.Node = getattr(update, kind or "")
+    return (aspect, node.id)
 
 
 def _node(

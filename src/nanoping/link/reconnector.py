@@ -58,6 +58,7 @@ class Reconnector:
         first_delays: Sequence[float] = FIRST_DELAYS,
     ) -> None:
         self._backoff = Backoff(base=base_delay, cap=max_delay, rng=rng)
+        self._max_delay = max_delay
         self._first_delays = tuple(first_delays)
         self._quick_left: list[float] = []
         self._stable_after = stable_after
@@ -97,14 +98,24 @@ class Reconnector:
         self._connected_at = now
         self._quick_left = []  # quick retries are for start-up only, never after a drop
 
-    def disconnected(self, now: float) -> None:
-        """The attempt failed or the link closed; schedule the next attempt."""
+    def disconnected(self, now: float, *, retry_after: float | None = None) -> None:
+        """The attempt failed or the link closed; schedule the next attempt.
+
+        ``retry_after`` is the hub's own "not before" (an HTTP Retry-After on a refused
+        upgrade): the jittered backoff delay is added on top of it, so nodes told the same
+        value do not all come back at the same instant. It is capped at ``max_delay``: a hub
+        cannot silence its nodes for longer than the backoff itself would.
+        """
         if self._phase not in (LinkPhase.CONNECTING, LinkPhase.CONNECTED):
             raise InvalidStateError(f"disconnected while {self._phase.value}")
         if self._phase is LinkPhase.CONNECTED and now - self._connected_at >= self._stable_after:
             self._backoff.reset()
         self._phase = LinkPhase.DISCONNECTED
-        if self._quick_left:
+        if retry_after is not None:
+            self._quick_left = []  # the hub is up and busy: quick retries would add to it
+            told = min(max(retry_after, 0.0), self._max_delay)
+            self._attempt_at = now + told + self._backoff.next_delay()
+        elif self._quick_left:
             self._attempt_at = now + self._quick_left.pop(0)
         else:
             self._attempt_at = now + self._backoff.next_delay()
@@ -117,3 +128,15 @@ class Reconnector:
     def _require(self, phase: LinkPhase, action: str) -> None:
         if self._phase is not phase:
             raise InvalidStateError(f"{action} while {self._phase.value}")
+
+
+def retry_after(header: str | None) -> float | None:
+    """Seconds from an HTTP ``Retry-After`` header given in seconds; None if absent or not a
+    plain non-negative number (the HTTP-date form is not used by hubs and is ignored)."""
+    if header is None:
+        return None
+    try:
+        seconds = float(header.strip())
+    except ValueError:
+        return None
+    return seconds if 0.0 <= seconds < float("inf") else None

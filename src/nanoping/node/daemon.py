@@ -28,6 +28,7 @@ from nanoping.logs.app_log import AppLog, app_log_path
 from nanoping.net.descriptor_budget import fitted, raise_open_files_limit
 from nanoping.net.http_listener import HttpListener
 from nanoping.networks.carriers import CarrierStore
+from nanoping.node import garbage_collection
 from nanoping.node.connection_state import CONNECTED, ConnectionStateWatch
 from nanoping.node.data_dir import DataDir
 from nanoping.node.health import HealthFront, NodeState, home_route
@@ -182,7 +183,17 @@ class NodeDaemon:
             }
         )
         self._resources.callback(data_dir.remove_status)
+        self._collect_on_schedule(tasks)
         log.info("node %s (%s) started, data dir %s", local.id, local.name, data_dir.path)
+
+    def _collect_on_schedule(self, tasks: asyncio.TaskGroup) -> None:
+        """Full garbage collections on a schedule, not whenever the heap grew (a hub's links)."""
+        settings = garbage_collection.tune()
+        self._resources.callback(garbage_collection.restore, settings)
+        collector = tasks.create_task(
+            garbage_collection.collect_on_schedule(), name="full garbage collections"
+        )
+        self._resources.callback(collector.cancel)
 
     def _hub_server(self, database: Database, local: LocalNode, table: object) -> HubServer:
         assert self.config.hub_server is not None

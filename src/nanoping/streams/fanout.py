@@ -9,14 +9,18 @@ keeps only the newest ``backlog`` items (for snapshots, where only the latest ma
 No clock and no tasks: publishing is a plain call that wakes waiting readers through an
 ``asyncio.Event``, so it runs on the event loop's thread (or in a test without a loop).
 Subscribers are held weakly: one dropped without being closed disappears on its own.
+
+With a ``coalesce`` key, an item replaces the unread item of the same key in each backlog
+(and moves to its end): a reader behind a storm of state changes gets the latest state of each
+thing once, and its backlog is bounded by the number of things rather than of changes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterable
 from types import TracebackType
 from typing import Generic, TypeVar
 
@@ -35,8 +39,13 @@ class Subscriber(Generic[T]):
         backlog: int | None,
         overflow: Exception | None,
         on_end: Callable[[Subscriber[T]], None],
+        coalesce: Callable[[T], Hashable | None] | None = None,
     ) -> None:
         self._items: deque[T] = deque(maxlen=backlog if overflow is None else None)
+        self._coalesce = coalesce
+        self._newest = backlog if overflow is None else None
+        self._keyed: OrderedDict[object, T] = OrderedDict()
+        """The backlog when coalescing: key (or a unique token for a key of None) -> item."""
         self._limit = None if overflow is None else backlog
         self._overflow = overflow
         self._on_end = on_end
@@ -48,12 +57,28 @@ class Subscriber(Generic[T]):
         """Queue one item (called by the fanout; never blocks, never raises)."""
         if self._ended:
             return
-        if self._limit is not None and len(self._items) >= self._limit:
+        key = self._key(item)
+        if key in self._keyed:
+            del self._keyed[key]  # the newer item takes its place, at the end
+        elif self._limit is not None and self.pending >= self._limit:
             self._items.clear()
+            self._keyed.clear()
             self.end(self._overflow)
             return
-        self._items.append(item)
+        if key is None:
+            self._items.append(item)
+        else:
+            self._keyed[key] = item
+            if self._newest is not None and len(self._keyed) > self._newest:
+                self._keyed.popitem(last=False)  # keep the newest, as the plain deque does
         self._wakeup.set()
+
+    def _key(self, item: T) -> object:
+        """Where the item goes: None for the plain deque, else its key in the keyed backlog."""
+        if self._coalesce is None:
+            return None
+        key = self._coalesce(item)
+        return object() if key is None else key
 
     def end(self, error: Exception | None = None) -> None:
         """Stop receiving; iteration ends once the queued items are read, raising ``error``."""
@@ -71,13 +96,13 @@ class Subscriber(Generic[T]):
     @property
     def pending(self) -> int:
         """Items queued and not yet read."""
-        return len(self._items)
+        return len(self._items) + len(self._keyed)
 
     def __aiter__(self) -> Subscriber[T]:
         return self
 
     async def __anext__(self) -> T:
-        while not self._items:
+        while not (self._items or self._keyed):
             if self._ended:
                 if self._error is not None:
                     # The same error may end many readers, or one reader again and again.
@@ -85,6 +110,8 @@ class Subscriber(Generic[T]):
                 raise StopAsyncIteration
             self._wakeup.clear()
             await self._wakeup.wait()
+        if self._keyed:
+            return self._keyed.popitem(last=False)[1]
         return self._items.popleft()
 
     def __enter__(self) -> Subscriber[T]:
@@ -104,11 +131,19 @@ class Fanout(Generic[T]):
 
     ``backlog`` bounds each subscriber's unread items (None: unbounded); ``overflow`` is the
     error that ends a subscriber falling further behind (None: it drops its oldest item).
+    ``coalesce`` gives an item's key (None: never coalesced); see the module docstring.
     """
 
-    def __init__(self, *, backlog: int | None = None, overflow: Exception | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        backlog: int | None = None,
+        overflow: Exception | None = None,
+        coalesce: Callable[[T], Hashable | None] | None = None,
+    ) -> None:
         self._backlog = backlog
         self._overflow = overflow
+        self._coalesce = coalesce
         self._subscribers: weakref.WeakSet[Subscriber[T]] = weakref.WeakSet()
         self._ended = False
         self._error: Exception | None = None
@@ -119,7 +154,10 @@ class Fanout(Generic[T]):
         After :meth:`end` it receives ``first``, then ends as the others did.
         """
         subscriber = Subscriber(
-            backlog=self._backlog, overflow=self._overflow, on_end=self._subscribers.discard
+            backlog=self._backlog,
+            overflow=self._overflow,
+            on_end=self._subscribers.discard,
+            coalesce=self._coalesce,
         )
         for item in first:
             subscriber.deliver(item)
