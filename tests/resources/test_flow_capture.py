@@ -5,6 +5,7 @@ with their endpoints and byte counts, and leave once idle or closed. Capture nee
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -152,7 +153,9 @@ def test_loopback_packets_are_captured_once() -> None:
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     receiver.bind(("127.0.0.1", 0))
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    marker = b"np15-loopback-marker"
+    marker = (
+        b"np15-loopback-marker-" + os.urandom(8).hex().encode()
+    )  # unique: suites may run side by side
     try:
         sender.sendto(marker, receiver.getsockname())
         copies = []
