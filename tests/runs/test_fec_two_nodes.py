@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,10 +128,10 @@ def transfer(
     api: ReferenceApi,
     codec: Codec,
     loss: dict[str, Any],
-    expected: tuple[int, int],
+    expected: Collection[tuple[int, int]],
 ) -> dict[str, float]:
-    """Run the stream; wait until the receiver reports ``expected`` (delivered, lost); return
-    the sender's and receiver's final counters."""
+    """Run the stream; wait until the receiver reports one of ``expected`` (delivered, lost);
+    return the sender's and receiver's final counters."""
     controller, client = cluster
     with grpc.insecure_channel(controller.grpc_address) as channel:
         here = PipelinesApi(api, channel, controller.node_id)
@@ -148,7 +148,7 @@ def transfer(
 
         def accounted() -> bool:
             sink = receiver.metric("sink", "packets_unique")
-            return (sink, receiver.metric("decoder", "lost")) == expected
+            return (sink, receiver.metric("decoder", "lost")) in expected
 
         try:
             wait_until(accounted, timeout=30, what=f"the receiver to count {expected}")
@@ -188,7 +188,7 @@ def test_random_loss_is_repaired_as_predicted(
     phases = [{"duration": 1000, "loss_probability": percent}]
     loss = {"loss_dynamic": {"phases": phases, "seed": SEED}}
     delivered, lost = replay(codec, percent)
-    counts = transfer(cluster, reference_api, codec, loss, (delivered, lost))
+    counts = transfer(cluster, reference_api, codec, loss, {(delivered, lost)})
     assert delivered + lost == PACKETS
     assert counts["dropped"] > PACKETS * percent / 100  # sources and repairs both hit
     assert counts["recovered"] > 0
@@ -200,8 +200,12 @@ def test_timed_bursts_shorter_than_the_window_lose_nothing(
     cluster: tuple[NodeProcess, NodeProcess], reference_api: ReferenceApi
 ) -> None:
     # Two packets dropped after every 40 ms: one repair per four sources over a 64-packet
-    # window rebuilds each burst, whatever the exact timing of the bursts.
+    # window rebuilds each burst, whatever the exact timing of the bursts. One case is beyond
+    # any receiver: a burst that takes the stream's last source and the repair after it leaves
+    # nothing that tells the decoder that source existed (about 1 run in 10 at this timing), so it
+    # is neither delivered nor counted lost.
     loss = {"timed_burst_loss": {"interval_ms": 40, "burst_packets": 2}}
-    counts = transfer(cluster, reference_api, RELY, loss, (PACKETS, 0))
+    tail_unseen = (PACKETS - 1, 0)
+    counts = transfer(cluster, reference_api, RELY, loss, {(PACKETS, 0), tail_unseen})
     assert counts["dropped"] >= 2 * (PACKETS // 50)
     assert counts["recovered"] >= counts["dropped"] * 0.5  # bursts hit sources and repairs
