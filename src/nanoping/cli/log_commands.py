@@ -14,14 +14,13 @@ import grpc
 from nanoping.api import logging_pb2, logging_pb2_grpc
 from nanoping.cli.api_client import (
     CommandFailed,
-    StreamReader,
     add_grpc_option,
     add_reconnect_option,
     describe,
     follow_reconnecting,
 )
 from nanoping.cli.node_commands import resolve_node
-from nanoping.cli.pipeline_commands import ALL_LINES, BACKLOG_QUIET, print_log_line
+from nanoping.cli.pipeline_commands import ALL_LINES, print_log_stream
 
 HELP = """\
 Print the application log of a node (or, with --run, the log of one pipeline run): the past
@@ -78,16 +77,7 @@ def run_logs(arguments: argparse.Namespace) -> int:
 def _print(arguments: argparse.Namespace, request: logging_pb2.OpenLogStreamRequest) -> int:
     with grpc.insecure_channel(arguments.grpc) as channel:
         stream = logging_pb2_grpc.LoggingServiceStub(channel).openLogStream(request)
-        batches = StreamReader(stream, "logs")
-        # Without --follow the backlog is done once the stream has been quiet for a moment.
-        quiet = None if arguments.follow else BACKLOG_QUIET
-        try:
-            while (batch := batches.next(timeout=quiet)) is not None:
-                for message in batch.messages:
-                    print_log_line(message, as_json=arguments.json)
-                request.options.lines = 0  # a stream opened again brings new lines only
-        finally:
-            stream.cancel()
+        print_log_stream(stream, request, arguments, action="logs")
     return 0
 
 

@@ -304,17 +304,28 @@ def run_logs(arguments: argparse.Namespace) -> int:
 def _print_logs(arguments: argparse.Namespace, request: pipelines_pb2.OpenLogStreamRequest) -> int:
     with grpc.insecure_channel(arguments.grpc) as channel:
         stream = _stub(arguments, channel).openLogStream(request)
-        batches = StreamReader(stream, "pipelines logs")
-        # Without --follow the backlog is done once the stream has been quiet for a moment.
-        quiet = None if arguments.follow else BACKLOG_QUIET
-        try:
-            while (batch := batches.next(timeout=quiet)) is not None:
-                for message in batch.messages:
-                    print_log_line(message, as_json=arguments.json)
-                request.options.lines = 0  # a stream opened again brings new lines only
-        finally:
-            stream.cancel()
+        print_log_stream(stream, request, arguments, action="pipelines logs")
     return 0
+
+
+def print_log_stream(
+    stream: Any, request: Any, arguments: argparse.Namespace, *, action: str
+) -> None:
+    """Print a log stream's lines (the backlog, or with --follow until it ends), then cancel it.
+
+    After the first batch ``request`` asks for new lines only, so a stream opened again after
+    a reconnect does not print the backlog twice.
+    """
+    batches = StreamReader(stream, action)
+    # Without --follow the backlog is done once the stream has been quiet for a moment.
+    quiet = None if arguments.follow else BACKLOG_QUIET
+    try:
+        while (batch := batches.next(timeout=quiet)) is not None:
+            for message in batch.messages:
+                print_log_line(message, as_json=arguments.json)
+            request.options.lines = 0
+    finally:
+        stream.cancel()
 
 
 def run_stats(arguments: argparse.Namespace) -> int:
