@@ -169,3 +169,17 @@ def test_a_lossy_full_path_is_measured_at_what_it_accepts_not_what_survives() ->
         path.report(rate_bps=18e6, queue=0.012, sent_bps=25e6, loss=0.1)
     assert abs(estimate.loss - 0.1) < 0.01
     assert abs(estimate.capacity - 20e6) < 0.3e6
+
+
+def test_a_verdict_across_a_host_stall_keeps_the_rate_the_path_just_carried() -> None:
+    # 11 Mbit/s carried without a queue, then a stall of the sending host: delivery dips,
+    # the catch-up burst meets a late receiver loop (delay), and a verdict falls due.
+    estimate = CarrierEstimate(12e6)
+    path = Receiver(estimate)
+    for _ in range(100):
+        path.report(rate_bps=11e6, queue=0.0005, sent_bps=11.5e6)
+    for _ in range(3):
+        path.report(rate_bps=1e6, queue=0.0005, sent_bps=0.5e6)
+    path.report(rate_bps=3e6, queue=0.02, sent_bps=20e6)
+    assert estimate.measured  # the verdict was taken ...
+    assert estimate.capacity > 10.5e6  # ... at the rate carried just before the stall

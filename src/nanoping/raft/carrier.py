@@ -46,6 +46,9 @@ p99), while a capacity that grows is still found within seconds.
 """
 SETTLE = 0.99
 """Share of the measured capacity to go back to after a drain: queues stay in our pacer."""
+CLEAN_SPAN = 0.1
+"""Seconds (one to two spans) a rate the path carried without a queue bounds a verdict:
+longer than a host stall, short against a real capacity drop (S9 wants the queue gone in 1 s)."""
 APP_LIMITED = 0.9
 """Below this share of the estimate the sender is app-limited; at or above this share of
 what it sent (net of loss) the path keeps up with it."""
@@ -83,6 +86,15 @@ class WindowedMin:
         """The minimum (0.0 before any value)."""
         values = [v for v in (self._current, self._previous) if v is not None]
         return min(values) if values else 0.0
+
+    def value_at(self, now: float) -> float:
+        """The minimum over values at most two spans old at ``now`` (0.0 if none)."""
+        age = now - self._started
+        if self._current is None or age >= 2 * self._span:
+            return 0.0
+        if age >= self._span:
+            return self._current
+        return self.value
 
 
 class ReceiveStats:
@@ -181,6 +193,8 @@ class CarrierEstimate:
         self.sent_bps = 0.0
         """Smoothed path bits per second we sent on the carrier."""
         self._previous: Feedback | None = None
+        self._clean = WindowedMin(CLEAN_SPAN)
+        """Negated rates the path accepted without a queue, over the last 0.1-0.2 s."""
 
     def forget_loss(self) -> None:
         """Start loss statistics afresh (a blackout is not the carrier's loss rate)."""
@@ -241,6 +255,8 @@ class CarrierEstimate:
         if s.runs:
             self.burst += (s.lost / s.runs - self.burst) / 8
         self.delivered_bps += (s.delivered_bps - self.delivered_bps) / 4
+        if self.queue_delay < UNDERUSE_S:
+            self._clean.add(-self._accepted, now)
         self._adapt_rate(now, sent_bps, s.interval)
 
     def _adapt_rate(self, now: float, sent_bps: float, interval: float) -> None:
@@ -280,13 +296,21 @@ class CarrierEstimate:
         keeps_up = self.delivered_bps >= APP_LIMITED * sent * (1.0 - self.loss)
         return not pacer_limited and keeps_up
 
+    @property
+    def _accepted(self) -> float:
+        return self.delivered_bps / max(0.5, 1.0 - self.loss)
+
     def _path_full(self, now: float, *, raise_only: bool) -> None:
         """The path is full: what it delivers is its capacity; drain below it for a while."""
         # What the path accepts from us: radio loss is not a lack of capacity, and taking the
         # delivery rate itself would lower a lossy carrier's estimate by its loss at every
         # verdict until the pacer, not the path, limits the stream.
-        accepted = self.delivered_bps / max(0.5, 1.0 - self.loss)
-        measured = max(accepted, 0.5 * self.rate_bps, MIN_RATE_BPS)
+        # Nor is it below what the path carried without a queue a moment ago: a verdict
+        # taken across a stall of either host (a late loop, a busy core) sees a delivery
+        # rate the stall, not the path, lowered.
+        measured = max(
+            self._accepted, -self._clean.value_at(now), 0.5 * self.rate_bps, MIN_RATE_BPS
+        )
         # A probe only confirms or raises the capacity; lowering it takes a clear overuse.
         self.capacity = max(self.capacity, measured) if raise_only else measured
         self.measured = True
