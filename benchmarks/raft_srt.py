@@ -17,7 +17,8 @@ plus UDP/IP headers, minus one), delivery latency p50/p99. The virtual-time rows
 
 Run: ``python benchmarks/raft_srt.py [--packets N] [--only S1] [--contenders srt,raft]`` (real
 time: N/1000 s per scenario and contender; external ports are picked free by binding port 0
-first). RAFT_SRT_VERBOSE=1 also prints each raft pipeline's final telemetry.
+first). RAFT_SRT_VERBOSE=1 also prints each raft pipeline's final telemetry and how many
+packets never arrived or arrived late; RAFT_SRT_RATE_KBPS=N gives raft's carrier a known rate.
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ TAG = struct.Struct(">Qd")
 SIZE = 1200
 UDP_IP = 28
 VERBOSE = "RAFT_SRT_VERBOSE" in os.environ
+KNOWN_RATE = (
+    {"initial_rate_kbps": int(os.environ["RAFT_SRT_RATE_KBPS"])}
+    if "RAFT_SRT_RATE_KBPS" in os.environ
+    else {}
+)
+"""The carrier's known rate for raft's first estimate, if given (else raft's 10 Mbit/s)."""
 SINK_BUFFER = 4 << 20
 """Receive buffer of the sink and the relay (bytes; capped at net.core.rmem_max)."""
 
@@ -132,7 +139,7 @@ def raft_doc(*, app: dict[str, str], carrier: dict[str, str], timeout_ms: int, s
     into, out_of = wire("net", 0, "raft", 1), wire("raft", 1, "net", 0)
     raft: dict[str, object] = {
         "streams": [stream],
-        "carriers": [{"input": out_of, "output": into, "carrier_handle": 1}],
+        "carriers": [{"input": out_of, "output": into, "carrier_handle": 1, **KNOWN_RATE}],
     }
     doc = config_doc(
         {
