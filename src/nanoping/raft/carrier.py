@@ -394,6 +394,7 @@ class Pacer:
             # Busy from this send to the next: the time until it is owed to the carrier.
             self._backlogged = bool(self.urgent or self.normal)
             return item
+        self._backlogged = False  # all of it expired: the carrier idles from here
         return None
 
     def __len__(self) -> int:
