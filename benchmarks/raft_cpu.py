@@ -21,8 +21,8 @@ CPU per packet of each side by input batch size and random loss: the component's
 Setting RAFT_CPU_PROFILE=PREFIX writes a cProfile file per pipeline process.
 
 Both modes pin the repair rate at 10 % and start every carrier's capacity estimate at
-1 Gbit/s instead of 10 Mbit/s: from 10 Mbit/s the estimate grows 2 % per report only while the
-carrier is nearly full, so a 30 kpps stream would first spend seconds dropping packets that
+1 Gbit/s (``initial_rate_kbps``) instead of 10 Mbit/s: from 10 Mbit/s the estimate grows 2 %
+per report only while the carrier is nearly full, so a 30 kpps stream would first spend seconds dropping packets that
 cannot leave in time. How the estimate follows real capacity is the bonding scenarios' business
 (S7, S9 in ``benchmarks/raft_scenarios.py``); this script measures the per-packet cost.
 """
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import functools
 import json
 import os
 import random
@@ -74,6 +73,7 @@ def raft_params(side: str, crypto: str) -> dict[str, Any]:
                 "input": wire("raft", 1 + i, far, 0),
                 "output": wire(near, 0, "raft", 1 + i),
                 "carrier_handle": 100 + i,
+                "initial_rate_kbps": 1_000_000,  # see the module docstring
             }
         )
     params: dict[str, Any] = {"streams": [stream], "carriers": carriers}
@@ -227,18 +227,15 @@ def measure(namespace: Namespace, rate: float, args: argparse.Namespace, workdir
 
 
 def pinned_settings() -> None:
-    """This process's raft: repair rate pinned at 10 %, capacity estimates from 1 Gbit/s."""
-    from nanoping.dataplane.components import raft
+    """This process's raft: repair rate pinned at 10 % (the carriers' configuration starts
+    their capacity estimates at 1 Gbit/s)."""
     from nanoping.raft import repair
-    from nanoping.raft.settings import CarrierSpec
 
     def pinned(self: repair.RateController, inputs: repair.RepairInputs) -> float:
         self.rate = 0.1
         return 0.1
 
     repair.RateController.update = pinned  # type: ignore[method-assign]
-    # The component builds its carriers' settings through this name: start them at 1 Gbit/s.
-    vars(raft)["CarrierSpec"] = functools.partial(CarrierSpec, initial_rate_bps=1e9)
 
 
 def in_process(batch: int, loss: float, packets: int, crypto: str) -> str:

@@ -75,6 +75,17 @@ def test_duplicate_carrier_handles_are_refused() -> None:
         build({"streams": [STREAM], "carriers": carriers})
 
 
+def test_a_known_carrier_rate_sets_the_first_estimate_and_a_bad_one_is_refused() -> None:
+    carriers = [{**CARRIERS[0], "initial_rate_kbps": 50_000}, CARRIERS[1]]
+    raft = build({"streams": [STREAM], "carriers": carriers})
+    rates = [c.initial_rate_bps for c in raft.params.settings().carriers]
+    assert rates == [50e6, 10e6]
+    with pytest.raises(ParamError) as caught:
+        build({"streams": [STREAM], "carriers": [{**CARRIERS[0], "initial_rate_kbps": 10}]})
+    assert "initial_rate_kbps" in caught.value.key
+    assert "must be >= 64" in str(caught.value)
+
+
 def test_a_pipeline_with_raft_validates_and_its_links_are_checked() -> None:
     udp: dict[str, object] = {
         "input": wire("udp", 0, "raft", 1),

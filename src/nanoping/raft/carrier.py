@@ -46,6 +46,12 @@ p99), while a capacity that grows is still found within seconds.
 """
 SETTLE = 0.99
 """Share of the measured capacity to go back to after a drain: queues stay in our pacer."""
+CLEAN_SPAN = 0.1
+"""Seconds (one to two spans) a rate the path carried without a queue bounds a verdict:
+longer than a host stall, short against a real capacity drop (S9 wants the queue gone in 1 s)."""
+APP_LIMITED = 0.9
+"""Below this share of the estimate the sender is app-limited; at or above this share of
+what it sent (net of loss) the path keeps up with it."""
 
 
 def unwrap(value: int, reference: int) -> int:
@@ -80,6 +86,15 @@ class WindowedMin:
         """The minimum (0.0 before any value)."""
         values = [v for v in (self._current, self._previous) if v is not None]
         return min(values) if values else 0.0
+
+    def value_at(self, now: float) -> float:
+        """The minimum over values at most two spans old at ``now`` (0.0 if none)."""
+        age = now - self._started
+        if self._current is None or age >= 2 * self._span:
+            return 0.0
+        if age >= self._span:
+            return self._current
+        return self.value
 
 
 class ReceiveStats:
@@ -178,6 +193,8 @@ class CarrierEstimate:
         self.sent_bps = 0.0
         """Smoothed path bits per second we sent on the carrier."""
         self._previous: Feedback | None = None
+        self._clean = WindowedMin(CLEAN_SPAN)
+        """Negated rates the path accepted without a queue, over the last 0.1-0.2 s."""
 
     def forget_loss(self) -> None:
         """Start loss statistics afresh (a blackout is not the carrier's loss rate)."""
@@ -238,6 +255,8 @@ class CarrierEstimate:
         if s.runs:
             self.burst += (s.lost / s.runs - self.burst) / 8
         self.delivered_bps += (s.delivered_bps - self.delivered_bps) / 4
+        if self.queue_delay < UNDERUSE_S:
+            self._clean.add(-self._accepted, now)
         self._adapt_rate(now, sent_bps, s.interval)
 
     def _adapt_rate(self, now: float, sent_bps: float, interval: float) -> None:
@@ -258,14 +277,40 @@ class CarrierEstimate:
         # is a probe, and a small queue is the answer it waits for.
         probing = sent > 0.9 * self.rate_bps and (not self.measured or sent > self.capacity)
         if self.queue_delay > (UNDERUSE_S if probing else OVERUSE_S) and in_use:
+            if self._app_limited(sent):
+                return
             if now >= self._hold_until:
                 self._path_full(now, raise_only=probing and self.measured)
         elif self.queue_delay < UNDERUSE_S:
             self._probe(now, sent, min(1.0, interval / self.rtt.smoothed))
 
+    def _app_limited(self, sent: float) -> bool:
+        """Whether the sender, not the path, set the delivery rate, which the path kept up with.
+
+        Such a sample cannot show the capacity (BBR-style delivery-rate estimators mark it
+        app-limited): delay seen then is host scheduling noise or someone else's queue, and
+        lowering the estimate to the delivery rate would refuse packets the path carries. A
+        path that falls short of what we send (beyond its loss) is full even so.
+        """
+        pacer_limited = sent >= APP_LIMITED * self.rate_bps
+        keeps_up = self.delivered_bps >= APP_LIMITED * sent * (1.0 - self.loss)
+        return not pacer_limited and keeps_up
+
+    @property
+    def _accepted(self) -> float:
+        return self.delivered_bps / max(0.5, 1.0 - self.loss)
+
     def _path_full(self, now: float, *, raise_only: bool) -> None:
         """The path is full: what it delivers is its capacity; drain below it for a while."""
-        measured = max(self.delivered_bps, 0.5 * self.rate_bps, MIN_RATE_BPS)
+        # What the path accepts from us: radio loss is not a lack of capacity, and taking the
+        # delivery rate itself would lower a lossy carrier's estimate by its loss at every
+        # verdict until the pacer, not the path, limits the stream.
+        # Nor is it below what the path carried without a queue a moment ago: a verdict
+        # taken across a stall of either host (a late loop, a busy core) sees a delivery
+        # rate the stall, not the path, lowered.
+        measured = max(
+            self._accepted, -self._clean.value_at(now), 0.5 * self.rate_bps, MIN_RATE_BPS
+        )
         # A probe only confirms or raises the capacity; lowering it takes a clear overuse.
         self.capacity = max(self.capacity, measured) if raise_only else measured
         self.measured = True
@@ -294,13 +339,21 @@ class Pacer:
     """Queue of encoded bodies waiting for their turn on one carrier, sent at ``rate_bps``."""
 
     BURST_S = 0.002
-    """Sending may catch up this far behind schedule (small bursts after a late wake-up)."""
+    """Credit an idle pacer keeps: a body queued after a pause may leave this far early."""
+    CATCH_UP_S = 0.02
+    """How far behind schedule a backlogged pacer may catch up after a late wake-up.
+
+    Event-loop timers fire a millisecond or more late as a rule; while a backlog waited, that
+    time is owed to the carrier, or the effective rate falls below the estimate and the queue
+    grows until bodies expire. Bounded so that a long stall does not become a line-rate burst.
+    """
 
     def __init__(self) -> None:
         self.urgent: deque[tuple[int, bytes, float]] = deque()
         self.normal: deque[tuple[int, bytes, float]] = deque()
         self.queued_bytes = 0
         self.next_send = 0.0
+        self._backlogged = False
         self.expired = 0
         """Bodies dropped because they could no longer arrive before their deadline."""
         self.expired_bodies: list[tuple[int, bytes]] = []
@@ -335,9 +388,13 @@ class Pacer:
                 self.expired += 1
                 self.expired_bodies.append(item[:2])
                 continue
-            start = max(self.next_send, now - self.BURST_S)
+            slack = self.CATCH_UP_S if self._backlogged else self.BURST_S
+            start = max(self.next_send, now - slack)
             self.next_send = start + (len(item[1]) + ITEM_BYTES) * 8 / rate_bps
+            # Busy from this send to the next: the time until it is owed to the carrier.
+            self._backlogged = bool(self.urgent or self.normal)
             return item
+        self._backlogged = False  # all of it expired: the carrier idles from here
         return None
 
     def __len__(self) -> int:
@@ -353,6 +410,7 @@ class Pacer:
         self.urgent.clear()
         self.normal.clear()
         self.queued_bytes = 0
+        self._backlogged = False
         return items
 
 

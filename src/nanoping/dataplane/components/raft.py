@@ -179,6 +179,13 @@ class RaftCarrierParams:
         minimum=-1000,
         maximum=1000,
     )
+    initial_rate_kbps: int = param(
+        10_000,
+        doc="Capacity assumed until the peer's feedback measures it, in kbit/s: set a known "
+        "carrier rate so a stream above 10 Mbit/s is not queued while the estimate climbs.",
+        minimum=64,
+        maximum=100_000_000,
+    )
 
 
 @dataclass(frozen=True)
@@ -222,7 +229,12 @@ class RaftParams:
         return RaftSettings(
             streams=tuple(_stream_spec(s) for s in self.streams),
             carriers=tuple(
-                CarrierSpec(handle=c.carrier_handle, priority=c.priority) for c in self.carriers
+                CarrierSpec(
+                    handle=c.carrier_handle,
+                    priority=c.priority,
+                    initial_rate_bps=c.initial_rate_kbps * 1e3,
+                )
+                for c in self.carriers
             ),
             max_packet_bytes=self.max_packet_bytes
             - (SEAL_OVERHEAD if self.aead is not None else 0),
