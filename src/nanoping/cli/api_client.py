@@ -60,6 +60,16 @@ def add_grpc_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_node_option(parser: argparse.ArgumentParser, what: str = "the node") -> None:
+    """``--node``: the node a command acts on, by id or name (default: the one at --grpc)."""
+    parser.add_argument(
+        "--node",
+        default="",
+        metavar="NODE",
+        help=f"id or name of {what} (default: the node at --grpc)",
+    )
+
+
 class CommandFailed(StartupError):
     """A client command failed; the message is the one line printed after `np: `."""
 

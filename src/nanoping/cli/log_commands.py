@@ -15,6 +15,7 @@ from nanoping.api import logging_pb2, logging_pb2_grpc
 from nanoping.cli.api_client import (
     CommandFailed,
     add_grpc_option,
+    add_node_option,
     add_reconnect_option,
     describe,
     follow_reconnecting,
@@ -37,12 +38,7 @@ def add_parsers(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_grpc_option(parser)
-    parser.add_argument(
-        "--node",
-        default="",
-        metavar="NODE",
-        help="id or name of the node (default: the one at --grpc)",
-    )
+    add_node_option(parser)
     parser.add_argument(
         "--run", dest="run_id", metavar="RUN_ID", help="a pipeline run's log instead of the node's"
     )

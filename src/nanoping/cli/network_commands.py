@@ -19,7 +19,7 @@ from nanoping.api import (
     networks_pb2,
     networks_pb2_grpc,
 )
-from nanoping.cli.api_client import CommandFailed, add_grpc_option, call
+from nanoping.cli.api_client import CommandFailed, add_grpc_option, add_node_option, call
 from nanoping.cli.node_commands import resolve_node
 
 ROLES = ("relay_blueprint", "relay_client_blueprint", "client_blueprint")
@@ -52,9 +52,7 @@ def _networks(commands: Any) -> None:
     update.add_argument("id", metavar="ID")
     _network_options(update, required=False)
     instances = _command(actions, "instances", "show a node's network instances", _instances)
-    instances.add_argument(
-        "--node", default="", metavar="NODE", help="id or name (default: the node at --grpc)"
-    )
+    add_node_option(instances)
 
 
 def _network_options(parser: argparse.ArgumentParser, *, required: bool) -> None:

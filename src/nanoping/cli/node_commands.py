@@ -16,7 +16,7 @@ from nanoping.api import (
     hub_server_pb2,
     hub_server_pb2_grpc,
 )
-from nanoping.cli.api_client import CommandFailed, add_grpc_option, call
+from nanoping.cli.api_client import CommandFailed, add_grpc_option, add_node_option, call
 
 SERVICES: dict[str, hub_node_pb2.NodeService] = {
     name.lower().replace("_", "-"): cast(hub_node_pb2.NodeService, number)
@@ -59,12 +59,7 @@ def add_parsers(commands: Any) -> None:
         description="Replace the name and metadata of a node (the node at --grpc unless --node).",
     )
     add_grpc_option(set_node)
-    set_node.add_argument(
-        "--node",
-        default="",
-        metavar="NODE",
-        help="id or name of the node to change (default: the node at --grpc)",
-    )
+    add_node_option(set_node, "the node to change")
     set_node.add_argument("--name", required=True, help="the new name")
     set_node.add_argument(
         "--metadata",

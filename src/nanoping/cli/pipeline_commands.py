@@ -19,6 +19,7 @@ from nanoping.cli.api_client import (
     CommandFailed,
     StreamReader,
     add_grpc_option,
+    add_node_option,
     add_reconnect_option,
     call,
     describe,
@@ -100,12 +101,7 @@ def _command(actions: Any, name: str, help_text: str, runner: Any) -> argparse.A
         name, help=help_text, description=help_text
     )
     add_grpc_option(parser)
-    parser.add_argument(
-        "--node",
-        default="",
-        metavar="NODE",
-        help="id or name of the node owning the pipelines (default: the node at --grpc)",
-    )
+    add_node_option(parser, "the node owning the pipelines")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=_with_node_resolved(runner))
     return parser

@@ -17,7 +17,13 @@ from nanoping.api import (
     resources_pb2,
     resources_pb2_grpc,
 )
-from nanoping.cli.api_client import CommandFailed, StreamReader, add_grpc_option, describe
+from nanoping.cli.api_client import (
+    CommandFailed,
+    StreamReader,
+    add_grpc_option,
+    add_node_option,
+    describe,
+)
 from nanoping.cli.node_commands import resolve_node
 
 SAMPLE_WAIT = 10.0
@@ -32,12 +38,7 @@ def add_parsers(commands: Any) -> None:
         "Ctrl-C. Any node of the cluster works through --node.",
     )
     add_grpc_option(parser)
-    parser.add_argument(
-        "--node",
-        default="",
-        metavar="NODE",
-        help="id or name of the node (default: the one at --grpc)",
-    )
+    add_node_option(parser)
     parser.add_argument("--once", action="store_true", help="print one view and exit")
     parser.set_defaults(run=run_top)
 
