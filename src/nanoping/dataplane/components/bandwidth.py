@@ -37,6 +37,26 @@ def _rate_param(default: float, doc: str) -> float:
     return param(default, doc=doc, check=_positive, maximum=MAX_MBIT)  # type: ignore[no-any-return]
 
 
+def _burst_param() -> int:
+    """``burst_bytes`` of the token-bucket shapers."""
+    return param(  # type: ignore[no-any-return]
+        15_000,
+        doc="Bytes that may leave at once after a quiet spell (the bucket's depth).",
+        minimum=1,
+        maximum=UINT32_MAX,
+    )
+
+
+def _queue_param() -> int:
+    """``max_queue_size`` of the token-bucket shapers."""
+    return param(  # type: ignore[no-any-return]
+        1000,
+        doc="Packets queued while over the limit; packets beyond it are dropped.",
+        minimum=0,
+        maximum=UINT32_MAX,
+    )
+
+
 # ---- bandwidth_traffic_source ---------------------------------------------------------------
 
 
@@ -185,18 +205,8 @@ class BandwidthConstrictorParams:
     input: str | None = param(None, doc="Link the packets arrive on.", link=True)
     output: str | None = param(None, doc="Link the shaped packets leave on.", link=True)
     bandwidth_limit_mbit: float = _rate_param(10.0, "Rate the output may not exceed, Mbit/s.")
-    burst_bytes: int = param(
-        15_000,
-        doc="Bytes that may leave at once after a quiet spell (the bucket's depth).",
-        minimum=1,
-        maximum=UINT32_MAX,
-    )
-    max_queue_size: int = param(
-        1000,
-        doc="Packets queued while over the limit; packets beyond it are dropped.",
-        minimum=0,
-        maximum=UINT32_MAX,
-    )
+    burst_bytes: int = _burst_param()
+    max_queue_size: int = _queue_param()
 
 
 class Shaper:
@@ -332,18 +342,8 @@ class BandwidthConstrictorSequencerParams:
         (ConstrictorStep(),), doc="Limits over time, from the start of the run.", minimum=1
     )
     repeat: bool = param(True, doc="Start the steps over after the last; else keep the last.")
-    burst_bytes: int = param(
-        15_000,
-        doc="Bytes that may leave at once after a quiet spell (the bucket's depth).",
-        minimum=1,
-        maximum=UINT32_MAX,
-    )
-    max_queue_size: int = param(
-        1000,
-        doc="Packets queued while over the limit; packets beyond it are dropped.",
-        minimum=0,
-        maximum=UINT32_MAX,
-    )
+    burst_bytes: int = _burst_param()
+    max_queue_size: int = _queue_param()
 
 
 def limit_in_sequence(steps: tuple[ConstrictorStep, ...], elapsed: float, *, repeat: bool) -> float:

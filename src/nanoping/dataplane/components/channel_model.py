@@ -9,13 +9,12 @@ repeats exactly; time comes only from ``now``.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from nanoping.dataplane.component import Component, flow_routes, register
-from nanoping.dataplane.components.impairment import DelayLine
+from nanoping.dataplane.components.impairment import DelayingComponent
 from nanoping.dataplane.metrics import Metric, counter, gauge
 from nanoping.dataplane.packet import Batch
 from nanoping.dataplane.parameter import INT32_MAX, UINT32_MAX, Flow, param
@@ -175,7 +174,7 @@ class JitterParams:
 
 
 @register("jitter")
-class Jitter(Component[JitterParams]):
+class Jitter(DelayingComponent[JitterParams]):
     """Delays each packet by ``delay`` plus a random deviation from ``distribution``.
 
     Delays below zero are clipped to zero. Without ``allow_reordering`` a packet never leaves
@@ -190,34 +189,19 @@ class Jitter(Component[JitterParams]):
         self._routes = flow_routes(params.flows)
         self._rng = random.Random(params.seed)
         self._sample = DISTRIBUTIONS[params.distribution]
-        self._line = DelayLine()
-        self._last: dict[int, float] = {}
         self.max_delay = 0.0
 
     def handle(self, port: int, batch: Batch, now: float) -> None:
         out = self._routes[port]
         base, spread = self.params.delay / 1000, self.params.spread / 1000
+        in_order = not self.params.allow_reordering
         for packet in batch:
             delay = base + (self._sample(self._rng, spread) if spread else 0.0)
-            release = now + max(0.0, delay)
-            if not self.params.allow_reordering:
-                release = max(release, self._last.get(out, -math.inf))
-                self._last[out] = release
+            release = self._hold(packet, out, now + max(0.0, delay), in_order=in_order)
             self.max_delay = max(self.max_delay, release - now)
-            self._line.hold(packet, out, release)
-
-    def poll(self, now: float) -> None:
-        for out, batch in self._line.due(now).items():
-            self.emit(out, batch)
-
-    def next_deadline(self) -> float | None:
-        return self._line.next_release()
-
-    def pending(self) -> int:
-        return len(self._line)
 
     def extra_metrics(self, now: float) -> Iterable[Metric]:
         return (
-            gauge("queued", len(self._line), "packets", "Packets being delayed."),
+            *super().extra_metrics(now),
             gauge("max_delay_ms", self.max_delay * 1000, "ms", "Largest delay given so far."),
         )

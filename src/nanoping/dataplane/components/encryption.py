@@ -29,11 +29,9 @@ def _check_suite(value: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class CipherParams:
-    """Parameters of ``boringssl_encrypt`` and ``boringssl_decrypt``."""
+class AeadKeyParams:
+    """A cipher suite and its key: what sealing and opening need (here and in ``raft``)."""
 
-    input: str | None = param(None, doc="Link the packets arrive on.", link=True)
-    output: str | None = param(None, doc="Link the packets leave on.", link=True)
     cipher_suite: str = param(
         "aes_128_gcm",
         doc="AEAD suite: aes_128_gcm, aes_256_gcm or chacha20_poly1305.",
@@ -45,14 +43,22 @@ class CipherParams:
     )
 
     def __post_init__(self) -> None:
+        self.key_bytes()
+
+    def key_bytes(self) -> bytes:
+        """The key these parameters name; ParamError naming the key field when unusable."""
         try:
-            parse_key(self.cipher_suite, text=self.key, file=self.key_file)
+            return parse_key(self.cipher_suite, text=self.key, file=self.key_file)
         except KeyFormatError as error:
             raise ParamError("key_file" if self.key_file else "key", str(error)) from None
 
-    def key_bytes(self) -> bytes:
-        """The key these parameters name."""
-        return parse_key(self.cipher_suite, text=self.key, file=self.key_file)
+
+@dataclass(frozen=True)
+class CipherParams(AeadKeyParams):
+    """Parameters of ``boringssl_encrypt`` and ``boringssl_decrypt``."""
+
+    input: str | None = param(None, doc="Link the packets arrive on.", link=True)
+    output: str | None = param(None, doc="Link the packets leave on.", link=True)
 
 
 @register("boringssl_encrypt")

@@ -11,6 +11,7 @@ import random
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from nanoping.dataplane.component import Component, flow_routes, register
 from nanoping.dataplane.metrics import Metric, counter, gauge
@@ -93,8 +94,45 @@ class DelayLine:
         return len(self._heap)
 
 
+P = TypeVar("P")
+
+
+class DelayingComponent(Component[P]):
+    """A component that holds packets in a DelayLine until their release time.
+
+    ``_hold`` with ``in_order`` keeps a packet from leaving before one held earlier for the
+    same output (a FIFO link with variable delay).
+    """
+
+    def __init__(self, *, component_id: str, params: P) -> None:
+        super().__init__(component_id=component_id, params=params)
+        self._line = DelayLine()
+        self._last_release: dict[int, float] = {}
+
+    def _hold(self, packet: Packet, out: int, release: float, *, in_order: bool) -> float:
+        """Hold ``packet`` for ``out`` until ``release`` (later when in order); returns when."""
+        if in_order:
+            release = max(release, self._last_release.get(out, release))
+            self._last_release[out] = release
+        self._line.hold(packet, out, release)
+        return release
+
+    def poll(self, now: float) -> None:
+        for out, batch in self._line.due(now).items():
+            self.emit(out, batch)
+
+    def next_deadline(self) -> float | None:
+        return self._line.next_release()
+
+    def pending(self) -> int:
+        return len(self._line)
+
+    def extra_metrics(self, now: float) -> Iterable[Metric]:
+        return (gauge("queued", len(self._line), "packets", "Packets being delayed."),)
+
+
 @register("delay_constant")
-class DelayConstant(Component[DelayConstantParams]):
+class DelayConstant(DelayingComponent[DelayConstantParams]):
     """Holds every packet for ``delay`` ms (+/- uniform ``jitter``, never below zero).
 
     Without ``allow_reordering`` a packet never leaves before the one that arrived before it
@@ -110,13 +148,12 @@ class DelayConstant(Component[DelayConstantParams]):
         self._delay = params.delay / 1000.0
         self._jitter = params.jitter / 1000.0
         self._rng = random.Random(params.seed)
-        self._line = DelayLine()
-        self._last_release: dict[int, float] = {}
 
     def handle(self, port: int, batch: Batch, now: float) -> None:
         out = self._routes[port]
+        in_order = bool(self._jitter) and not self.params.allow_reordering
         for packet in batch:
-            self._line.hold(packet, out, self._release_time(out, now))
+            self._hold(packet, out, self._release_time(now), in_order=in_order)
 
     def reconfigure(self, params: DelayConstantParams) -> None:
         """New delay and jitter apply to packets arriving from now on."""
@@ -124,28 +161,11 @@ class DelayConstant(Component[DelayConstantParams]):
         self._delay = params.delay / 1000.0
         self._jitter = params.jitter / 1000.0
 
-    def _release_time(self, out: int, now: float) -> float:
+    def _release_time(self, now: float) -> float:
         if not self._jitter:
             return now + self._delay
         offset = self._rng.uniform(-self._jitter, self._jitter)
-        release = max(now, now + self._delay + offset)
-        if not self.params.allow_reordering:
-            release = max(release, self._last_release.get(out, release))
-            self._last_release[out] = release
-        return release
-
-    def poll(self, now: float) -> None:
-        for out, batch in self._line.due(now).items():
-            self.emit(out, batch)
-
-    def next_deadline(self) -> float | None:
-        return self._line.next_release()
-
-    def pending(self) -> int:
-        return len(self._line)
-
-    def extra_metrics(self, now: float) -> Iterable[Metric]:
-        return (gauge("queued", len(self._line), "packets", "Packets being delayed."),)
+        return max(now, now + self._delay + offset)
 
 
 # ---- loss_dynamic ---------------------------------------------------------------------------

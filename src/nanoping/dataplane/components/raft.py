@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nanoping.dataplane.component import Component, register
+from nanoping.dataplane.components.encryption import AeadKeyParams
 from nanoping.dataplane.errors import ParamError
 from nanoping.dataplane.metrics import Metric, counter, gauge
 from nanoping.dataplane.packet import Batch, Packet
 from nanoping.dataplane.parameter import UINT32_MAX, param
 from nanoping.dataplane.ports import Ports
 from nanoping.dataplane.wiring import parse_link
-from nanoping.fec.aead import SUITES, KeyExhausted, KeyFormatError, parse_key
+from nanoping.fec.aead import KeyExhausted
 from nanoping.raft.jitter import ON_ORDERED, ON_TIMEOUT, TRANSIT
 from nanoping.raft.settings import CarrierSpec, RaftSettings, SettingsError, StreamSpec
 from nanoping.raft.wire import DATA_OVERHEAD
@@ -112,33 +113,9 @@ class TransitStream:
     )
 
 
-def _check_suite(value: str) -> str | None:
-    return None if value in SUITES else f"unknown cipher suite; allowed: {', '.join(SUITES)}"
-
-
 @dataclass(frozen=True)
-class RaftAeadParams:
+class RaftAeadParams(AeadKeyParams):
     """The built-in AEAD: every datagram sealed, header included; both ends need the same key."""
-
-    cipher_suite: str = param(
-        "aes_128_gcm",
-        doc="AEAD suite: aes_128_gcm, aes_256_gcm or chacha20_poly1305.",
-        check=_check_suite,
-    )
-    key: str | None = param(None, doc="The key as hex digits or base64.")
-    key_file: str | None = param(
-        None, doc="Path of a file holding the key (hex, base64 or raw bytes)."
-    )
-
-    def __post_init__(self) -> None:
-        self.key_bytes()
-
-    def key_bytes(self) -> bytes:
-        """The key these parameters name; ParamError naming the key field when unusable."""
-        try:
-            return parse_key(self.cipher_suite, text=self.key, file=self.key_file)
-        except KeyFormatError as error:
-            raise ParamError("key_file" if self.key_file else "key", str(error)) from None
 
 
 @dataclass(frozen=True, kw_only=True)
