@@ -139,3 +139,76 @@ def test_encoding_refuses_nacks_the_format_cannot_hold() -> None:
         wire.encode_body(wire.Nack(1, ()))
     with pytest.raises(ValueError, match="1 to 65535 packets"):
         wire.encode_body(wire.Nack(1, ((5, 0x10000),)))
+
+
+@given(
+    src=st.integers(1, 2**32 - 1),
+    dst=st.integers(0, 2**32 - 1),
+    pkt=st.integers(0, 2**40),
+    tx=st.integers(0, 2**40),
+    stream=st.integers(0, 2**32 - 1),
+    seq=st.integers(0, 2**40),
+    src_us=st.integers(0, 2**40),
+    flags=st.integers(0, 255),
+    payload=st.binary(max_size=64),
+)
+def test_data_fast_paths_match_the_general_codec(
+    src: int,
+    dst: int,
+    pkt: int,
+    tx: int,
+    stream: int,
+    seq: int,
+    src_us: int,
+    flags: int,
+    payload: bytes,
+) -> None:
+    header = wire.Header(kind=wire.DATA, src_session=src, dst_session=dst, pkt_num=pkt, tx_us=tx)
+    body = wire.Data(stream, seq, src_us, flags, payload)
+    datagram = wire.encode(header, wire.encode_body(body)[1])
+    fast = wire.encode_header(wire.DATA, src, dst, pkt, tx) + wire.encode_data(
+        stream, seq, src_us, flags, payload
+    )
+    assert fast == datagram
+    decoded_header, decoded = wire.decode(datagram)
+    assert isinstance(decoded, wire.Data)
+    assert wire.decode_data(datagram) == (
+        decoded_header.src_session,
+        decoded_header.dst_session,
+        decoded_header.pkt_num,
+        decoded_header.tx_us,
+        decoded.stream_handle,
+        decoded.seq,
+        decoded.src_us,
+        decoded.flags,
+        decoded.payload,
+    )
+
+
+@given(st.binary(max_size=48), st.sampled_from(["", "52460102", "5246010200000000"]))
+def test_data_fast_decode_accepts_only_what_decode_calls_data(tail: bytes, prefix: str) -> None:
+    datagram = bytes.fromhex(prefix) + tail
+    fields = wire.decode_data(datagram)
+    if fields is None:
+        return
+    header, body = wire.decode(datagram)
+    assert isinstance(body, wire.Data)
+    assert fields == (
+        header.src_session,
+        header.dst_session,
+        header.pkt_num,
+        header.tx_us,
+        body.stream_handle,
+        body.seq,
+        body.src_us,
+        body.flags,
+        body.payload,
+    )
+
+
+def test_data_fast_decode_leaves_other_packets_to_decode() -> None:
+    for name in ("hello", "nack", "feedback", "repair"):
+        assert wire.decode_data(bytes.fromhex(GOLDEN[name][0])) is None
+    data = bytes.fromhex(GOLDEN["data"][0])
+    assert wire.decode_data(data[:-3]) is None  # shorter than a DATA header
+    assert wire.decode_data(data[:4] + bytes(4) + data[8:]) is None  # source session 0

@@ -147,6 +147,39 @@ NACK_MAX_RANGES = 64
 """Most ranges one NACK carries (keeps it well under any MTU)."""
 
 
+_pack_header = HEADER.pack
+_pack_data = _DATA.pack
+_unpack_data_datagram = struct.Struct(">2sBBIIIIIIIB").unpack_from
+_DATA_PREFIX = MAGIC + bytes([VERSION, DATA])
+
+
+def encode_header(kind: int, src_session: int, dst_session: int, pkt_num: int, tx_us: int) -> bytes:
+    """The common header alone, the same bytes as :func:`encode` puts first (no Header object)."""
+    return _pack_header(MAGIC, VERSION, kind, src_session, dst_session, pkt_num % U32, tx_us % U32)
+
+
+def encode_data(stream_handle: int, seq: int, src_us: int, flags: int, payload: bytes) -> bytes:
+    """The encoded DATA body, the same bytes as :func:`encode_body` of a :class:`Data`."""
+    return _pack_data(stream_handle, seq % U32, src_us % U32, flags) + payload
+
+
+def decode_data(
+    datagram: bytes,
+) -> tuple[int, int, int, int, int, int, int, int, bytes] | None:
+    """A valid DATA datagram's fields without building objects, or None for anything else.
+
+    (src session, dst session, pkt_num, tx_us, stream handle, seq, src_us, flags, payload):
+    what :func:`decode` yields for it. None says "use :func:`decode`", which then tells what
+    the datagram is or why it is refused.
+    """
+    if len(datagram) < DATA_OVERHEAD or datagram[:4] != _DATA_PREFIX:
+        return None
+    _, _, _, src, dst, pkt_num, tx_us, stream, seq, src_us, flags = _unpack_data_datagram(datagram)
+    if src == 0:
+        return None
+    return src, dst, pkt_num, tx_us, stream, seq, src_us, flags, datagram[DATA_OVERHEAD:]
+
+
 def encode(header: Header, body: bytes) -> bytes:
     """Join a common header and an encoded body into one datagram."""
     return (
