@@ -39,6 +39,9 @@ def pick(
         usable = [c for c in carriers if c.usable] or [c for c in carriers if c.established]
     if not usable:
         return None
+    first = usable[0].priority
+    if all(c.priority == first for c in usable):  # one tier: no saturation test to make
+        return _earliest(usable, size, now)
     best: CarrierState | None = None
     best_eta = 0.0
     for priority in sorted({c.priority for c in usable}, reverse=True):
@@ -49,6 +52,17 @@ def pick(
         assert best is not None
         if best.pacer.wait(now, best.estimate.rate_bps, size) <= SATURATED_S:
             return best
+    return best
+
+
+def _earliest(carriers: Sequence[CarrierState], size: int, now: float) -> CarrierState:
+    """The carrier with the earliest expected arrival (the first of equals)."""
+    best = carriers[0]
+    best_eta = best.expected_arrival(now, size)
+    for carrier in carriers[1:]:
+        eta = carrier.expected_arrival(now, size)
+        if eta < best_eta:
+            best, best_eta = carrier, eta
     return best
 
 
