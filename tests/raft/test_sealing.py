@@ -138,3 +138,21 @@ def test_the_golden_bytes_are_the_documents() -> None:
     text = doc.read_text().replace("` `", "").replace("`\n  `", "")
     for golden in (HELLO_PLAIN, HELLO_SEALED, DATA_PLAIN, DATA_SEALED):
         assert golden in text
+
+
+def test_sealing_a_batch_is_sealing_each_in_turn() -> None:
+    plain = [datagram(pkt_num=i, payload=bytes(i * 7)) for i in range(20)]
+    one, many = RaftSealer("aes_128_gcm", KEY), RaftSealer("aes_128_gcm", KEY)
+    one.counter = many.counter = 1000
+    assert many.seal_batch(plain) == [one.seal(d) for d in plain]
+    assert many.counter == one.counter == 1020
+    assert many.seal_batch([]) == []
+
+
+def test_a_batch_the_key_cannot_finish_is_not_sealed_at_all() -> None:
+    sealer = RaftSealer("aes_128_gcm", KEY)
+    sealer.counter = MAX_PACKETS_PER_KEY - 1
+    with pytest.raises(KeyExhausted):
+        sealer.seal_batch([datagram(), datagram()])
+    assert sealer.counter == MAX_PACKETS_PER_KEY - 1
+    assert len(sealer.seal_batch([datagram()])) == 1
