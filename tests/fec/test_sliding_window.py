@@ -230,3 +230,40 @@ def test_a_loss_leaving_the_history_on_the_in_sequence_path_is_counted_once() ->
     assert (decoder.counters.lost, decoder.counters.missing) == (1, 0)
     assert decoder.receive(sources[10], 0.0) == []
     assert decoder.counters.duplicates == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    payloads=st.lists(st.binary(max_size=80), min_size=1, max_size=150),
+    seed=st.integers(0, 2**16),
+    loss=st.sampled_from([0.0, 0.1, 0.3]),
+    in_order=st.booleans(),
+)
+def test_receive_source_is_receive_of_the_source_datagram(
+    payloads: list[bytes], seed: int, loss: float, in_order: bool
+) -> None:
+    config = SlidingWindowConfig(
+        repair_rate=0.3, max_window=16, timeout=0.02, release_in_order=in_order
+    )
+    encoder = SlidingWindowEncoder(config)
+    general, direct = SlidingWindowDecoder(config), SlidingWindowDecoder(config)
+    rng = random.Random(seed)
+    flight: list[tuple[float, bytes]] = []
+    for index, payload in enumerate(payloads):
+        now = index * 0.001
+        flight += [(now + rng.random() * 0.03, d) for d in encoder.encode(payload, now)]
+        flight += [(now + 0.001, d) for d in encoder.poll(now)]
+    flight.sort(key=lambda item: item[0])
+    for arrival, datagram in flight:
+        if rng.random() < loss:
+            continue
+        for _ in range(2 if rng.random() < 0.1 else 1):
+            expected = general.receive(datagram, arrival)
+            if datagram[0] == SOURCE_TYPE:
+                esi = int.from_bytes(datagram[1:5], "big")
+                got = direct.receive_source(esi, datagram[5:], arrival)
+            else:
+                got = direct.receive(datagram, arrival)
+            assert got == expected
+        assert direct.poll(arrival) == general.poll(arrival)
+        assert direct.counters == general.counters

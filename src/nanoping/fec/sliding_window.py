@@ -282,6 +282,30 @@ class SlidingWindowDecoder:
         self.counters.decode_failures += 1
         return []
 
+    def receive_source(self, esi: int, payload: bytes, now: float) -> list[bytes]:
+        """What :meth:`receive` returns for the source datagram of ``payload`` with ESI ``esi``
+        (mod 2^32), without that datagram being built and taken apart (Raft's received DATA)."""
+        highest = self._highest
+        if highest >= 0 and esi == (highest + 1) & _MASK32 and not self._in_order:
+            esi = self._highest = highest + 1  # the next in sequence: as in receive()
+            self._symbols[esi] = payload
+            self.counters.sources_received += 1
+            leaving = self._floor
+            if esi - self._history == leaving and not (
+                leaving in self._missing or leaving in self._given_up
+            ):
+                self._symbols.pop(leaving, None)
+                self._floor = leaving + 1
+            elif esi - self._history >= leaving:
+                self._evict()
+                self._update_gauges()
+            return [payload]
+        try:
+            return self._source(esi & _MASK32, payload, now)
+        except (SymbolError, ValueError):
+            self.counters.decode_failures += 1
+            return []
+
     def poll(self, now: float) -> list[bytes]:
         """Give up on packets whose timeout passed; payloads that releases (in-order mode)."""
         missing = self._missing
@@ -304,8 +328,10 @@ class SlidingWindowDecoder:
     # ---- sources ----------------------------------------------------------------------------
 
     def _on_source(self, datagram: bytes, now: float) -> list[bytes]:
-        esi = self._unwrap(_SOURCE.unpack_from(datagram)[1])
-        payload = datagram[_SOURCE.size :]
+        return self._source(_SOURCE.unpack_from(datagram)[1], datagram[_SOURCE.size :], now)
+
+    def _source(self, wire_esi: int, payload: bytes, now: float) -> list[bytes]:
+        esi = self._unwrap(wire_esi)
         if esi in self._symbols or esi < self._floor:
             self.counters.duplicates += 1
             return []

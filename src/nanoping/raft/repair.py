@@ -15,14 +15,12 @@ import struct
 from typing import Protocol
 
 from nanoping.fec.sliding_window import (
-    SOURCE_TYPE,
     SlidingWindowConfig,
     SlidingWindowDecoder,
     SlidingWindowEncoder,
 )
 
 _CODED = struct.Struct(">II")
-_SOURCE = struct.Struct(">BI")
 MIN_RATE = 0.01
 """Repair rate while no loss is seen: keeps the decoder's window primed at 1 % cost."""
 MAX_RATE = 0.6
@@ -52,6 +50,10 @@ class RepairDecoder(Protocol):
 
     def receive(self, datagram: bytes, now: float) -> list[bytes]:
         """Payloads delivered or rebuilt because ``datagram`` arrived."""
+        ...
+
+    def receive_source(self, esi: int, payload: bytes, now: float) -> list[bytes]:
+        """:meth:`receive` of a source datagram, given its ESI and payload."""
         ...
 
     def poll(self, now: float) -> list[bytes]:
@@ -101,9 +103,9 @@ class StreamRepair:
 
     def source_arrived(self, seq: int, src_us: int, payload: bytes, now: float) -> list[bytes]:
         """Feed a received (or retransmitted) source; returns rebuilt coded sources."""
-        datagram = _SOURCE.pack(SOURCE_TYPE, seq & 0xFFFFFFFF) + coded(seq, src_us, payload)
-        own = len(payload) + _CODED.size
-        return [p for p in self.decoder.receive(datagram, now) if not _is(p, seq, own)]
+        source = coded(seq, src_us, payload)
+        own = len(source)
+        return [p for p in self.decoder.receive_source(seq, source, now) if not _is(p, seq, own)]
 
     def repair_arrived(self, datagram: bytes, now: float) -> list[bytes]:
         """Feed a repair; returns rebuilt coded sources."""
