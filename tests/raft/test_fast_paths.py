@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nanoping.raft import scheduler, wire
 from nanoping.raft.carrier import CarrierState
+from nanoping.raft.endpoint import RaftEndpoint
+from nanoping.raft.settings import CarrierSpec, RaftSettings, StreamSpec
 
 
 def _reference_pick(
@@ -57,3 +60,59 @@ def test_pick_matches_the_tier_by_tier_scheduler(
     assert scheduler.pick(carriers, size, 0.0, avoid=avoid) is _reference_pick(
         carriers, size, 0.0, avoid=avoid
     )
+
+
+SETTINGS = RaftSettings(
+    streams=(StreamSpec(handle=1, timeout=0.2, policy="on_ordered"),),
+    carriers=(CarrierSpec(handle=10), CarrierSpec(handle=20)),
+)
+
+
+GARBAGE = wire.encode_header(wire.DATA, 5, 6, 0, 0) + bytes(16)
+"""A DATA packet of a session nobody knows."""
+
+
+def _outputs(endpoint: RaftEndpoint) -> tuple[object, ...]:
+    return (
+        endpoint.take_datagrams(),
+        endpoint.take_delivered(),
+        endpoint.stream_stats(0),
+        [endpoint.carrier_stats(i) for i in range(2)],
+        dict(endpoint.dropped),
+    )
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16), loss=st.sampled_from([0.0, 0.05, 0.2]), batch=st.integers(1, 24))
+def test_batches_in_and_out_match_one_packet_at_a_time(seed: int, loss: float, batch: int) -> None:
+    """Twin receivers of the same datagrams, one fed packet by packet and one by batch, say
+    and deliver the same; the sender's batches leave as the same datagrams as single sends."""
+    rng = random.Random(seed)
+    single, batched = (RaftEndpoint(settings=SETTINGS, session_id=111, now=0.0) for _ in "ab")
+    one, many = (RaftEndpoint(settings=SETTINGS, session_id=222, now=0.0) for _ in "ab")
+    now = 0.0
+    for step in range(150):
+        now += 0.002 if step >= 20 else 0.01
+        if step >= 20:
+            payloads = [b"%d" % rng.randrange(10**9) * rng.randrange(1, 90) for _ in range(batch)]
+            taken = sum(single.send(0, payload, now, poll=False) for payload in payloads)
+            single.poll(now)
+            assert batched.send_batch(0, payloads, now) == taken
+        sent = single.take_datagrams()
+        assert batched.take_datagrams() == sent
+        kept = [(c, d) for c, d in sent if step < 20 or rng.random() >= loss]
+        if rng.random() < 0.1:  # something to refuse in the middle of a batch
+            kept.insert(rng.randrange(len(kept) + 1), (rng.randrange(2), GARBAGE))
+        for carrier in (0, 1):
+            group = [d for c, d in kept if c == carrier]
+            rng.shuffle(group)
+            for datagram in group:
+                one.receive(carrier, datagram, now, poll=False)
+            one.poll(now)
+            many.receive_batch(carrier, group, now)
+        answer, twin = _outputs(one), _outputs(many)
+        assert twin == answer
+        for carrier, datagram in answer[0]:  # type: ignore[attr-defined]
+            single.receive(carrier, datagram, now)
+            batched.receive(carrier, datagram, now)
+    assert one.stream_stats(0)["delivered"] > 0

@@ -9,6 +9,7 @@ datagram from a carrier) and :meth:`poll` (time passed). Outputs: :meth:`take_da
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from nanoping.raft import scheduler, wire
@@ -123,6 +124,9 @@ class RaftEndpoint:
         self._out: list[tuple[int, bytes]] = []
         self._delivered: list[tuple[int, bytes]] = []
         self._events: list[RaftEvent] = []
+        self._batch_waits: dict[int, float] | None = None
+        """During :meth:`receive_batch`: each stream's NACK wait (by index) and, under -1, the
+        smallest one-way delay. Emptied whenever something they depend on may have changed."""
         self.dropped: Counter[str] = Counter()
         """Datagrams refused on receipt, by reason (short, foreign, version, malformed, ...)."""
 
@@ -204,6 +208,19 @@ class RaftEndpoint:
             self.poll(now)
         return chosen >= 0
 
+    def send_batch(self, stream_index: int, payloads: Iterable[bytes], now: float) -> int:
+        """Take application packets of one stream that all arrived at ``now``, then poll once.
+
+        The same as :meth:`send` with ``poll=False`` on each and one :meth:`poll` after;
+        returns how many were taken.
+        """
+        send = self.send
+        taken = 0
+        for payload in payloads:
+            taken += send(stream_index, payload, now, poll=False)
+        self.poll(now)
+        return taken
+
     def _send_from(self, stream: StreamState, payload: bytes, origin: float, now: float) -> int:
         """Number, queue and protect one packet the application handed over at ``origin``.
 
@@ -219,7 +236,7 @@ class RaftEndpoint:
         seq = stream.next_seq
         stream.next_seq += 1
         src_us = self._us(origin)
-        _, body = wire.encode_body(wire.Data(stream.spec.handle, seq, src_us, 0, payload))
+        body = wire.encode_data(stream.spec.handle, seq, src_us, 0, payload)
         for carrier in targets:
             carrier.pacer.push(wire.DATA, body, deadline)
         chosen = targets[0].index
@@ -264,15 +281,11 @@ class RaftEndpoint:
         return int((now - self._epoch) * 1e6)
 
     def _transmit(self, carrier: CarrierState, kind: int, body: bytes, now: float) -> None:
-        header = wire.Header(
-            kind=kind,
-            src_session=self.session,
-            dst_session=self.peer_session,
-            pkt_num=carrier.pkt_num,
-            tx_us=self._us(now),
+        header = wire.encode_header(
+            kind, self.session, self.peer_session, carrier.pkt_num, self._us(now)
         )
         carrier.pkt_num += 1
-        datagram = wire.encode(header, body)
+        datagram = header + body
         carrier.note_sent(len(datagram), now)
         self._out.append((carrier.index, datagram))
 
@@ -291,6 +304,11 @@ class RaftEndpoint:
     ) -> None:
         """Take one datagram that arrived on a carrier (``poll=False``: as in :meth:`send`)."""
         carrier = self.carriers[carrier_index]
+        if self._data_arrived(carrier, datagram, now):  # the common case, without wire objects
+            if poll:
+                self.poll(now)
+            return
+        self._batch_waits = {} if self._batch_waits is not None else None
         try:
             header, body = wire.decode(datagram)
         except wire.WireError as error:
@@ -311,8 +329,43 @@ class RaftEndpoint:
             self._dispatch(carrier, header, body, now)
         if carrier.state == EXCLUDED or isinstance(body, wire.Feedback | wire.Hello):
             self._health_check = True
+        self._batch_waits = {} if self._batch_waits is not None else None
         if poll:
             self.poll(now)
+
+    def receive_batch(self, carrier_index: int, datagrams: Iterable[bytes], now: float) -> None:
+        """Take datagrams that arrived together on a carrier, then poll once.
+
+        The same as :meth:`receive` with ``poll=False`` on each and one :meth:`poll` after; what
+        every DATA packet needs from the carriers' estimates is computed once per batch.
+        """
+        self._batch_waits = {}
+        try:
+            receive = self.receive
+            for datagram in datagrams:
+                receive(carrier_index, datagram, now, poll=False)
+        finally:
+            self._batch_waits = None
+        self.poll(now)
+
+    def _data_arrived(self, carrier: CarrierState, datagram: bytes, now: float) -> bool:
+        """Take a DATA packet of the current peer session as :meth:`receive` would, decoded
+        without objects; False leaves the datagram (anything else, or one to refuse) to it."""
+        fields = wire.decode_data(datagram)
+        if fields is None:
+            return False
+        src, dst, pkt_num, tx_us, handle, seq, src_us, flags, payload = fields
+        if src != self.peer_session or dst != self.session or src == self.session:
+            return False
+        if not carrier.established:
+            carrier.established = True
+            self._batch_waits = {} if self._batch_waits is not None else None
+        carrier.rx.add(pkt_num, tx_us, len(datagram), now)
+        carrier.note_received(now)
+        self._data_fields(handle, seq, src_us, flags, payload, now)
+        if carrier.state == EXCLUDED:
+            self._health_check = True
+        return True
 
     def _account(self, carrier: CarrierState, header: wire.Header, size: int, now: float) -> None:
         carrier.rx.add(header.pkt_num, header.tx_us, size, now)
@@ -370,19 +423,24 @@ class RaftEndpoint:
         self._events.append(PeerSessionStarted(session, restarted))
 
     def _on_data(self, data: wire.Data, now: float) -> None:
-        index = self._by_handle.get(data.stream_handle)
+        self._data_fields(data.stream_handle, data.seq, data.src_us, data.flags, data.payload, now)
+
+    def _data_fields(
+        self, handle: int, seq32: int, src_us: int, flags: int, payload: bytes, now: float
+    ) -> None:
+        index = self._by_handle.get(handle)
         if index is None:
             self.dropped["unknown_stream"] += 1
             return
         stream = self.streams[index]
-        retransmit = bool(data.flags & wire.DATA_RETRANSMIT)
+        retransmit = bool(flags & wire.DATA_RETRANSMIT)
         seq = self._accept(
-            index, data.seq, data.src_us, data.payload, now, clock=not retransmit, resent=retransmit
+            index, seq32, src_us, payload, now, clock=not retransmit, resent=retransmit
         )
         if seq is None:
             return
         if stream.repair is not None:
-            for rebuilt in stream.repair.source_arrived(seq, data.src_us, data.payload, now):
+            for rebuilt in stream.repair.source_arrived(seq, src_us, payload, now):
                 self._rebuilt(index, rebuilt, now)
 
     def _on_repair(self, repair: wire.Repair, now: float) -> None:
@@ -425,13 +483,13 @@ class RaftEndpoint:
         src_us = unwrap(src_us32, stream.last_src_us)
         stream.last_src_us = max(stream.last_src_us, src_us)
         base = self._clock.add(now - src_us / 1e6, now) if clock else self._clock.value
-        send_time = src_us / 1e6 + base - self._min_one_way()
+        send_time = src_us / 1e6 + base - self._batch_value(-1, stream)
         seq = unwrap(seq32, max(stream.planner.highest, 0))
         if seq < 0:
             self.dropped["malformed"] += 1
             return None
         filled = stream.planner.on_arrival(
-            seq, send_time, now, wait=self._nack_wait(stream), timeout=stream.spec.timeout
+            seq, send_time, now, wait=self._batch_value(index, stream), timeout=stream.spec.timeout
         )
         counters = stream.buffer.counters
         accepted = counters.delivered + stream.buffer.held
@@ -440,6 +498,17 @@ class RaftEndpoint:
         if filled and resent and counters.delivered + stream.buffer.held > accepted:
             stream.counters.recovered_arq += 1
         return seq
+
+    def _batch_value(self, key: int, stream: StreamState) -> float:
+        """``_nack_wait(stream)`` (key: the stream's index) or, for key -1, ``_min_one_way()``:
+        computed once per :meth:`receive_batch` while nothing they depend on changes."""
+        waits = self._batch_waits
+        value = None if waits is None else waits.get(key)
+        if value is None:
+            value = self._min_one_way() if key < 0 else self._nack_wait(stream)
+            if waits is not None:
+                waits[key] = value
+        return value
 
     def _nack_wait(self, stream: StreamState) -> float:
         """Reordering allowance, plus time for FEC to repair the gap first.
@@ -526,10 +595,9 @@ class RaftEndpoint:
         sent = stream.history.packets.get(seq)
         if sent is None:
             return
-        data = wire.Data(
+        body = wire.encode_data(
             stream.spec.handle, seq, self._us(sent.send_time), wire.DATA_RETRANSMIT, sent.payload
         )
-        _, body = wire.encode_body(data)
         carrier = scheduler.pick(self.carriers, len(body), now, avoid=sent.carrier)
         if carrier is None:
             return

@@ -307,11 +307,9 @@ class Raft(Component[RaftParams]):
         kind, index = self._in_routes.get(port, ("", -1))
         # One poll per batch, not per packet: timers and pacers need the time, not each packet.
         if kind == "stream":
-            send = core.send
-            for packet in batch:
-                send(index, packet.payload, now, poll=False)
+            core.send_batch(index, [packet.payload for packet in batch], now)
         elif kind == "carrier":
-            receive, opener, later = core.receive, self._opener, self._repairs
+            opener, later, arrived = self._opener, self._repairs, []
             for packet in batch:
                 datagram = packet.payload if opener is None else opener.open(packet.payload)
                 if datagram is None:
@@ -319,8 +317,10 @@ class Raft(Component[RaftParams]):
                 if len(datagram) > _TYPE and datagram[_TYPE] == _REPAIR and len(later) < MAX_HELD:
                     later.append((index, datagram))
                 else:
-                    receive(index, datagram, now, poll=False)
-        core.poll(now)
+                    arrived.append(datagram)
+            core.receive_batch(index, arrived, now)
+        else:
+            core.poll(now)
         self._flush(core, now)
 
     def poll(self, now: float) -> None:
@@ -341,7 +341,8 @@ class Raft(Component[RaftParams]):
         datagrams = core.take_datagrams()
         if self._sealer is not None and datagrams:
             try:
-                datagrams = [(c, self._sealer.seal(d)) for c, d in datagrams]
+                sealed = self._sealer.seal_batch([d for _, d in datagrams])
+                datagrams = [(c, d) for (c, _), d in zip(datagrams, sealed, strict=True)]
             except KeyExhausted as error:
                 self.packets_dropped += len(datagrams)
                 self.fail(str(error))
