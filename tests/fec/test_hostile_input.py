@@ -2,6 +2,7 @@
 what they deliver afterwards is still right."""
 
 import random
+import struct
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,10 @@ from nanoping.fec.block import (
 )
 from nanoping.fec.linear_system import LinearSystem
 from nanoping.fec.sliding_window import (
+    HISTORY_WINDOWS,
+    REPAIR_TYPE,
+    SOURCE_TYPE,
+    TERMS_PER_WINDOW,
     SlidingWindowConfig,
     SlidingWindowDecoder,
     SlidingWindowEncoder,
@@ -113,3 +118,36 @@ def test_linear_system_solves_each_unknown_to_its_true_value(
     # 12 dense random equations in at most 8 unknowns: full rank but with odds near 256^-4
     assert len(solved) == len(truth)
     assert len(system) == 0
+
+
+def test_a_flood_of_repairs_over_missing_sources_costs_bounded_work_per_repair() -> None:
+    """Repairs over nothing but missing packets (heavy loss, or a peer that wants our CPU):
+    each costs the decoder a bounded amount of elimination, however long the flood lasts."""
+    config = SlidingWindowConfig(repair_rate=0.1, max_window=255, timeout=10.0)
+    decoder = SlidingWindowDecoder(config)
+    system = decoder._system  # its work counter is what this test is about
+    limit = TERMS_PER_WINDOW * config.max_window
+    rng = random.Random(7)
+    worst = 0
+    decoder.receive(struct.pack(">BI", SOURCE_TYPE, 0) + b"first", 0.0)
+    for _ in range(1500):
+        first = rng.randrange(1, HISTORY_WINDOWS * config.max_window - config.max_window)
+        header = struct.pack(">BHHI", REPAIR_TYPE, rng.randrange(1 << 16), 15 << 12 | 255, first)
+        before = system.work
+        assert decoder.receive(header + rng.randbytes(64), 0.0) == []
+        worst = max(worst, system.work - before)
+        assert sum(len(row.coefs) for row in system._rows.values()) <= limit
+    assert worst <= 2 * limit
+    assert decoder.counters.equations_dropped > 1000, decoder.counters
+    assert decoder.counters.equations == len(system) <= limit // 2
+
+
+def test_the_linear_system_drops_oldest_equations_beyond_its_bounds() -> None:
+    system = LinearSystem(max_rows=100, max_terms=6, max_unknowns=3)
+    assert system.add({1: 1, 2: 1, 3: 1, 4: 1}, bytearray(4)) == []  # too many unknowns
+    assert (len(system), system.dropped) == (0, 1)
+    system.add({1: 1, 2: 1}, bytearray(4))
+    system.add({3: 1, 4: 1}, bytearray(4))
+    system.add({5: 1, 6: 1, 7: 1}, bytearray(4))  # 7 coefficients: the oldest equation goes
+    assert system.unknowns() == {3, 4, 5, 6, 7}
+    assert (len(system), system.dropped) == (2, 2)

@@ -63,6 +63,7 @@ _COUNTER_DOCS: dict[str, tuple[str, str]] = {
     "duplicates": ("packets", "Packets received twice."),
     "decode_failures": ("packets", "Malformed packets and rebuilt packets that failed checks."),
     "repairs_useless": ("packets", "Repairs that covered no loss or added no information."),
+    "equations_dropped": ("packets", "Repair equations dropped unsolved to bound decoding work."),
     "decode_table_hits": ("blocks", "Rebuilds that reused a cached decode table."),
     "decode_table_misses": ("blocks", "Rebuilds that computed their decode table."),
 }
