@@ -267,3 +267,24 @@ def test_receive_source_is_receive_of_the_source_datagram(
             assert got == expected
         assert direct.poll(arrival) == general.poll(arrival)
         assert direct.counters == general.counters
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 200), min_size=1, max_size=80),
+    gaps=st.lists(st.sampled_from([0.0, 0.001, 0.02]), min_size=80, max_size=80),
+    rate=st.sampled_from([0.05, 0.1, 0.5, 1.5]),
+)
+def test_encode_repairs_is_encode_without_the_source_datagram(
+    sizes: list[int], gaps: list[float], rate: float
+) -> None:
+    config = SlidingWindowConfig(repair_rate=rate, max_window=8, window_time=0.01)
+    full, lean = SlidingWindowEncoder(config), SlidingWindowEncoder(config)
+    now = 0.0
+    for size, gap in zip(sizes, gaps, strict=False):
+        now += gap
+        assert full.poll(now) == lean.poll(now)
+        payload = bytes([size % 251]) * size
+        assert lean.encode_repairs(payload, now) == full.encode(payload, now)[1:]
+        assert lean.next_deadline() == full.next_deadline()
+    assert lean.counters == full.counters

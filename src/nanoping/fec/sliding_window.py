@@ -152,6 +152,18 @@ class SlidingWindowEncoder:
         ((_, sources, repairs),) = self.encode_batch([payload], now)
         return sources + repairs
 
+    def encode_repairs(self, payload: bytes, now: float) -> list[bytes]:
+        """``encode(payload, now)`` without its source datagram: the repairs due once the
+        payload is in the window (for a user that sends its sources in its own packets)."""
+        if len(payload) > MAX_PAYLOAD:
+            raise SymbolError(f"a payload is over the {MAX_PAYLOAD}-byte limit")
+        self._evict(now)
+        self._append([payload], now)
+        repairs = self._due_repairs(1)
+        self.counters.sources_sent += 1
+        self.counters.window = len(self._payloads)
+        return repairs
+
     def encode_batch(
         self, payloads: list[bytes], now: float
     ) -> list[tuple[int, list[bytes], list[bytes]]]:
@@ -193,7 +205,12 @@ class SlidingWindowEncoder:
     def _add(self, chunk: list[bytes], now: float) -> list[bytes]:
         """Source datagrams of ``chunk``, now in the window."""
         esi = self._next_esi
-        self._next_esi = (esi + len(chunk)) & _MASK32
+        self._append(chunk, now)
+        return frame(_TYPE_PREFIX, 4, esi, chunk)
+
+    def _append(self, chunk: list[bytes], now: float) -> None:
+        """Put ``chunk`` in the window (the next ESIs) and schedule the flush it needs."""
+        self._next_esi = (self._next_esi + len(chunk)) & _MASK32
         self._payloads += chunk
         self._times += [now] * len(chunk)
         over = len(self._payloads) - self.config.max_window
@@ -201,7 +218,6 @@ class SlidingWindowEncoder:
             self._drop_oldest(over)
         if self._flush_at is None:
             self._flush_at = now + self.config.window_time
-        return frame(_TYPE_PREFIX, 4, esi, chunk)
 
     def _due_repairs(self, added: int) -> list[bytes]:
         self._credit += added * self.config.repair_rate

@@ -36,6 +36,10 @@ class RepairEncoder(Protocol):
         """Source datagram first, then the repairs due."""
         ...
 
+    def encode_repairs(self, payload: bytes, now: float) -> list[bytes]:
+        """:meth:`encode` without the source datagram."""
+        ...
+
     def poll(self, now: float) -> list[bytes]:
         """Flush repairs due at ``now``."""
         ...
@@ -99,7 +103,7 @@ class StreamRepair:
 
     def encode(self, seq: int, src_us: int, payload: bytes, now: float) -> list[bytes]:
         """Repair datagrams (codec format) due after sending this source."""
-        return self.encoder.encode(coded(seq, src_us, payload), now)[1:]
+        return self.encoder.encode_repairs(coded(seq, src_us, payload), now)
 
     def source_arrived(self, seq: int, src_us: int, payload: bytes, now: float) -> list[bytes]:
         """Feed a received (or retransmitted) source; returns rebuilt coded sources."""
