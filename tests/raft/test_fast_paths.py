@@ -57,9 +57,13 @@ def test_pick_matches_the_tier_by_tier_scheduler(
         for _ in range(queued):
             carrier.pacer.push(wire.DATA, bytes(1200), 1.0)
         carriers.append(carrier)
-    assert scheduler.pick(carriers, size, 0.0, avoid=avoid) is _reference_pick(
-        carriers, size, 0.0, avoid=avoid
-    )
+    chosen = _reference_pick(carriers, size, 0.0, avoid=avoid)
+    assert scheduler.pick(carriers, size, 0.0, avoid=avoid) is chosen
+    found = scheduler.pick_eta(carriers, size, 0.0, avoid=avoid)
+    if chosen is None:
+        assert found is None
+    else:
+        assert found == (chosen, chosen.expected_arrival(0.0, size))
 
 
 SETTINGS = RaftSettings(

@@ -261,11 +261,11 @@ class RaftEndpoint:
         """Carriers a new packet goes on: all usable ones when replicating, else the best."""
         if stream.spec.replicate:
             return [c for c in self.carriers if c.usable]
-        chosen = scheduler.pick(self.carriers, size, now)
-        if chosen is None:
+        found = scheduler.pick_eta(self.carriers, size, now)
+        if found is None:
             return []
-        latest = scheduler.latest_admission(chosen, origin, stream.spec.timeout)
-        if chosen.expected_arrival(now, size) > latest:
+        chosen, arrival = found
+        if arrival > scheduler.latest_admission(chosen, origin, stream.spec.timeout):
             return []
         return [chosen]
 

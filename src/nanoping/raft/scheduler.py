@@ -34,6 +34,14 @@ def pick(
     ``avoid`` names a carrier to use only if it is the sole choice (a retransmission should not
     take the path that just lost it).
     """
+    found = pick_eta(carriers, size, now, avoid=avoid)
+    return None if found is None else found[0]
+
+
+def pick_eta(
+    carriers: Sequence[CarrierState], size: int, now: float, *, avoid: int = -1
+) -> tuple[CarrierState, float] | None:
+    """:func:`pick` and the chosen carrier's ``expected_arrival(now, size)``."""
     usable = [c for c in carriers if c.usable and c.index != avoid]
     if not usable:
         usable = [c for c in carriers if c.usable] or [c for c in carriers if c.established]
@@ -51,19 +59,22 @@ def pick(
                 best, best_eta = carrier, eta
         assert best is not None
         if best.pacer.wait(now, best.estimate.rate_bps, size) <= SATURATED_S:
-            return best
-    return best
+            return best, best_eta
+    assert best is not None
+    return best, best_eta
 
 
-def _earliest(carriers: Sequence[CarrierState], size: int, now: float) -> CarrierState:
-    """The carrier with the earliest expected arrival (the first of equals)."""
+def _earliest(
+    carriers: Sequence[CarrierState], size: int, now: float
+) -> tuple[CarrierState, float]:
+    """The carrier with the earliest expected arrival (the first of equals), and that arrival."""
     best = carriers[0]
     best_eta = best.expected_arrival(now, size)
     for carrier in carriers[1:]:
         eta = carrier.expected_arrival(now, size)
         if eta < best_eta:
             best, best_eta = carrier, eta
-    return best
+    return best, best_eta
 
 
 def latest_admission(carrier: CarrierState, origin: float, budget: float) -> float:
