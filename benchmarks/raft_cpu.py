@@ -18,7 +18,9 @@ Run as root: ``python benchmarks/raft_cpu.py [--rates 5,10,20,30] [--seconds 4]
 [--crypto aead|components|none] [--no-offload] [--verbose]``; ``--in-process`` instead runs
 two raft components back to back in this process (no sockets, no event loop) and reports the
 CPU per packet of each side by input batch size and random loss: the component's own cost.
-Setting RAFT_CPU_PROFILE=PREFIX writes a cProfile file per pipeline process.
+Setting RAFT_CPU_PROFILE=PREFIX writes a cProfile file per pipeline process. Every row ends
+with the machine's 1-minute load average: on a shared machine the processes compete for the
+cores, and the same code sustains less when the load is high.
 
 Both modes pin the repair rate at 10 % and start every carrier's capacity estimate at
 1 Gbit/s (``initial_rate_kbps``) instead of 10 Mbit/s: from 10 Mbit/s the estimate grows 2 %
@@ -222,8 +224,14 @@ def measure(namespace: Namespace, rate: float, args: argparse.Namespace, workdir
         f"| {rate:5.1f} | {generated / seconds / 1e3:6.1f} | {rx['sink']['packets_unique']:8.0f} "
         f"| {lost:6.0f} | {dropped:6.0f} | {100 * repairs:5.1f} % "
         f"| {1e6 * spent[0] / max(generated, 1):6.1f} | {1e6 * spent[1] / max(generated, 1):6.1f} "
-        f"| {100 * spent[0] / wall:4.0f} % | {100 * spent[1] / wall:4.0f} % | {'yes' if sustained else 'no'} |"
+        f"| {100 * spent[0] / wall:4.0f} % | {100 * spent[1] / wall:4.0f} % | {'yes' if sustained else 'no'} "
+        f"| {_load()} |"
     )
+
+
+def _load() -> str:
+    """The machine's 1-minute load average: other work competing for the same cores."""
+    return f"{os.getloadavg()[0]:4.2f}"
 
 
 def pinned_settings() -> None:
@@ -296,7 +304,8 @@ def in_process(batch: int, loss: float, packets: int, crypto: str) -> str:
     return (
         f"| {batch:5d} | {100 * loss:4.1f} % | {1e6 * spent['tx'] / sent:6.1f} "
         f"| {1e6 * spent['rx'] / sent:6.1f} | {got['stream_1_delivered']:6.0f} / {sent} "
-        f"| {got['stream_1_recovered_fec']:5.0f} | {got['stream_1_recovered_arq']:5.0f} |"
+        f"| {got['stream_1_recovered_fec']:5.0f} | {got['stream_1_recovered_arq']:5.0f} "
+        f"| {_load()} |"
     )
 
 
@@ -331,15 +340,15 @@ def main() -> None:
     if args.in_process:
         pinned_settings()
         print(f"S10 in process, {SIZE}-byte packets, FEC 10 %, crypto: {args.crypto}")
-        print("| batch | loss | tx µs/pkt | rx µs/pkt | delivered | by FEC | by ARQ |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
+        print("| batch | loss | tx µs/pkt | rx µs/pkt | delivered | by FEC | by ARQ | load |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
         for batch, loss in ((1, 0.0), (16, 0.0), (64, 0.0), (16, 0.01), (16, 0.05)):
             print(in_process(batch, loss, 30_000, args.crypto), flush=True)
         return
     print(f"S10 on loopback, {SIZE}-byte packets, FEC 10 %, crypto: {args.crypto}")
     print("| offered kpps | source kpps | delivered | lost | tx drops | repairs "
-          "| tx µs/pkt | rx µs/pkt | tx CPU | rx CPU | sustained |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| tx µs/pkt | rx µs/pkt | tx CPU | rx CPU | sustained | load |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     import tempfile
 
     with namespaces(1, "np14c") as (namespace,), tempfile.TemporaryDirectory() as workdir:
