@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nanoping.raft import scheduler, wire
-from nanoping.raft.carrier import CarrierState
+from nanoping.raft.carrier import CarrierState, WindowedMin
 from nanoping.raft.endpoint import RaftEndpoint
 from nanoping.raft.settings import CarrierSpec, RaftSettings, StreamSpec
 
@@ -120,3 +120,20 @@ def test_batches_in_and_out_match_one_packet_at_a_time(seed: int, loss: float, b
             single.receive(carrier, datagram, now)
             batched.receive(carrier, datagram, now)
     assert one.stream_stats(0)["delivered"] > 0
+
+
+@given(st.lists(st.tuples(st.floats(-1.0, 1.0), st.floats(0.0, 0.5)), max_size=60))
+def test_windowed_min_is_the_minimum_of_its_two_windows(steps: list[tuple[float, float]]) -> None:
+    window = WindowedMin(1.0)
+    assert window.value == 0.0
+    now, started = 0.0, 0.0
+    current: list[float] = []
+    previous: list[float] = []
+    for value, gap in steps:
+        now += gap
+        if not current or now - started >= 1.0:
+            previous, current, started = current, [value], now
+        else:
+            current.append(value)
+        assert window.add(value, now) == min(current + previous)
+        assert window.value == min(current + previous)

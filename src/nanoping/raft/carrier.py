@@ -75,17 +75,20 @@ class WindowedMin:
 
     def add(self, value: float, now: float) -> float:
         """Record a value and return the current minimum."""
-        if self._current is None or now - self._started >= self._span:
-            self._previous, self._current, self._started = self._current, value, now
-        else:
-            self._current = min(self._current, value)
+        current = self._current
+        if current is None or now - self._started >= self._span:
+            self._previous, self._current, self._started = current, value, now
+        elif value < current:
+            self._current = value
         return self.value
 
     @property
     def value(self) -> float:
         """The minimum (0.0 before any value)."""
-        values = [v for v in (self._current, self._previous) if v is not None]
-        return min(values) if values else 0.0
+        current, previous = self._current, self._previous
+        if current is None:  # nothing yet (the previous window is only ever a former current)
+            return 0.0
+        return previous if previous is not None and previous < current else current
 
     def value_at(self, now: float) -> float:
         """The minimum over values at most two spans old at ``now`` (0.0 if none)."""
