@@ -333,8 +333,11 @@ class RaftEndpoint:
         if poll:
             self.poll(now)
 
-    def receive_batch(self, carrier_index: int, datagrams: Iterable[bytes], now: float) -> None:
-        """Take datagrams that arrived together on a carrier, then poll once.
+    def receive_batch(
+        self, carrier_index: int, datagrams: Iterable[bytes], now: float, *, poll: bool = True
+    ) -> None:
+        """Take datagrams that arrived together on a carrier, then poll once (unless ``poll``
+        is False: the caller polls once more datagrams are in).
 
         The same as :meth:`receive` with ``poll=False`` on each and one :meth:`poll` after; what
         every DATA packet needs from the carriers' estimates is computed once per batch.
@@ -346,7 +349,8 @@ class RaftEndpoint:
                 receive(carrier_index, datagram, now, poll=False)
         finally:
             self._batch_waits = None
-        self.poll(now)
+        if poll:
+            self.poll(now)
 
     def _data_arrived(self, carrier: CarrierState, datagram: bytes, now: float) -> bool:
         """Take a DATA packet of the current peer session as :meth:`receive` would, decoded

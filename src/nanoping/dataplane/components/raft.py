@@ -318,7 +318,9 @@ class Raft(Component[RaftParams]):
                     later.append((index, datagram))
                 else:
                     arrived.append(datagram)
-            core.receive_batch(index, arrived, now)
+            # Repairs held for the end of the step: poll then, not now. A report written now
+            # would show their packet numbers as gaps, and the sender counts them as loss.
+            core.receive_batch(index, arrived, now, poll=not later)
         else:
             core.poll(now)
         self._flush(core, now)
