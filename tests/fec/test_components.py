@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 
 from nanoping.dataplane.components import fec as fec_components
-from nanoping.dataplane.components.encryption import BoringsslEncrypt, CipherParams
+from nanoping.dataplane.components.encryption import (
+    BoringsslDecrypt,
+    BoringsslEncrypt,
+    CipherParams,
+)
 from nanoping.dataplane.config import validate_config
 from nanoping.dataplane.dataflow import Dataflow
 from nanoping.dataplane.errors import ConfigError
@@ -196,3 +200,20 @@ def test_registering_the_components_loads_no_codec_library() -> None:
     )
     assert result.stdout.strip() == "[]"
     assert fec_components.MAX_PAYLOADS == sliding_window.MAX_WINDOW
+
+
+def test_encryption_seals_and_opens_the_packets_it_is_handed_in_place() -> None:
+    encrypt = BoringsslEncrypt(component_id="e", params=CipherParams(key=KEY))
+    decrypt = BoringsslDecrypt(component_id="d", params=CipherParams(key=KEY))
+    batch = [Packet(b"one", 1.0), Packet(b"two", 2.0), Packet(b"three", 3.0)]
+    encrypt.push(0, list(batch), 0.0)
+    sealed = encrypt.outputs[0].take()
+    assert [p is q for p, q in zip(sealed, batch, strict=True)] == [True] * 3
+    assert all(p.payload[0] == 0x50 and len(p.payload) > 30 for p in sealed)
+    sealed[1].payload = sealed[1].payload[:-1] + bytes([sealed[1].payload[-1] ^ 1])
+    decrypt.push(0, sealed, 0.0)
+    opened = decrypt.outputs[0].take()
+    assert [(p.payload, p.created) for p in opened] == [(b"one", 1.0), (b"three", 3.0)]
+    assert opened[0] is batch[0]
+    assert opened[1] is batch[2]
+    assert (decrypt.packets_dropped, decrypt._opener.counters.auth_failures) == (1, 1)
