@@ -282,6 +282,19 @@ class SlidingWindowDecoder:
         self.counters.decode_failures += 1
         return []
 
+    def receive_batch(self, datagrams: list[bytes], now: float) -> tuple[list[bytes], list[int]]:
+        """Payloads a batch of datagrams delivers, in order, and for each payload the index in
+        ``datagrams`` of the datagram that delivered it (``receive`` on each in turn)."""
+        payloads: list[bytes] = []
+        origins: list[int] = []
+        receive = self.receive
+        for origin, datagram in enumerate(datagrams):
+            got = receive(datagram, now)
+            if got:
+                payloads += got
+                origins += [origin] * len(got)
+        return payloads, origins
+
     def poll(self, now: float) -> list[bytes]:
         """Give up on packets whose timeout passed; payloads that releases (in-order mode)."""
         missing = self._missing
