@@ -2,7 +2,9 @@
 
 import itertools
 import random
+from dataclasses import asdict
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -230,3 +232,44 @@ def test_a_loss_leaving_the_history_on_the_in_sequence_path_is_counted_once() ->
     assert (decoder.counters.lost, decoder.counters.missing) == (1, 0)
     assert decoder.receive(sources[10], 0.0) == []
     assert decoder.counters.duplicates == 1
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    payloads=payload_lists,
+    loss=st.floats(0.0, 0.4),
+    seed=st.integers(0, 2**16),
+    in_order=st.booleans(),
+)
+def test_a_repair_with_one_unknown_rebuilds_what_the_equations_would(
+    payloads: list[bytes], loss: float, seed: int, in_order: bool
+) -> None:
+    config = SlidingWindowConfig(
+        repair_rate=0.2, window_time=10.0, max_window=16, timeout=5.0, release_in_order=in_order
+    )
+    rng = random.Random(seed)
+    drop = {i for i in range(1, 2 * len(payloads)) if rng.random() < loss}
+    fast, fast_decoder = run(config, payloads, drop, seed=seed)
+    with pytest.MonkeyPatch.context() as patch:  # every repair through the linear system
+        patch.setattr(SlidingWindowDecoder, "_solve_one", lambda *args: None)
+        general, general_decoder = run(config, payloads, drop, seed=seed)
+    assert sorted(fast) == sorted(general)
+    if in_order:
+        assert fast == general
+    assert asdict(fast_decoder.counters) == asdict(general_decoder.counters)
+
+
+def test_one_unknown_payloads_of_every_length_come_back() -> None:
+    config = SlidingWindowConfig(repair_rate=0.5, window_time=10.0, max_window=8)
+    payloads = [bytes([n % 251 + 1]) * n for n in (0, 1, 300, 7, 1400, 2)]
+    encoder, decoder = SlidingWindowEncoder(config), SlidingWindowDecoder(config)
+    datagrams = [d for i, p in enumerate(payloads) for d in encoder.encode(p, i * 0.001)]
+    kinds = [d[0] for d in datagrams]
+    assert kinds == [SOURCE_TYPE, SOURCE_TYPE, REPAIR_TYPE] * 3
+    delivered = []
+    for index, datagram in enumerate(datagrams):
+        if index not in (1, 3, 7):  # one source lost before each repair
+            delivered += decoder.receive(datagram, 0.0)
+    assert sorted(delivered) == sorted(payloads)
+    assert decoder.counters.recovered == 3
+    assert decoder.counters.equations == 0

@@ -34,7 +34,14 @@ import struct
 from dataclasses import dataclass
 from itertools import repeat
 
-from nanoping.fec.gf256 import coefficients, frame, mul_add, native_encode
+from nanoping.fec.gf256 import (
+    coefficients,
+    decode_matrix,
+    frame,
+    mul_add,
+    native_encode,
+    native_recover,
+)
 from nanoping.fec.linear_system import LinearSystem
 from nanoping.fec.symbol import MAX_PAYLOAD, SymbolError, from_symbol, to_symbol
 
@@ -391,6 +398,10 @@ class SlidingWindowDecoder:
         if not unknown:
             self.counters.repairs_useless += 1
             return []
+        if len(unknown) == 1:  # the usual case at low loss: one scaled XOR, no equation kept
+            rebuilt = self._solve_one(datagram, key, first, count, unknown[0])
+            if rebuilt is not None:
+                return rebuilt
         solved = self._system.add(*self._equation(datagram, key, first, count, unknown))
         if not solved:
             self._update_gauges()
@@ -417,6 +428,25 @@ class SlidingWindowDecoder:
             mul_add(data, known, 1)
         return {esi: coefs[esi - first] for esi in unknown}, data
 
+    def _solve_one(
+        self, datagram: bytes, key: int, first: int, count: int, esi: int
+    ) -> list[bytes] | None:
+        """Payloads delivered by rebuilding ``esi``, the one source of the repair's window not
+        here, with the kernel's 1-loss decode call (what the equation would solve to, without
+        the elimination); None when the decode table cannot be made."""
+        table = decode_matrix(coefficients(key, count), count, bytes([esi - first]))
+        if table is None:
+            return None
+        symbols = self._symbols
+        known = [symbols[e] for e in range(first, first + count) if e != esi]
+        (payload,) = native_recover(known, [datagram], _REPAIR.size, table)
+        if payload is None:
+            self.counters.decode_failures += 1
+            return []
+        out = self._rebuilt(esi, payload)
+        self._update_gauges()
+        return out
+
     def _unknown(self, first: int, end: int) -> list[int]:
         """Sources of [first, end) not here: every one is missing or given up (the repair's
         range was just noted as existing, and it starts at or above the floor)."""
@@ -435,6 +465,10 @@ class SlidingWindowDecoder:
         except SymbolError:
             self.counters.decode_failures += 1
             return []
+        return self._rebuilt(esi, payload)
+
+    def _rebuilt(self, esi: int, payload: bytes) -> list[bytes]:
+        """Payloads delivered now that ``esi`` was rebuilt: its own, and what it solves."""
         self._symbols[esi] = payload
         solved = self._system.known(esi, to_symbol(payload)) if len(self._system) else []
         if esi in self._given_up:
