@@ -41,6 +41,7 @@ from nanoping.fec.gf256 import (
     mul_add,
     native_encode,
     native_recover,
+    sources_in_sequence,
 )
 from nanoping.fec.linear_system import LinearSystem
 from nanoping.fec.symbol import MAX_PAYLOAD, SymbolError, from_symbol, to_symbol
@@ -295,12 +296,37 @@ class SlidingWindowDecoder:
         payloads: list[bytes] = []
         origins: list[int] = []
         receive = self.receive
-        for origin, datagram in enumerate(datagrams):
-            got = receive(datagram, now)
+        index, total = 0, len(datagrams)
+        while index < total:
+            if self._highest >= 0 and not self._in_order:
+                run = sources_in_sequence(
+                    datagrams, index, SOURCE_TYPE, (self._highest + 1) & _MASK32
+                )
+                if run:  # sources in sequence: receive's common case, a run at a time
+                    self._in_sequence(run)
+                    payloads += run
+                    origins += range(index, index + len(run))
+                    index += len(run)
+                    continue
+            got = receive(datagrams[index], now)
             if got:
                 payloads += got
-                origins += [origin] * len(got)
+                origins += [index] * len(got)
+            index += 1
         return payloads, origins
+
+    def _in_sequence(self, run: list[bytes]) -> None:
+        """Take the payloads of sources numbered right after the highest one seen (nothing
+        missing to note, nothing to solve), as ``receive`` does with each in turn."""
+        first = self._highest + 1
+        self._symbols.update(enumerate(run, first))
+        self._highest = first + len(run) - 1
+        self.counters.sources_received += len(run)
+        if self._highest - self._history >= self._floor:
+            waited = len(self._missing) + len(self._given_up)
+            self._evict()
+            if len(self._missing) + len(self._given_up) != waited:
+                self._update_gauges()
 
     def poll(self, now: float) -> list[bytes]:
         """Give up on packets whose timeout passed; payloads that releases (in-order mode)."""
