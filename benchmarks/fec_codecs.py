@@ -417,11 +417,25 @@ def _sealed(params: CipherParams, batch: list[Packet]) -> list[Packet]:
     return encrypt.outputs[0].take()
 
 
-def rely_cpu(seconds: float) -> list[str]:
-    """rely encoder + decoder CPU per second of a 1,200-byte 20 kpps stream, 5 % loss. The
-    input packets and the loss draws are made before the clock starts: they are the work of
-    the source and of the network, not of the codecs."""
-    rate, packets = 20_000, int(20_000 * seconds)
+def rely_cpu(seconds: float, runs: int = 3) -> list[str]:
+    """rely encoder + decoder CPU per second of a 1,200-byte 20 kpps stream, 5 % loss: the
+    least of ``runs`` streams, each through new components (the least disturbed by the
+    machine's other load). The input packets and the loss draws are made before the clock
+    starts: they are the work of the source and of the network, not of the codecs."""
+    packets = int(20_000 * seconds)
+    best, lost = min(_rely_stream(packets) for _ in range(runs))
+    share = best / seconds * 100
+    return [
+        "2. rely 10% repair, 1200-byte packets at 20 kpps, 5% loss (goal: <= 15% of one core)",
+        f"  encoder + decoder: {best / packets * 1e6:.2f} us CPU per packet = {share:.1f}% of one "
+        f"core (least of {runs} streams of {seconds:g} s, {lost} packets lost for good)",
+    ]
+
+
+def _rely_stream(packets: int) -> tuple[float, int]:
+    """(CPU seconds, packets lost for good) of one stream of ``packets`` through new rely
+    components."""
+    rate = 20_000
     encoder = RelyEncoder(component_id="e", params=RelyEncoderParams(repair_target_rate=0.1))
     decoder = RelyDecoder(component_id="d", params=RelyDecoderParams())
     payload = bytes(SIZE)
@@ -445,14 +459,7 @@ def rely_cpu(seconds: float) -> list[str]:
             deadline = component.next_deadline()
             if deadline is not None and deadline <= now:
                 component.poll(now)
-    cpu = time.process_time() - start
-    share = cpu / seconds * 100
-    lost = decoder.codec.counters.lost
-    return [
-        "2. rely 10% repair, 1200-byte packets at 20 kpps, 5% loss (goal: <= 15% of one core)",
-        f"  encoder + decoder: {cpu / packets * 1e6:.2f} us CPU per packet = {share:.1f}% of one "
-        f"core (stream of {seconds:g} s, {lost} packets lost for good)",
-    ]
+    return time.process_time() - start, decoder.codec.counters.lost
 
 
 def residual(packets: int) -> list[str]:
