@@ -5,6 +5,10 @@ Each wraps a sans-IO codec of :mod:`nanoping.fec`. An encoder passes every packe
 the codec's datagrams (each one ends here: consumed) and emits the payloads they give back
 (produced here), so the standard counters balance for both. The wire formats are in
 docs/fec-wire-formats.md; both ends of a stream must use the same parameters.
+
+The packets handed in are reused, not copied: an encoder writes each source datagram into its
+source's packet, a decoder a payload into the packet of the datagram that delivered it. That
+is safe because an output port feeds one input and no component hands a packet on twice.
 """
 
 from __future__ import annotations
