@@ -41,10 +41,10 @@ MAX_PACKETS_PER_KEY = 2**32
 """Packets one key may seal; the counter could go on, but the limit keeps GCM's bounds wide."""
 TAG_SIZE = 16
 REPLAY_WINDOW = 1024
-"""Counters this far behind the highest seen are still accepted once."""
+"""Counters this far behind the highest seen are still accepted once (_aead.c has the same)."""
 SALTS_KEPT = 8
-"""Senders (salts) whose replay windows are kept; the least recently heard goes first."""
-HEADER_SIZE = 14
+"""Senders (salts) whose replay windows are kept, the least recently heard going first
+(_aead.c has the same)."""
 
 
 class Carrier(Protocol):
