@@ -68,43 +68,50 @@ def packets(first: int, count: int, now: float) -> list[Packet]:
     ]
 
 
-def drain(component: Component[Any]) -> int:
-    return sum(len(buffer.take()) for buffer in component.outputs)
+def drain(component: Component[Any], kept: list[Packet] | None = None) -> int:
+    batches = [buffer.take() for buffer in component.outputs]
+    for batch in batches:
+        if kept is not None:
+            kept += batch
+    return sum(map(len, batches))
 
 
-def exercise(component: Component[Any]) -> tuple[int, list[str]]:
-    """Feed 200 packets over 200 ms of fake time, polling at deadlines; return (emitted, faults)."""
+def exercise(component: Component[Any], kept: list[Packet] | None = None) -> tuple[int, list[str]]:
+    """Feed 200 packets over 200 ms of fake time, polling at deadlines; return (emitted, faults).
+    Every packet emitted is appended to ``kept`` when given."""
     faults: list[str] = []
     emitted = 0
     component.start(START)
     now = START
     for step in range(200):
         now = START + step * 0.001
-        emitted += _poll_due(component, now, faults)
+        emitted += _poll_due(component, now, faults, kept)
         if component.input_count:
             component.push(0, packets(step, 1, now), now)
-            emitted += drain(component)
+            emitted += drain(component, kept)
     for _ in range(10_000):
         deadline = component.next_deadline()
         if deadline is None or deadline > now + 5.0:
             break
         now = max(now, deadline)
-        emitted += _poll_due(component, now, faults)
+        emitted += _poll_due(component, now, faults, kept)
     return emitted, faults
 
 
-def _poll_due(component: Component[Any], now: float, faults: list[str]) -> int:
+def _poll_due(
+    component: Component[Any], now: float, faults: list[str], kept: list[Packet] | None
+) -> int:
     deadline = component.next_deadline()
     if deadline is not None and deadline > now:
         component.poll(now)
-        if drain(component):
+        if drain(component, kept):
             faults.append(f"emitted at {now} before its deadline {deadline}")
         return 0
     component.poll(now)
     after = component.next_deadline()
     if after is not None and deadline is not None and after < deadline:
         faults.append(f"deadline moved backwards from {deadline} to {after}")
-    return drain(component)
+    return drain(component, kept)
 
 
 def test_every_registered_component_is_covered() -> None:
@@ -156,6 +163,16 @@ def test_accounts_for_every_packet(name: str) -> None:
     balance = component.packets_in + component.packets_produced
     spent = component.packets_out + component.packets_consumed + component.packets_dropped
     assert balance == spent + component.pending()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hands_each_packet_object_on_once(name: str) -> None:
+    # Components may rewrite the payload of the packets they are handed, in place (trackers,
+    # encryption, FEC): safe only while no component passes one Packet object on twice or on
+    # two ports, since an output port feeds exactly one input. A tee must copy (derive).
+    emitted: list[Packet] = []
+    exercise(build(name), emitted)
+    assert len({id(packet) for packet in emitted}) == len(emitted)
 
 
 @pytest.mark.parametrize("name", NAMES)

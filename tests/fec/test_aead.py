@@ -1,6 +1,7 @@
 """AEAD: known answers per suite, exact wire bytes, and every bad packet dropped and counted."""
 
 import base64
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nanoping.fec import aead
+from nanoping.dataplane.packet import Packet
+from nanoping.fec import aead, reference
 from nanoping.fec.aead import KeyExhausted, KeyFormatError, Opener, Sealer, parse_key
 
 RFC8439_PLAINTEXT = (
@@ -164,3 +166,84 @@ def test_opening_a_batch_is_opening_each_packet_in_turn(data: st.DataObject) -> 
     payloads, origins = many.open_batch(stream)
     assert list(zip(payloads, origins, strict=True)) == expected
     assert one.counters == many.counters
+
+
+def _datagram(salt: int, counter: int, kind: str) -> bytes:
+    """A datagram of sender ``salt`` with ``counter``, made bad in the way ``kind`` says."""
+    suite = 2 if kind == "wrong_suite" else 1
+    sealed = bytearray(
+        reference.seal(AESGCM(KEY).encrypt, suite, salt, counter, [b"p%d" % counter])[0]
+    )
+    if kind == "tampered":
+        sealed[-1] ^= 1
+    elif kind == "truncated":
+        del sealed[20:]
+    elif kind == "foreign":
+        sealed[0] = 0x51
+    return bytes(sealed)
+
+
+KEY = bytes(range(16))
+DATAGRAMS = st.lists(
+    st.builds(
+        _datagram,
+        st.integers(0, 9),  # more senders than the 8 windows kept
+        st.one_of(st.integers(0, 2100), st.integers(0, 2**64 - 1)),
+        st.sampled_from(["ok"] * 6 + ["tampered", "truncated", "foreign", "wrong_suite"]),
+    ),
+    max_size=60,
+).flatmap(lambda ds: st.permutations(ds + ds[: len(ds) // 2]))  # replays, in any order
+
+
+@settings(max_examples=200, deadline=None)
+@given(DATAGRAMS)
+def test_native_opener_matches_the_python_rules(datagrams: list[bytes]) -> None:
+    from cryptography.exceptions import InvalidTag
+
+    expected = reference.Opener(AESGCM(KEY).decrypt, InvalidTag, 1)
+    one, batch, packets = (Opener("aes_128_gcm", KEY) for _ in range(3))
+    wanted = [expected.open(d) for d in datagrams]
+    assert [one.open(d) for d in datagrams] == wanted
+    payloads, origins = batch.open_batch(datagrams)
+    assert payloads == [p for p in wanted if p is not None]
+    assert origins == [i for i, p in enumerate(wanted) if p is not None]
+    carriers = [Packet(d, float(i)) for i, d in enumerate(datagrams)]
+    kept = packets.open_packets(carriers)
+    assert [(p.payload, p.created) for p in kept] == [
+        (p, float(i)) for i, p in enumerate(wanted) if p is not None
+    ]
+    assert all(any(k is c for c in carriers) for k in kept)  # the same objects, not copies
+    for opener in (one, batch, packets):
+        assert asdict(opener.counters) == expected.counters
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.binary(max_size=1500), max_size=20), st.integers(0, 2**32 - 1))
+def test_native_sealing_matches_the_python_format(payloads: list[bytes], salt: int) -> None:
+    sealer = Sealer("aes_128_gcm", KEY, salt=salt)
+    sealer.counter = 7
+    expected = reference.seal(AESGCM(KEY).encrypt, 1, salt, 7, payloads)
+    assert sealer.seal_batch(payloads) == expected
+    carriers = [Packet(p, 0.0) for p in payloads]
+    sealer.counter = 7
+    sealer.seal_packets(carriers)
+    assert [c.payload for c in carriers] == expected
+    assert sealer.counter == 7 + len(payloads)
+
+
+def test_sealing_past_the_limit_leaves_every_packet_as_it_was() -> None:
+    sealer = Sealer("aes_128_gcm", KEY)
+    sealer.counter = aead.MAX_PACKETS_PER_KEY - 1
+    carriers = [Packet(b"a", 0.0), Packet(b"b", 0.0)]
+    with pytest.raises(KeyExhausted):
+        sealer.seal_packets(carriers)
+    assert [c.payload for c in carriers] == [b"a", b"b"]
+
+
+def test_counters_are_a_snapshot() -> None:
+    opener = Opener("aes_128_gcm", KEY)
+    before = opener.counters
+    opener.open(b"junk")
+    assert (before.malformed, opener.counters.malformed) == (0, 1)
+    with pytest.raises(AttributeError):
+        before.malformed = 5  # type: ignore[misc]

@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 
 from nanoping.dataplane.components import fec as fec_components
-from nanoping.dataplane.components.encryption import BoringsslEncrypt, CipherParams
+from nanoping.dataplane.components.encryption import (
+    BoringsslDecrypt,
+    BoringsslEncrypt,
+    CipherParams,
+)
 from nanoping.dataplane.config import validate_config
 from nanoping.dataplane.dataflow import Dataflow
 from nanoping.dataplane.errors import ConfigError
@@ -196,3 +200,47 @@ def test_registering_the_components_loads_no_codec_library() -> None:
     )
     assert result.stdout.strip() == "[]"
     assert fec_components.MAX_PAYLOADS == sliding_window.MAX_WINDOW
+
+
+def test_encryption_seals_and_opens_the_packets_it_is_handed_in_place() -> None:
+    encrypt = BoringsslEncrypt(component_id="e", params=CipherParams(key=KEY))
+    decrypt = BoringsslDecrypt(component_id="d", params=CipherParams(key=KEY))
+    batch = [Packet(b"one", 1.0), Packet(b"two", 2.0), Packet(b"three", 3.0)]
+    encrypt.push(0, list(batch), 0.0)
+    sealed = encrypt.outputs[0].take()
+    assert [p is q for p, q in zip(sealed, batch, strict=True)] == [True] * 3
+    assert all(p.payload[0] == 0x50 and len(p.payload) > 30 for p in sealed)
+    sealed[1].payload = sealed[1].payload[:-1] + bytes([sealed[1].payload[-1] ^ 1])
+    decrypt.push(0, sealed, 0.0)
+    opened = decrypt.outputs[0].take()
+    assert [(p.payload, p.created) for p in opened] == [(b"one", 1.0), (b"three", 3.0)]
+    assert opened[0] is batch[0]
+    assert opened[1] is batch[2]
+    assert (decrypt.packets_dropped, decrypt._opener.counters.auth_failures) == (1, 1)
+
+
+@pytest.mark.parametrize("codec", ["rely", "rlnc"])
+def test_coders_pass_on_the_packets_they_are_handed(codec: str) -> None:
+    encoder_type = fec_components.RelyEncoder if codec == "rely" else fec_components.RlncEncoder
+    decoder_type = fec_components.RelyDecoder if codec == "rely" else fec_components.RlncDecoder
+    if codec == "rely":
+        encoder_params: Any = fec_components.RelyEncoderParams(repair_target_rate=0.5)
+        decoder_params: Any = fec_components.RelyDecoderParams()
+    else:
+        encoder_params = fec_components.RlncEncoderParams(symbols=2, repair=1)
+        decoder_params = fec_components.RlncDecoderParams(symbols=2, repair=1)
+    encoder = encoder_type(component_id="e", params=encoder_params)
+    decoder = decoder_type(component_id="d", params=decoder_params)
+    batch = [Packet(b"first", 1.0), Packet(b"second", 2.0)]
+    encoder.push(0, list(batch), 0.0)
+    sent = encoder.outputs[0].take()
+    assert sent[:2] == batch  # the same objects, now carrying source datagrams
+    assert len(sent) == 3
+    assert sent[2].created == 2.0
+    repair = sent[2]
+    decoder.push(0, [sent[0], Packet(b"x" * 20, 0.0), repair], 0.0)  # the second one lost
+    out = decoder.outputs[0].take()
+    assert [p.payload for p in out] == [b"first", b"second"]
+    assert out[0] is batch[0]  # a source's packet carries its own payload on
+    assert out[1] is repair  # the rebuilt payload rides in the packet of the repair
+    assert decoder.packets_consumed == 3

@@ -2,7 +2,9 @@
 
 import itertools
 import random
+from dataclasses import asdict
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -288,3 +290,115 @@ def test_encode_repairs_is_encode_without_the_source_datagram(
         assert lean.encode_repairs(payload, now) == full.encode(payload, now)[1:]
         assert lean.next_deadline() == full.next_deadline()
     assert lean.counters == full.counters
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    payloads=payload_lists,
+    loss=st.floats(0.0, 0.4),
+    seed=st.integers(0, 2**16),
+    in_order=st.booleans(),
+)
+def test_a_repair_with_one_unknown_rebuilds_what_the_equations_would(
+    payloads: list[bytes], loss: float, seed: int, in_order: bool
+) -> None:
+    config = SlidingWindowConfig(
+        repair_rate=0.2, window_time=10.0, max_window=16, timeout=5.0, release_in_order=in_order
+    )
+    rng = random.Random(seed)
+    drop = {i for i in range(1, 2 * len(payloads)) if rng.random() < loss}
+    fast, fast_decoder = run(config, payloads, drop, seed=seed)
+    with pytest.MonkeyPatch.context() as patch:  # every repair through the linear system
+        patch.setattr(SlidingWindowDecoder, "_solve_one", lambda *args: None)
+        general, general_decoder = run(config, payloads, drop, seed=seed)
+    assert sorted(fast) == sorted(general)
+    if in_order:
+        assert fast == general
+    assert asdict(fast_decoder.counters) == asdict(general_decoder.counters)
+
+
+def test_one_unknown_payloads_of_every_length_come_back() -> None:
+    config = SlidingWindowConfig(repair_rate=0.5, window_time=10.0, max_window=8)
+    payloads = [bytes([n % 251 + 1]) * n for n in (0, 1, 300, 7, 1400, 2)]
+    encoder, decoder = SlidingWindowEncoder(config), SlidingWindowDecoder(config)
+    datagrams = [d for i, p in enumerate(payloads) for d in encoder.encode(p, i * 0.001)]
+    kinds = [d[0] for d in datagrams]
+    assert kinds == [SOURCE_TYPE, SOURCE_TYPE, REPAIR_TYPE] * 3
+    delivered = []
+    for index, datagram in enumerate(datagrams):
+        if index not in (1, 3, 7):  # one source lost before each repair
+            delivered += decoder.receive(datagram, 0.0)
+    assert sorted(delivered) == sorted(payloads)
+    assert decoder.counters.recovered == 3
+    assert decoder.counters.equations == 0
+
+
+def _datagram(kind: int, esi: int, payload: bytes) -> bytes:
+    return bytes([kind]) + (esi & 0xFFFFFFFF).to_bytes(4, "big") + payload
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    start_esi=st.sampled_from([0, 5, 2**32 - 3]),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([SOURCE_TYPE, SOURCE_TYPE, SOURCE_TYPE, REPAIR_TYPE]),
+            st.sampled_from([1, 1, 1, 0, 2]),
+            st.binary(max_size=8),
+        ),
+        max_size=30,
+    ),
+    start=st.integers(0, 5),
+    short=st.booleans(),
+)
+def test_sources_in_sequence_takes_the_run_python_would(
+    start_esi: int, steps: list[tuple[int, int, bytes]], start: int, short: bool
+) -> None:
+    datagrams, esi = [], start_esi
+    for kind, step, payload in steps:
+        esi += step
+        datagrams.append(_datagram(kind, esi, payload))
+    if short and datagrams:
+        datagrams[len(datagrams) // 2] = datagrams[len(datagrams) // 2][:4]
+    expected, next_esi = [], (start_esi + 1) & 0xFFFFFFFF
+    for datagram in datagrams[start:]:
+        if len(datagram) < 5 or datagram[0] != SOURCE_TYPE:
+            break
+        if int.from_bytes(datagram[1:5], "big") != next_esi:
+            break
+        expected.append(datagram[5:])
+        next_esi = (next_esi + 1) & 0xFFFFFFFF
+    got = gf256.sources_in_sequence(datagrams, start, SOURCE_TYPE, (start_esi + 1) & 0xFFFFFFFF)
+    assert got == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    payloads=payload_lists,
+    loss=st.floats(0.0, 0.4),
+    seed=st.integers(0, 2**16),
+    in_order=st.booleans(),
+    batch=st.integers(1, 25),
+)
+def test_a_batch_decodes_as_its_datagrams_one_by_one(
+    payloads: list[bytes], loss: float, seed: int, in_order: bool, batch: int
+) -> None:
+    config = SlidingWindowConfig(
+        repair_rate=0.2, window_time=10.0, max_window=16, timeout=5.0, release_in_order=in_order
+    )
+    encoder = SlidingWindowEncoder(config)
+    datagrams = [d for i, p in enumerate(payloads) for d in encoder.encode(p, i * 0.001)]
+    rng = random.Random(seed)
+    datagrams = [d for d in datagrams if rng.random() >= loss]
+    for i in range(len(datagrams) - 1):
+        if rng.random() < 0.1:
+            datagrams[i], datagrams[i + 1] = datagrams[i + 1], datagrams[i]
+    datagrams += datagrams[: len(datagrams) // 5]  # late duplicates
+    one, many = SlidingWindowDecoder(config), SlidingWindowDecoder(config)
+    expected = [(p, i) for i, d in enumerate(datagrams) for p in one.receive(d, 1.0)]
+    got = []
+    for first in range(0, len(datagrams), batch):
+        out, origins = many.receive_batch(datagrams[first : first + batch], 1.0)
+        got += [(p, first + o) for p, o in zip(out, origins, strict=True)]
+    assert got == expected
+    assert asdict(many.counters) == asdict(one.counters)

@@ -410,6 +410,37 @@ static PyObject *py_frame(PyObject *self, PyObject *args)
     return out;
 }
 
+/* sources_in_sequence(datagrams, start, type, esi): the payloads of datagrams[start:] up to
+ * the first that is not a source datagram (type byte, 4-byte big-endian ESI) numbered in
+ * sequence from esi (mod 2^32): a sliding-window decoder's common run, sliced in one call. */
+static PyObject *py_sources_in_sequence(PyObject *self, PyObject *args)
+{
+    PyObject *datagrams;
+    Py_ssize_t start;
+    int type;
+    unsigned long long esi;
+    if (!PyArg_ParseTuple(args, "OniK:sources_in_sequence", &datagrams, &start, &type, &esi))
+        return NULL;
+    PyObject *seq = PySequence_Fast(datagrams, "datagrams must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(0);
+    uint32_t next = (uint32_t)esi;
+    for (Py_ssize_t i = start < 0 ? 0 : start; out != NULL && i < n; i++, next++) {
+        PyObject *d = items[i];
+        if (!PyBytes_Check(d) || PyBytes_GET_SIZE(d) < 5) break;
+        const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(d);
+        uint32_t number = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+        if (p[0] != type || number != next) break;
+        PyObject *payload = PyBytes_FromStringAndSize((const char *)p + 5, PyBytes_GET_SIZE(d) - 5);
+        if (payload == NULL || PyList_Append(out, payload) < 0) Py_CLEAR(out);
+        Py_XDECREF(payload);
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
 static PyObject *py_encode(PyObject *self, PyObject *args)
 {
     PyObject *headers_obj, *payloads;
@@ -1171,6 +1202,8 @@ static PyMethodDef methods[] = {
     {"coefficients", py_coefficients, METH_VARARGS, "count non-zero coefficients drawn from TinyMT32(seed)."},
     {"tinymt32", py_tinymt32, METH_VARARGS, "The first count 32-bit outputs of TinyMT32(seed)."},
     {"frame", py_frame, METH_VARARGS, "prefix || index || payload for each payload, in one call."},
+    {"sources_in_sequence", py_sources_in_sequence, METH_VARARGS,
+     "Payloads of the source datagrams numbered in sequence from start on."},
     {"encode", py_encode, METH_VARARGS, "headers[r] || sum matrix[r][j] * symbol(payloads[j])."},
     {"recover", py_recover, METH_VARARGS, "Payloads rebuilt by a decode matrix (None: bad symbol)."},
     {"decode_matrix", py_decode_matrix, METH_VARARGS, "Matrix giving missing symbols, or None."},

@@ -10,6 +10,9 @@ packets, so a nonce never repeats for a key. A sealer refuses to go past 2^32 pa
 An :class:`Opener` drops (and counts, never raises on) malformed, truncated, wrong-suite,
 tampered or wrong-key packets and replays: each sender salt has a 1,024-packet sliding replay
 window, and the windows of the last 8 salts seen are kept.
+
+The per-packet bookkeeping (headers, nonces, replay windows, counters) runs in the ``_aead``
+extension around ``cryptography``'s encrypt and decrypt; the cipher work is OpenSSL's.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import struct
-from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from nanoping.fec import _aead
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -37,12 +41,19 @@ MAX_PACKETS_PER_KEY = 2**32
 """Packets one key may seal; the counter could go on, but the limit keeps GCM's bounds wide."""
 TAG_SIZE = 16
 REPLAY_WINDOW = 1024
-"""Counters this far behind the highest seen are still accepted once."""
+"""Counters this far behind the highest seen are still accepted once (_aead.c has the same)."""
 SALTS_KEPT = 8
-_HEADER = struct.Struct(">BBIQ")
-_HEADER_SIZE = _HEADER.size
-_MIN_SIZE = _HEADER_SIZE + TAG_SIZE
-_unpack_header = _HEADER.unpack_from
+"""Senders (salts) whose replay windows are kept, the least recently heard going first
+(_aead.c has the same)."""
+
+
+class Carrier(Protocol):
+    """Anything whose ``payload`` can be replaced, such as a data-plane packet."""
+
+    payload: bytes
+
+
+C = TypeVar("C", bound=Carrier)
 
 
 class KeyFormatError(ValueError):
@@ -102,7 +113,7 @@ class Sealer:
         if suite not in SUITES or len(key) != SUITES[suite][1]:
             raise KeyFormatError(f"{suite} needs a {SUITES.get(suite, (0, 0))[1]}-byte key")
         self.suite_id = SUITES[suite][0]
-        self._cipher = cipher(suite, key)
+        self._encrypt = cipher(suite, key).encrypt
         self.salt = int.from_bytes(os.urandom(4), "big") if salt is None else salt
         self.counter = 0
 
@@ -113,22 +124,28 @@ class Sealer:
     def seal_batch(self, payloads: list[bytes]) -> list[bytes]:
         """The sealed datagrams of ``payloads``, in order; raises :class:`KeyExhausted`, sealing
         none of them, when they would take the key past its 2^32 packets."""
+        first = self._reserve(len(payloads))
+        return _aead.seal(self._encrypt, self.suite_id, self.salt, first, payloads)
+
+    def seal_packets(self, packets: Sequence[Carrier]) -> None:
+        """Replace each packet's payload by its sealed datagram, in order (the packets are
+        reused, not copied: the caller must own them); :class:`KeyExhausted` as for
+        :meth:`seal_batch`, sealing none of them."""
+        first = self._reserve(len(packets))
+        _aead.seal_packets(self._encrypt, self.suite_id, self.salt, first, packets)
+
+    def _reserve(self, count: int) -> int:
+        """The first of ``count`` counters, taken; KeyExhausted past the key's limit."""
         first = self.counter
-        if first + len(payloads) > MAX_PACKETS_PER_KEY:
+        if first + count > MAX_PACKETS_PER_KEY:
             raise KeyExhausted("this key has sealed 2^32 packets: configure a new key")
-        self.counter = first + len(payloads)
-        pack, encrypt = _HEADER.pack, self._cipher.encrypt
-        suite, salt = self.suite_id, self.salt
-        out = []
-        for counter, payload in enumerate(payloads, first):
-            header = pack(PACKET_TYPE, suite, salt, counter)
-            out.append(header + encrypt(header[2:], payload, header))
-        return out
+        self.counter = first + count
+        return first
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class OpenerCounters:
-    """What an opener accepted and why it dropped the rest."""
+    """What an opener accepted and why it dropped the rest (a snapshot)."""
 
     opened: int = 0
     """Packets that passed authentication and the replay check."""
@@ -144,7 +161,8 @@ class OpenerCounters:
 
 class ReplayWindow:
     """The counters seen among the last ``size``: slot ``c % size`` holds the last counter
-    marked there, so checking and marking are O(1) whatever the jump."""
+    marked there, so checking and marking are O(1) whatever the jump. (The opener's windows
+    are native; Raft's sealing uses this one.)"""
 
     __slots__ = ("highest", "size", "slots")
 
@@ -167,91 +185,31 @@ class ReplayWindow:
 
 
 class Opener:
-    """Authenticates and decrypts datagrams of a :class:`Sealer` with the same suite and key."""
+    """Authenticates and decrypts datagrams of a :class:`Sealer` with the same suite and key.
+
+    The header checks, replay windows and counters run in native code around the cipher's
+    decrypt (:mod:`nanoping.fec.reference` holds the same rules in Python, for the tests).
+    """
 
     def __init__(self, suite: str, key: bytes) -> None:
         if suite not in SUITES or len(key) != SUITES[suite][1]:
             raise KeyFormatError(f"{suite} needs a {SUITES.get(suite, (0, 0))[1]}-byte key")
-        self.suite_id = SUITES[suite][0]
-        self._cipher = cipher(suite, key)
         from cryptography.exceptions import InvalidTag
 
-        self._invalid_tag = InvalidTag
-        self._windows: OrderedDict[int, ReplayWindow] = OrderedDict()
-        self._last_salt: int | None = None  # the salt most recently used (already at the end)
-        self._decrypt = self._cipher.decrypt
-        self.counters = OpenerCounters()
+        self.suite_id = SUITES[suite][0]
+        self._core = _aead.OpenerCore(cipher(suite, key).decrypt, InvalidTag, self.suite_id)
+        self.open = self._core.open
+        """The payload of one datagram, or None when it is dropped (the counters say why)."""
+        self.open_batch = self._core.open_batch
+        """(payloads, origins): the payloads of the datagrams that pass every check and the
+        index of each one's datagram; the same as :meth:`open` on each in turn."""
 
-    def open(self, datagram: bytes) -> bytes | None:
-        """The payload, or None when the datagram is dropped (the counters say why)."""
-        if len(datagram) < _MIN_SIZE or datagram[0] != PACKET_TYPE:
-            self.counters.malformed += 1
-            return None
-        _, suite_id, salt, counter = _unpack_header(datagram)
-        if suite_id != self.suite_id:
-            self.counters.wrong_suite += 1
-            return None
-        window = self._windows.get(salt)
-        if window is not None and window.seen(counter):
-            self.counters.replayed += 1
-            return None
-        try:
-            payload = self._decrypt(
-                datagram[2:_HEADER_SIZE], datagram[_HEADER_SIZE:], datagram[:_HEADER_SIZE]
-            )
-        except self._invalid_tag:
-            self.counters.auth_failures += 1
-            return None
-        if window is None or self._last_salt != salt:
-            window = self._window(salt)
-            self._last_salt = salt
-        window.mark(counter)
-        self.counters.opened += 1
-        return payload
+    def open_packets(self, packets: Sequence[C]) -> list[C]:
+        """The packets that pass every check, their payload replaced by the plaintext (the
+        packets are reused, not copied: the caller must own them); the rest are dropped."""
+        return self._core.open_packets(packets)
 
-    def open_batch(self, datagrams: list[bytes]) -> tuple[list[bytes], list[int]]:
-        """The payloads of the datagrams that pass every check, and the index of each one's
-        datagram; the same as :meth:`open` on each in turn, in one loop."""
-        payloads: list[bytes] = []
-        origins: list[int] = []
-        counters, windows, suite = self.counters, self._windows, self.suite_id
-        decrypt, invalid = self._decrypt, self._invalid_tag
-        for origin, datagram in enumerate(datagrams):
-            if len(datagram) < _MIN_SIZE or datagram[0] != PACKET_TYPE:
-                counters.malformed += 1
-                continue
-            _, suite_id, salt, counter = _unpack_header(datagram)
-            if suite_id != suite:
-                counters.wrong_suite += 1
-                continue
-            window = windows.get(salt)
-            if window is not None and counter <= window.highest and window.seen(counter):
-                counters.replayed += 1
-                continue
-            try:
-                payload = decrypt(
-                    datagram[2:_HEADER_SIZE], datagram[_HEADER_SIZE:], datagram[:_HEADER_SIZE]
-                )
-            except invalid:
-                counters.auth_failures += 1
-                continue
-            if window is None or self._last_salt != salt:
-                window = self._window(salt)
-                self._last_salt = salt
-            window.slots[counter % window.size] = counter  # window.mark, inlined
-            if counter > window.highest:
-                window.highest = counter
-            payloads.append(payload)
-            origins.append(origin)
-        counters.opened += len(payloads)
-        return payloads, origins
-
-    def _window(self, salt: int) -> ReplayWindow:
-        window = self._windows.get(salt)
-        if window is None:
-            window = self._windows[salt] = ReplayWindow()
-            while len(self._windows) > SALTS_KEPT:
-                self._windows.popitem(last=False)
-        else:
-            self._windows.move_to_end(salt)
-        return window
+    @property
+    def counters(self) -> OpenerCounters:
+        """The counters as they are now."""
+        return OpenerCounters(*self._core.counters())

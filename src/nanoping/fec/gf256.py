@@ -27,6 +27,10 @@ coefficient_rows = _gf256.coefficient_rows
 frame = _gf256.frame
 """``frame(prefix, index_size, start, payloads)``: prefix || index || payload, one per payload,
 the index counting up from ``start`` (big-endian, ``index_size`` bytes, wrapping)."""
+sources_in_sequence = _gf256.sources_in_sequence
+"""``sources_in_sequence(datagrams, start, type, esi)``: the payloads of ``datagrams[start:]``
+up to the first that is not a ``type`` datagram (type byte, 4-byte index) numbered in
+sequence from ``esi`` (mod 2^32)."""
 native_encode = _gf256.encode
 """``native_encode(headers, payloads, matrix)``: per row r, headers[r] || the sum over j of
 matrix[r][j] * symbol(payloads[j]); symbols are built on the fly (see symbol.py)."""

@@ -1,9 +1,19 @@
-"""Pure-Python reference of the native kernel, kept only so tests can check the kernel against it."""
+"""Pure-Python references of the native code (the GF(2^8) kernel, the AEAD bookkeeping), kept
+only so tests can check the native code against them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import struct
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
+from nanoping.fec.aead import (
+    PACKET_TYPE,
+    SALTS_KEPT,
+    TAG_SIZE,
+    OpenerCounters,
+    ReplayWindow,
+)
 from nanoping.fec.gf256 import mul
 
 _MASK32 = 0xFFFFFFFF
@@ -108,3 +118,65 @@ def recover(
         ok = length <= size - 2 and not any(data[2 + length :])
         out.append(bytes(data[2 : 2 + length]) if ok else None)
     return out
+
+
+_AEAD_HEADER = struct.Struct(">BBIQ")
+
+
+def seal(
+    encrypt: Callable[[bytes, bytes, bytes], bytes],
+    suite: int,
+    salt: int,
+    first: int,
+    payloads: Sequence[bytes],
+) -> list[bytes]:
+    """The sealed datagrams of ``payloads``, counters from ``first`` (aead's wire format)."""
+    out = []
+    for counter, payload in enumerate(payloads, first):
+        header = _AEAD_HEADER.pack(PACKET_TYPE, suite, salt, counter)
+        out.append(header + encrypt(header[2:], payload, header))
+    return out
+
+
+class Opener:
+    """aead.Opener's checks, replay windows and counters, one datagram at a time."""
+
+    def __init__(
+        self, decrypt: Callable[[bytes, bytes, bytes], bytes], invalid: type[Exception], suite: int
+    ) -> None:
+        self._decrypt, self._invalid, self._suite = decrypt, invalid, suite
+        self._windows: OrderedDict[int, ReplayWindow] = OrderedDict()
+        self.counters = {name: 0 for name in OpenerCounters.__slots__}
+
+    def open(self, datagram: bytes) -> bytes | None:
+        """The payload, or None when the datagram is dropped (the counters say why)."""
+        if len(datagram) < _AEAD_HEADER.size + TAG_SIZE or datagram[0] != PACKET_TYPE:
+            return self._drop("malformed")
+        _, suite, salt, counter = _AEAD_HEADER.unpack_from(datagram)
+        if suite != self._suite:
+            return self._drop("wrong_suite")
+        window = self._windows.get(salt)
+        if window is not None and window.seen(counter):
+            return self._drop("replayed")
+        try:
+            payload = self._decrypt(datagram[2:14], datagram[14:], datagram[:14])
+        except self._invalid:
+            return self._drop("auth_failures")
+        self._window(salt).mark(counter)
+        self.counters["opened"] += 1
+        return payload
+
+    def _drop(self, reason: str) -> bytes | None:
+        """None, counting why."""
+        self.counters[reason] += 1
+        return None
+
+    def _window(self, salt: int) -> ReplayWindow:
+        window = self._windows.get(salt)
+        if window is None:
+            window = self._windows[salt] = ReplayWindow()
+            while len(self._windows) > SALTS_KEPT:
+                self._windows.popitem(last=False)
+        else:
+            self._windows.move_to_end(salt)
+        return window

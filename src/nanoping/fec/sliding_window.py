@@ -34,7 +34,15 @@ import struct
 from dataclasses import dataclass
 from itertools import repeat
 
-from nanoping.fec.gf256 import coefficients, frame, mul_add, native_encode
+from nanoping.fec.gf256 import (
+    coefficients,
+    decode_matrix,
+    frame,
+    mul_add,
+    native_encode,
+    native_recover,
+    sources_in_sequence,
+)
 from nanoping.fec.linear_system import LinearSystem
 from nanoping.fec.symbol import MAX_PAYLOAD, SymbolError, from_symbol, to_symbol
 
@@ -283,23 +291,10 @@ class SlidingWindowDecoder:
         """Payloads delivered because ``datagram`` arrived."""
         kind = datagram[0] if datagram else -1
         if kind == SOURCE_TYPE and len(datagram) >= _SOURCE_SIZE and not self._in_order:
-            # The common case, kept short: the source right after the highest one seen (what
-            # _on_source does then: nothing missing to note, nothing to solve).
             highest = self._highest
-            esi = _unpack_source(datagram)[1]
-            if highest >= 0 and esi == (highest + 1) & _MASK32:
-                esi = self._highest = highest + 1
-                payload = self._symbols[esi] = datagram[_SOURCE_SIZE:]
-                self.counters.sources_received += 1
-                leaving = self._floor
-                if esi - self._history == leaving and not (
-                    leaving in self._missing or leaving in self._given_up
-                ):  # one source leaves the history, nothing waited on it: _evict in short
-                    self._symbols.pop(leaving, None)
-                    self._floor = leaving + 1
-                elif esi - self._history >= leaving:
-                    self._evict()
-                    self._update_gauges()
+            if highest >= 0 and _unpack_source(datagram)[1] == (highest + 1) & _MASK32:
+                payload = datagram[_SOURCE_SIZE:]
+                self._next_in_sequence(payload)  # the common case, kept short
                 return [payload]
         try:
             if kind == SOURCE_TYPE and len(datagram) >= _SOURCE.size:
@@ -311,29 +306,72 @@ class SlidingWindowDecoder:
         self.counters.decode_failures += 1
         return []
 
+    def _next_in_sequence(self, payload: bytes) -> None:
+        """Take the source numbered right after the highest one seen: what _on_source does then,
+        in short (nothing missing to note, nothing to solve)."""
+        esi = self._highest = self._highest + 1
+        self._symbols[esi] = payload
+        self.counters.sources_received += 1
+        leaving = self._floor
+        if esi - self._history == leaving and not (
+            leaving in self._missing or leaving in self._given_up
+        ):  # one source leaves the history, nothing waited on it: _evict in short
+            self._symbols.pop(leaving, None)
+            self._floor = leaving + 1
+        elif esi - self._history >= leaving:
+            self._evict()
+            self._update_gauges()
+
     def receive_source(self, esi: int, payload: bytes, now: float) -> list[bytes]:
         """What :meth:`receive` returns for the source datagram of ``payload`` with ESI ``esi``
         (mod 2^32), without that datagram being built and taken apart (Raft's received DATA)."""
         highest = self._highest
         if highest >= 0 and esi == (highest + 1) & _MASK32 and not self._in_order:
-            esi = self._highest = highest + 1  # the next in sequence: as in receive()
-            self._symbols[esi] = payload
-            self.counters.sources_received += 1
-            leaving = self._floor
-            if esi - self._history == leaving and not (
-                leaving in self._missing or leaving in self._given_up
-            ):
-                self._symbols.pop(leaving, None)
-                self._floor = leaving + 1
-            elif esi - self._history >= leaving:
-                self._evict()
-                self._update_gauges()
+            self._next_in_sequence(payload)  # the common case, as in receive()
             return [payload]
         try:
             return self._source(esi & _MASK32, payload, now)
         except (SymbolError, ValueError):
             self.counters.decode_failures += 1
             return []
+
+    def receive_batch(self, datagrams: list[bytes], now: float) -> tuple[list[bytes], list[int]]:
+        """Payloads a batch of datagrams delivers, in order, and for each payload the index in
+        ``datagrams`` of the datagram that delivered it (``receive`` on each in turn)."""
+        payloads: list[bytes] = []
+        origins: list[int] = []
+        receive = self.receive
+        index, total = 0, len(datagrams)
+        while index < total:
+            if self._highest >= 0 and not self._in_order:
+                run = sources_in_sequence(
+                    datagrams, index, SOURCE_TYPE, (self._highest + 1) & _MASK32
+                )
+                if run:  # sources in sequence: receive's common case, a run at a time
+                    self._in_sequence(run)
+                    payloads += run
+                    origins += range(index, index + len(run))
+                    index += len(run)
+                    continue
+            got = receive(datagrams[index], now)
+            if got:
+                payloads += got
+                origins += [index] * len(got)
+            index += 1
+        return payloads, origins
+
+    def _in_sequence(self, run: list[bytes]) -> None:
+        """Take the payloads of sources numbered right after the highest one seen (nothing
+        missing to note, nothing to solve), as ``receive`` does with each in turn."""
+        first = self._highest + 1
+        self._symbols.update(enumerate(run, first))
+        self._highest = first + len(run) - 1
+        self.counters.sources_received += len(run)
+        if self._highest - self._history >= self._floor:
+            waited = len(self._missing) + len(self._given_up)
+            self._evict()
+            if len(self._missing) + len(self._given_up) != waited:
+                self._update_gauges()
 
     def poll(self, now: float) -> list[bytes]:
         """Give up on packets whose timeout passed; payloads that releases (in-order mode)."""
@@ -433,6 +471,10 @@ class SlidingWindowDecoder:
         if not unknown:
             self.counters.repairs_useless += 1
             return []
+        if len(unknown) == 1:  # the usual case at low loss: one scaled XOR, no equation kept
+            rebuilt = self._solve_one(datagram, key, first, count, unknown[0])
+            if rebuilt is not None:
+                return rebuilt
         solved = self._system.add(*self._equation(datagram, key, first, count, unknown))
         if not solved:
             self._update_gauges()
@@ -459,6 +501,25 @@ class SlidingWindowDecoder:
             mul_add(data, known, 1)
         return {esi: coefs[esi - first] for esi in unknown}, data
 
+    def _solve_one(
+        self, datagram: bytes, key: int, first: int, count: int, esi: int
+    ) -> list[bytes] | None:
+        """Payloads delivered by rebuilding ``esi``, the one source of the repair's window not
+        here, with the kernel's 1-loss decode call (what the equation would solve to, without
+        the elimination); None when the decode table cannot be made."""
+        table = decode_matrix(coefficients(key, count), count, bytes([esi - first]))
+        if table is None:
+            return None
+        symbols = self._symbols
+        known = [symbols[e] for e in range(first, first + count) if e != esi]
+        (payload,) = native_recover(known, [datagram], _REPAIR.size, table)
+        if payload is None:
+            self.counters.decode_failures += 1
+            return []
+        out = self._rebuilt(esi, payload)
+        self._update_gauges()
+        return out
+
     def _unknown(self, first: int, end: int) -> list[int]:
         """Sources of [first, end) not here: every one is missing or given up (the repair's
         range was just noted as existing, and it starts at or above the floor)."""
@@ -477,6 +538,10 @@ class SlidingWindowDecoder:
         except SymbolError:
             self.counters.decode_failures += 1
             return []
+        return self._rebuilt(esi, payload)
+
+    def _rebuilt(self, esi: int, payload: bytes) -> list[bytes]:
+        """Payloads delivered now that ``esi`` was rebuilt: its own, and what it solves."""
         self._symbols[esi] = payload
         solved = self._system.known(esi, to_symbol(payload)) if len(self._system) else []
         if esi in self._given_up:

@@ -5,6 +5,10 @@ Each wraps a sans-IO codec of :mod:`nanoping.fec`. An encoder passes every packe
 the codec's datagrams (each one ends here: consumed) and emits the payloads they give back
 (produced here), so the standard counters balance for both. The wire formats are in
 docs/fec-wire-formats.md; both ends of a stream must use the same parameters.
+
+The packets handed in are reused, not copied: an encoder writes each source datagram into its
+source's packet, a decoder a payload into the packet of the datagram that delivered it. That
+is safe because an output port feeds one input and no component hands a packet on twice.
 """
 
 from __future__ import annotations
@@ -43,7 +47,9 @@ class _Encoder(Protocol):
 class _Decoder(Protocol):
     counters: Any
 
-    def receive(self, datagram: bytes, now: float) -> list[bytes]: ...
+    def receive_batch(
+        self, datagrams: list[bytes], now: float
+    ) -> tuple[list[bytes], list[int]]: ...
     def poll(self, now: float) -> list[bytes]: ...
     def next_deadline(self) -> float | None: ...
 
@@ -104,21 +110,29 @@ class EncoderComponent(Component[Any]):
         raise NotImplementedError
 
     def handle(self, port: int, batch: Batch, now: float) -> None:
-        # One codec call for the whole batch (framing and coding in native code); Python only
-        # wraps each datagram in a Packet carrying its source's creation time.
+        # One codec call for the whole batch (framing and coding in native code). The packets
+        # handed in carry their source datagrams on (payload replaced in place: this component
+        # owns them); only repairs get new Packets, stamped with their last source's time.
         try:
             runs = self.codec.encode_batch([packet.payload for packet in batch], now)
         except SymbolError:
             self._handle_each(batch, now)
             return
-        created = [packet.created for packet in batch]
+        if len(runs) == 1 and not runs[0][2]:  # the usual batch: no repair due
+            for packet, source in zip(batch, runs[0][1], strict=True):
+                packet.payload = source
+            self.emit(0, batch)
+            return
         out: Batch = []
         for start, sources, repairs in runs:
             end = start + len(sources)
-            out += map(Packet, sources, created[start:end])
+            packets = batch[start:end]
+            for packet, source in zip(packets, sources, strict=True):
+                packet.payload = source
+            out += packets
             if repairs:
                 self.packets_produced += len(repairs)
-                last = created[end - 1]
+                last = batch[end - 1].created
                 out += [Packet(r, last) for r in repairs]
         if out:
             self.emit(0, out)
@@ -179,23 +193,22 @@ class DecoderComponent(Component[Any]):
         return 0
 
     def handle(self, port: int, batch: Batch, now: float) -> None:
-        receive_batch = getattr(self.codec, "receive_batch", None)
-        if receive_batch is not None:  # one native call for the batch (block codes)
-            payloads, origins = receive_batch([packet.payload for packet in batch], now)
-            times = [packet.created for packet in batch]
-            self.packets_consumed += len(batch)
-            self._emit(list(map(Packet, payloads, map(times.__getitem__, origins))))
-            return
-        receive = self.codec.receive
+        # One codec call for the batch. Every datagram ends here, so its Packet object carries
+        # on the first payload it delivered (usually its own source's; payload replaced in
+        # place); further payloads (rebuilt ones) get new Packets with the same creation time.
+        payloads, origins = self.codec.receive_batch([packet.payload for packet in batch], now)
+        self.packets_consumed += len(batch)
         out: Batch = []
         append = out.append
-        for packet in batch:
-            payloads = receive(packet.payload, now)
-            if payloads:  # usually exactly one: the source's own payload
-                created = packet.created
-                for payload in payloads:
-                    append(Packet(payload, created))
-        self.packets_consumed += len(batch)
+        last = -1
+        for payload, origin in zip(payloads, origins, strict=True):
+            packet = batch[origin]
+            if origin == last:
+                append(Packet(payload, packet.created))
+            else:
+                packet.payload = payload
+                append(packet)
+                last = origin
         self._emit(out)
 
     def poll(self, now: float) -> None:
