@@ -151,7 +151,7 @@ class RaftEndpoint:
         for stream in self.streams:
             times.append(stream.buffer.next_deadline())
             if stream.repair is not None:
-                times.append(stream.repair.encoder.next_deadline())
+                times.append(stream.repair.next_deadline())
                 times.append(stream.repair.decoder.next_deadline())
             if stream.spec.arq and self._nack_carrier() is not None:
                 times.append(stream.planner.next_deadline())
@@ -571,7 +571,7 @@ class RaftEndpoint:
         if stream.waiting and any(c.established for c in self.carriers):
             self._release_waiting(stream, now)
         if stream.repair is not None:
-            for codec in stream.repair.encoder.poll(now):
+            for codec in stream.repair.poll(now):
                 self._send_repair(stream, codec, now, avoid=-1)
             stream.repair.decoder.poll(now)
         for _seq, payload in stream.buffer.release(now):
@@ -728,6 +728,7 @@ class RaftEndpoint:
             "buffer_delay_ms": 1e3 * d.buffer_delay_sum / d.delivered if d.delivered else 0.0,
             "held": stream.buffer.held,
             "repairs_sent": c.repairs_sent,
+            "tail_repairs": stream.repair.tail_flushes if stream.repair else 0,
             "repair_rate": stream.repair.encoder.config.repair_rate if stream.repair else 0.0,
         }
 
