@@ -18,6 +18,12 @@ MAX_HISTORY = 65536
 MAX_RETRANSMITS = 4
 """Times one packet may be resent."""
 RENACK_FLOOR = 0.005
+NACK_COPIES = 3
+"""Copies of a NACK sent after it within one retransmission round: a NACK is lost as easily
+as the data it asks for, and without a copy its loss costs a whole round."""
+NACK_COPY_SPACING = 0.01
+"""Time between a NACK and its copies; copies stop at half the round, so one that arrives
+after the resend left is refused by the sender as too soon."""
 
 
 @dataclass(slots=True)
@@ -29,7 +35,13 @@ class Missing:
     next_nack: float
     """When to ask (again)."""
     nacks: int = 0
-    """How often it was asked for."""
+    """How often it was asked for (rounds; copies not counted)."""
+    round_start: float = -1.0
+    """When the current round's first NACK went out (-1: never asked)."""
+    copies: int = 0
+    """Copies sent in the current round."""
+    round_over: bool = False
+    """Whether the current round's NACK and copies are all out (the next NACK starts a round)."""
 
 
 class NackPlanner:
@@ -40,6 +52,7 @@ class NackPlanner:
         self._highest_send = 0.0
         self.missing: OrderedDict[int, Missing] = OrderedDict()
         self.nacks_sent = 0
+        self.nack_copies = 0
 
     def on_arrival(
         self, seq: int, send_time: float, now: float, *, wait: float, timeout: float
@@ -76,7 +89,12 @@ class NackPlanner:
             del self.missing[first]
 
     def due(self, now: float, srtt: float, rttvar: float) -> list[int]:
-        """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more."""
+        """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more.
+
+        Each round's NACK is followed by up to :data:`NACK_COPIES`
+        copies :data:`NACK_COPY_SPACING` apart within the first half of the round; a new round
+        (what was resent is lost too) starts a round after the first NACK.
+        """
         out: list[int] = []
         expired: list[int] = []
         # A resend takes a full round trip plus pacing: asking again sooner only duplicates.
@@ -84,10 +102,25 @@ class NackPlanner:
         for seq, hole in self.missing.items():
             if now + srtt + rttvar > hole.deadline:
                 expired.append(seq)
-            elif now >= hole.next_nack:
-                out.append(seq)
+                continue
+            if now < hole.next_nack:
+                continue
+            if hole.round_start < 0 or hole.round_over:
                 hole.nacks += 1
-                hole.next_nack = now + interval
+                hole.round_start, hole.copies, hole.round_over = now, 0, False
+            else:
+                hole.copies += 1
+                self.nack_copies += 1
+            out.append(seq)
+            copy_at = now + NACK_COPY_SPACING
+            if hole.copies < NACK_COPIES and copy_at <= hole.round_start + interval / 2:
+                hole.next_nack = copy_at
+            else:
+                # The next round is timed from the round's first NACK, not its last copy:
+                # waiting for a copy's resend too costs bursty loss (S4) its second round
+                # more often than the rare duplicate resend costs.
+                hole.next_nack = hole.round_start + interval
+                hole.round_over = True
         for seq in expired:
             del self.missing[seq]
         self.nacks_sent += len(out)

@@ -12,7 +12,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from nanoping.raft import scheduler, wire
-from nanoping.raft.arq import RENACK_FLOOR, NackPlanner, SendHistory, Sent, ranges
+from nanoping.raft.arq import MAX_RETRANSMITS, RENACK_FLOOR, NackPlanner, SendHistory, Sent, ranges
 from nanoping.raft.carrier import EXCLUDED, UP, CarrierState, ReceiveStats, WindowedMin, unwrap
 from nanoping.raft.events import CarrierExcluded, CarrierRestored, PeerSessionStarted, RaftEvent
 from nanoping.raft.jitter import TRANSIT, JitterBuffer
@@ -38,6 +38,11 @@ MAX_WAITING = 4096
 """Packets one stream holds while no carrier is established yet."""
 LOSS_SAMPLES = 200
 """Packets a carrier's loss rate must be measured over before it can exclude the carrier."""
+MIN_COPY_SPACING = 0.005
+"""Least time between a last-chance resend and its copy on the same carrier, seconds."""
+COPY_BURSTS = 3
+"""Mean loss bursts (in packets sent on the carrier) a same-carrier copy waits behind its
+original, so that one burst does not take both."""
 
 
 @dataclass(slots=True)
@@ -56,6 +61,10 @@ class StreamCounters:
     """Missing packets rebuilt from repair symbols."""
     repairs_sent: int = 0
     """Repair packets sent for this stream."""
+    resends_doubled: int = 0
+    """Last-chance resends sent twice (the copies; also in ``retransmitted``)."""
+    resends_unneeded: int = 0
+    """Resends received for packets already delivered, rebuilt or given up (waste)."""
 
 
 @dataclass(slots=True)
@@ -74,6 +83,8 @@ class StreamState:
     repair_gap: float = 0.0
     last_repair_at: float = -1.0
     waiting: deque[tuple[bytes, float]] = field(default_factory=deque)
+    copies: list[tuple[float, int]] = field(default_factory=list)
+    """Copies of last-chance resends due later on the same carrier: (when, sequence number)."""
 
     def __post_init__(self) -> None:
         self.history = SendHistory(self.spec.timeout)
@@ -96,6 +107,7 @@ class StreamState:
         """Start numbering again at 0 (the peer restarted)."""
         self.next_seq = 0
         self.history = SendHistory(self.spec.timeout)
+        self.copies.clear()
         if self.repair is not None:
             self.repair.reset_send()
 
@@ -155,6 +167,8 @@ class RaftEndpoint:
                 times.append(stream.repair.decoder.next_deadline())
             if stream.spec.arq and self._nack_carrier() is not None:
                 times.append(stream.planner.next_deadline())
+            if stream.copies:
+                times.append(min(t for t, _ in stream.copies))
         return min((t for t in times if t is not None), default=None)
 
     def _timer_deadline(self) -> float:
@@ -437,8 +451,11 @@ class RaftEndpoint:
         accepted = counters.delivered + stream.buffer.held
         for released in stream.buffer.insert(seq, send_time, payload, now):
             self._delivered.append((index, released))
-        if filled and resent and counters.delivered + stream.buffer.held > accepted:
-            stream.counters.recovered_arq += 1
+        if resent:
+            if counters.delivered + stream.buffer.held > accepted:
+                stream.counters.recovered_arq += int(filled)
+            else:
+                stream.counters.resends_unneeded += 1
         return seq
 
     def _nack_wait(self, stream: StreamState) -> float:
@@ -539,8 +556,68 @@ class RaftEndpoint:
         sent.resent += 1
         sent.last_resend = now
         sent.carrier = carrier.index
-        carrier.pacer.push(wire.DATA, body, sent.send_time + stream.spec.timeout, urgent=True)
+        deadline = sent.send_time + stream.spec.timeout
+        carrier.pacer.push(wire.DATA, body, deadline, urgent=True)
         stream.counters.retransmitted += 1
+        rtt = carrier.estimate.rtt
+        next_round = now + rtt.smoothed + 4 * rtt.rttvar + RENACK_FLOOR + one_way
+        if next_round > deadline or sent.resent >= MAX_RETRANSMITS:
+            self._double(stream, seq, body, carrier, deadline, now)
+
+    def _double(
+        self,
+        stream: StreamState,
+        seq: int,
+        body: bytes,
+        carrier: CarrierState,
+        deadline: float,
+        now: float,
+    ) -> None:
+        """Send a last-chance resend (no later round can arrive) a second time.
+
+        On another carrier at once where one can deliver it in time; otherwise on the same
+        carrier :data:`COPY_BURSTS` mean loss bursts later (at least
+        :data:`MIN_COPY_SPACING`), if the copy can still arrive before the deadline.
+        """
+        other = scheduler.pick(self.carriers, len(body), now, avoid=carrier.index)
+        if (
+            other is not None
+            and other is not carrier
+            and other.expected_arrival(now, len(body)) <= deadline
+        ):
+            other.pacer.push(wire.DATA, body, deadline, urgent=True)
+            stream.counters.retransmitted += 1
+            stream.counters.resends_doubled += 1
+            return
+        est = carrier.estimate
+        gap = 8 * len(body) / est.sent_bps if est.sent_bps > 0 else 0.0
+        at = now + max(MIN_COPY_SPACING, COPY_BURSTS * est.burst * gap)
+        if carrier.expected_arrival(at, len(body)) <= deadline:
+            stream.copies.append((at, seq))
+
+    def _send_copies(self, stream: StreamState, now: float) -> None:
+        """Send the same-carrier copies of last-chance resends that are due."""
+        due = [seq for at, seq in stream.copies if at <= now]
+        stream.copies = [(at, seq) for at, seq in stream.copies if at > now]
+        for seq in due:
+            sent = stream.history.packets.get(seq)
+            if sent is None:
+                continue
+            deadline = sent.send_time + stream.spec.timeout
+            data = wire.Data(
+                stream.spec.handle,
+                seq,
+                self._us(sent.send_time),
+                wire.DATA_RETRANSMIT,
+                sent.payload,
+            )
+            _, body = wire.encode_body(data)
+            carrier = scheduler.pick(self.carriers, len(body), now)
+            if carrier is None or carrier.expected_arrival(now, len(body)) > deadline:
+                continue
+            carrier.pacer.push(wire.DATA, body, deadline, urgent=True)
+            stream.counters.retransmitted += 1
+            stream.counters.resends_doubled += 1
 
     # ---- time -------------------------------------------------------------------------------
 
@@ -574,6 +651,8 @@ class RaftEndpoint:
             for codec in stream.repair.poll(now):
                 self._send_repair(stream, codec, now, avoid=-1)
             stream.repair.decoder.poll(now)
+        if stream.copies:
+            self._send_copies(stream, now)
         for _seq, payload in stream.buffer.release(now):
             self._delivered.append((index, payload))
         stream.planner.forget_below(stream.buffer.next_seq)
@@ -724,6 +803,9 @@ class RaftEndpoint:
             "duplicates": d.duplicates,
             "retransmitted": c.retransmitted,
             "nacks_sent": stream.planner.nacks_sent,
+            "nack_copies": stream.planner.nack_copies,
+            "resends_doubled": c.resends_doubled,
+            "resends_unneeded": c.resends_unneeded,
             "dropped_local": c.dropped_local,
             "buffer_delay_ms": 1e3 * d.buffer_delay_sum / d.delivered if d.delivered else 0.0,
             "held": stream.buffer.held,
