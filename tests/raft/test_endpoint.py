@@ -427,3 +427,63 @@ def test_on_one_carrier_the_copy_follows_later_and_only_if_it_can_still_arrive()
     deadline = stream.history.packets[0].send_time + 0.05
     late.a._double(stream, 0, b"x" * 40, carrier, deadline, deadline - 0.011)
     assert stream.copies == []
+
+
+def test_a_hole_the_code_can_still_rebuild_is_not_nacked_until_the_hold_is_over() -> None:
+    planner = NackPlanner()
+    planner.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.5)
+    planner.on_arrival(2, 1.002, 1.012, wait=0.0, timeout=0.5)
+
+    def hold(seq: int) -> float:
+        return 0.02
+
+    assert planner.due(1.012, 0.05, 0.0, hold=hold) == []
+    assert planner.due(1.031, 0.05, 0.0, hold=hold) == []
+    assert planner.due(1.032, 0.05, 0.0, hold=hold) == [1]
+    # Never held so long that fewer than two rounds (2 x 55 ms) are left before the deadline.
+    late = NackPlanner()
+    late.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.15)
+    late.on_arrival(2, 1.002, 1.012, wait=0.0, timeout=0.15)
+    assert late.due(1.012, 0.05, 0.0, hold=lambda seq: 1.0) == []
+    assert late.next_deadline() == pytest.approx(1.001 + 0.15 - 0.11)
+    assert late.due(1.041, 0.05, 0.0, hold=lambda seq: 1.0) == [1]
+
+
+def test_the_hold_is_zero_when_the_repairs_to_come_cannot_cover_the_deficit() -> None:
+    bench = Bench(settings=_one_stream(0.3, fec=True))
+    stream = bench.b.streams[0]
+    assert stream.repair is not None
+    stream.repair_gap, stream.repair_span, stream.planner.highest = 0.004, 50, 100
+    counters = stream.repair.decoder.counters
+    counters.sources_received, counters.repairs_received = 1000, 100  # 0.1 repair per source
+    counters.missing, counters.equations = 3, 1
+    assert bench.b._fec_hold(stream, 95) == pytest.approx(2 * 0.004)  # 45 x 0.1 >= 2
+    assert bench.b._fec_hold(stream, 60) == 0.0  # 10 x 0.1 < 2: ask now
+    assert bench.b._fec_hold(stream, 40) == 0.0  # out of the window already
+    counters.missing = counters.equations
+    assert bench.b._fec_hold(stream, 95) == 0.0
+
+
+def test_a_repair_that_covers_a_lost_tail_makes_the_receiver_nack_it() -> None:
+    bench = Bench(delay=0.01, settings=_one_stream(0.3, carriers=1, fec=True))
+    bench.run(0.5)
+    repairs: list[float] = []
+
+    def drop(side: str, datagram: bytes) -> bool:
+        if side != "b":
+            return False
+        if datagram[3] == wire.REPAIR:
+            repairs.append(bench.now)
+            return len(repairs) > 1  # one repair gets through: too few to rebuild two
+        seq = _data_seq(datagram)
+        return seq is not None and seq >= 8 and not datagram[32] & wire.DATA_RETRANSMIT
+
+    bench.drop = drop
+    for i in range(10):
+        bench.a.send(0, b"p%d" % i, bench.now)
+        bench.run(bench.now + 0.001)
+    bench.run(bench.now + 0.4)
+    # Nothing came after 9: only the repair showed that 8 and 9 exist.
+    assert bench.got_b == [b"p%d" % i for i in range(10)]
+    assert bench.b.stream_stats(0)["nacks_sent"] >= 1
+    assert bench.b.stream_stats(0)["recovered_arq"] + bench.b.stream_stats(0)["recovered_fec"] == 2

@@ -9,6 +9,7 @@ for every packet, so ARQ is off by construction.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_MISSING = 8192
@@ -42,6 +43,8 @@ class Missing:
     """Copies sent in the current round."""
     round_over: bool = False
     """Whether the current round's NACK and copies are all out (the next NACK starts a round)."""
+    held: bool = False
+    """Whether the first NACK was already held back for the code to rebuild it."""
 
 
 class NackPlanner:
@@ -80,6 +83,18 @@ class NackPlanner:
         while len(self.missing) > MAX_MISSING:
             self.missing.popitem(last=False)
 
+    def on_tail(
+        self, last: int, send_time: float, now: float, *, wait: float, timeout: float
+    ) -> None:
+        """A repair covers sources up to ``last``, beyond the highest seen: those are holes too.
+
+        Without this a stream's lost last packets are never asked for (no later source shows
+        the gap); ``send_time`` is the repair's estimated send time.
+        """
+        if last > self.highest:
+            self._open_holes(last + 1, send_time, now, wait, timeout)
+            self.highest, self._highest_send = last, send_time
+
     def forget_below(self, seq: int) -> None:
         """Drop holes the jitter buffer gave up on or no longer needs."""
         while self.missing:
@@ -88,10 +103,14 @@ class NackPlanner:
                 break
             del self.missing[first]
 
-    def due(self, now: float, srtt: float, rttvar: float) -> list[int]:
+    def due(
+        self, now: float, srtt: float, rttvar: float, *, hold: Callable[[int], float] | None = None
+    ) -> list[int]:
         """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more.
 
-        Each round's NACK is followed by up to :data:`NACK_COPIES`
+        A hole's first NACK is held back once by ``hold(seq)`` (the time the code needs to
+        rebuild it from repairs on their way), but never so long that fewer than two rounds are
+        left before its deadline. Each round's NACK is followed by up to :data:`NACK_COPIES`
         copies :data:`NACK_COPY_SPACING` apart within the first half of the round; a new round
         (what was resent is lost too) starts a round after the first NACK.
         """
@@ -105,6 +124,13 @@ class NackPlanner:
                 continue
             if now < hole.next_nack:
                 continue
+            if hold is not None and not hole.held and hole.nacks == 0:
+                hole.held = True
+                wait = hold(seq)
+                if wait > 0:
+                    hole.next_nack = min(now + wait, hole.deadline - 2 * interval)
+                    if hole.next_nack > now:
+                        continue
             if hole.round_start < 0 or hole.round_over:
                 hole.nacks += 1
                 hole.round_start, hole.copies, hole.round_over = now, 0, False

@@ -21,6 +21,8 @@ from nanoping.raft.repair import (
     RateController,
     RepairInputs,
     StreamRepair,
+    covered,
+    deficit,
     split,
     window_time,
 )
@@ -81,6 +83,8 @@ class StreamState:
     repair: StreamRepair | None = None
     rate: RateController = field(default_factory=RateController)
     repair_gap: float = 0.0
+    repair_span: int = 0
+    """Sources the last repair received covered (the peer's encoding window)."""
     last_repair_at: float = -1.0
     waiting: deque[tuple[bytes, float]] = field(default_factory=deque)
     copies: list[tuple[float, int]] = field(default_factory=list)
@@ -99,7 +103,7 @@ class StreamState:
         self.buffer = JitterBuffer(policy=spec.policy, timeout=spec.timeout, playout=spec.playout)
         self.planner = NackPlanner()
         self.last_src_us = 0
-        self.repair_gap, self.last_repair_at = 0.0, -1.0
+        self.repair_gap, self.last_repair_at, self.repair_span = 0.0, -1.0, 0
         if self.repair is not None:
             self.repair.reset_receive()
 
@@ -409,6 +413,21 @@ class RaftEndpoint:
         if stream.last_repair_at >= 0:
             stream.repair_gap += (now - stream.last_repair_at - stream.repair_gap) / 8
         stream.last_repair_at = now
+        window = covered(repair.codec)
+        if window is not None:
+            stream.repair_span = window[1]
+        if stream.spec.arq and window is not None and window[1] > 0:
+            # A repair covering sources beyond the highest seen shows a lost tail that no
+            # later source will reveal: those are holes to NACK like any other.
+            last = unwrap((window[0] + window[1] - 1) & 0xFFFFFFFF, max(stream.planner.highest, 0))
+            if stream.planner.highest < last < stream.planner.highest + MAX_RESENDS_PER_NACK:
+                stream.planner.on_tail(
+                    last,
+                    now - self._min_one_way(),
+                    now,
+                    wait=self._nack_wait(stream),
+                    timeout=stream.spec.timeout,
+                )
         for rebuilt in stream.repair.repair_arrived(repair.codec, now):
             self._rebuilt(index, rebuilt, now)
 
@@ -472,6 +491,28 @@ class RaftEndpoint:
         rounds = 2 * (rtt.smoothed + 4 * rtt.rttvar + RENACK_FLOOR)
         room = stream.spec.timeout - rtt.one_way - rounds
         return wait + max(0.0, min(1.5 * stream.repair_gap, room))
+
+    def _fec_hold(self, stream: StreamState, seq: int) -> float:
+        """How long the first NACK for hole ``seq`` waits for repairs still to come.
+
+        The decoder lacks ``deficit`` repairs to rebuild what it misses. Repairs keep covering
+        the hole until ``repair_span`` sources (the last repair's window) were sent after it;
+        if the ones expected by then (at the measured repairs per source) cover the deficit,
+        the NACK waits for that many repair gaps, else it goes at once (zero). The planner
+        never holds a NACK past the last round that can still arrive.
+        """
+        repair = stream.repair
+        if repair is None or stream.repair_gap <= 0:
+            return 0.0
+        counters = repair.decoder.counters
+        need = deficit(counters)
+        left = stream.repair_span - (stream.planner.highest - seq)
+        if need == 0 or left <= 0:
+            return 0.0
+        per_source = counters.repairs_received / max(1, counters.sources_received)
+        if need > left * per_source:
+            return 0.0
+        return need * stream.repair_gap
 
     def _adapt_repair(self) -> None:
         """Set every stream's repair rate and window from the carriers' measured loss."""
@@ -664,7 +705,9 @@ class RaftEndpoint:
         rtt = via.estimate.rtt
         wanted = [
             q
-            for q in stream.planner.due(now, rtt.smoothed, rtt.rttvar)
+            for q in stream.planner.due(
+                now, rtt.smoothed, rtt.rttvar, hold=lambda seq: self._fec_hold(stream, seq)
+            )
             if stream.buffer.missing_below(q)
         ]
         runs = ranges(wanted)

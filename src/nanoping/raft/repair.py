@@ -15,7 +15,9 @@ import struct
 from typing import Protocol
 
 from nanoping.fec.sliding_window import (
+    REPAIR_TYPE,
     SOURCE_TYPE,
+    DecoderCounters,
     SlidingWindowConfig,
     SlidingWindowDecoder,
     SlidingWindowEncoder,
@@ -60,6 +62,8 @@ class RepairEncoder(Protocol):
 
 class RepairDecoder(Protocol):
     """What Raft needs from a repair decoder (the sliding-window decoder has this shape)."""
+
+    counters: DecoderCounters
 
     def receive(self, datagram: bytes, now: float) -> list[bytes]:
         """Payloads delivered or rebuilt because ``datagram`` arrived."""
@@ -163,6 +167,23 @@ class StreamRepair:
     def repair_arrived(self, datagram: bytes, now: float) -> list[bytes]:
         """Feed a repair; returns rebuilt coded sources."""
         return self.decoder.receive(datagram, now)
+
+
+_REPAIR_HEAD = struct.Struct(">BHHI")
+
+
+def covered(datagram: bytes) -> tuple[int, int] | None:
+    """(first ESI mod 2^32, count) of the sources a repair datagram covers, None if not one."""
+    if len(datagram) < _REPAIR_HEAD.size or datagram[0] != REPAIR_TYPE:
+        return None
+    _, _, dt_nss, first = _REPAIR_HEAD.unpack_from(datagram)
+    return first, dt_nss & 0xFFF
+
+
+def deficit(counters: DecoderCounters) -> int:
+    """Repairs the decoder still lacks to rebuild every source it misses (0: none, or enough
+    equations wait for it already)."""
+    return max(0, counters.missing - counters.equations)
 
 
 def _is(coded_source: bytes, seq: int, size: int) -> bool:
