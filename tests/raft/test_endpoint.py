@@ -333,11 +333,11 @@ def _one_stream(timeout: float, *, carriers: int = 2, fec: bool = False) -> Raft
     )
 
 
-def test_a_nack_is_followed_by_spaced_copies_within_the_first_half_of_its_round() -> None:
+def test_a_nack_is_followed_by_spaced_copies_within_half_a_round_trip() -> None:
     planner = NackPlanner()
     planner.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.5)
     planner.on_arrival(2, 1.002, 1.012, wait=0.0, timeout=0.5)
-    srtt, rttvar = 0.1, 0.0  # round: 0.105 s, copies up to 0.0525 s after the NACK
+    srtt, rttvar = 0.1, 0.0  # round: 0.105 s; copies less than 0.05 s after the NACK
     sent = []
     for step in range(200):
         now = 1.012 + step * 0.001

@@ -25,7 +25,7 @@ def test_s1_demo_link_loses_nothing_at_modest_overhead() -> None:
     assert outcome.residual == 0.0
     assert outcome.duplicates == 0
     assert outcome.overhead < 0.155
-    assert outcome.quantile(0.5) <= 0.0605  # 60 ms, whatever the float rounding
+    assert outcome.quantile(0.5) < 0.065
     assert outcome.quantile(0.99) <= 0.3
     stats = b.stream_stats(0)
     assert stats["recovered_fec"] > 0

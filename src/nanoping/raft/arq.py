@@ -19,12 +19,13 @@ MAX_HISTORY = 65536
 MAX_RETRANSMITS = 4
 """Times one packet may be resent."""
 RENACK_FLOOR = 0.005
-NACK_COPIES = 3
+NACK_COPIES = 4
 """Copies of a NACK sent after it within one retransmission round: a NACK is lost as easily
-as the data it asks for, and without a copy its loss costs a whole round."""
-NACK_COPY_SPACING = 0.01
-"""Time between a NACK and its copies; copies stop at half the round, so one that arrives
-after the resend left is refused by the sender as too soon."""
+as the data it asks for, and without a copy its loss costs a whole round. Under bursty loss
+the few packets of the reverse path fall in one burst together, so it takes several."""
+NACK_COPY_SPACING = 0.005
+"""Time between a NACK and its copies. Copies stop before half the smoothed RTT, so any that
+arrives after the resend left is refused by the sender as too soon (it costs no resend)."""
 
 
 @dataclass(slots=True)
@@ -111,8 +112,8 @@ class NackPlanner:
         A hole's first NACK is held back once by ``hold(seq)`` (the time the code needs to
         rebuild it from repairs on their way), but never so long that fewer than two rounds are
         left before its deadline. Each round's NACK is followed by up to :data:`NACK_COPIES`
-        copies :data:`NACK_COPY_SPACING` apart within the first half of the round; a new round
-        (what was resent is lost too) starts a round after the first NACK.
+        copies :data:`NACK_COPY_SPACING` apart while less than ``srtt / 2`` has passed; a new
+        round (what was resent is lost too) starts a round after the first NACK.
         """
         out: list[int] = []
         expired: list[int] = []
@@ -139,7 +140,7 @@ class NackPlanner:
                 self.nack_copies += 1
             out.append(seq)
             copy_at = now + NACK_COPY_SPACING
-            if hole.copies < NACK_COPIES and copy_at <= hole.round_start + interval / 2:
+            if hole.copies < NACK_COPIES and copy_at < hole.round_start + srtt / 2:
                 hole.next_nack = copy_at
             else:
                 # The next round is timed from the round's first NACK, not its last copy:
