@@ -28,10 +28,11 @@ import time
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from nanoping.raft import wire
 from nanoping.raft.endpoint import RaftEndpoint
 from nanoping.raft.scenarios import SCENARIOS, Scenario, run_plain, run_raft
 from nanoping.raft.settings import CarrierSpec, RaftSettings, StreamSpec
-from nanoping.raft.simlink import Outcome
+from nanoping.raft.simlink import UDP_IP_OVERHEAD, Outcome
 
 TARGETS = {
     "S1": "residual <= 1e-5, overhead <= 15 %, p99 <= 150 ms",
@@ -49,16 +50,32 @@ TARGETS = {
 CONTENDERS = ("udp", "raft", "arq-only", "fec-only")
 
 
-def measure(scenario: Scenario, contender: str, packets: int, seed: int) -> tuple[Outcome, float]:
-    """One contender on one scenario: the outcome and CPU seconds spent."""
+def measure(
+    scenario: Scenario, contender: str, packets: int, seed: int
+) -> tuple[Outcome, float, str]:
+    """One contender on one scenario: the outcome, CPU seconds spent and an ARQ summary."""
     start = time.process_time()
     if contender == "udp":
-        outcome = run_plain(scenario, count=packets, seed=seed)
-    else:
-        arq = contender != "fec-only"
-        fec = contender != "arq-only"
-        outcome, _, _ = run_raft(scenario, count=packets, seed=seed, arq=arq, fec=fec)
-    return outcome, time.process_time() - start
+        return run_plain(scenario, count=packets, seed=seed), time.process_time() - start, ""
+    arq = contender != "fec-only"
+    fec = contender != "arq-only"
+    outcome, a, b = run_raft(scenario, count=packets, seed=seed, arq=arq, fec=fec)
+    return outcome, time.process_time() - start, arq_summary(scenario, outcome, a, b) if arq else ""
+
+
+def arq_summary(scenario: Scenario, outcome: Outcome, a: RaftEndpoint, b: RaftEndpoint) -> str:
+    """Resends, last-chance copies and the share of the overhead spent on unneeded resends
+    (they found the packet already delivered or rebuilt)."""
+    sent, got = a.stream_stats(0), b.stream_stats(0)
+    plain = outcome.payload_bytes + UDP_IP_OVERHEAD * outcome.sent
+    extra = outcome.overhead * plain
+    resend_bytes = scenario.size + wire.DATA_OVERHEAD + UDP_IP_OVERHEAD
+    waste = 100 * got["resends_unneeded"] * resend_bytes / extra if extra else 0.0
+    return (
+        f"resent {sent['retransmitted']:.0f} (doubled {sent['resends_doubled']:.0f}),"
+        f" unneeded {got['resends_unneeded']:.0f} = {waste:.1f} % of the overhead,"
+        f" NACK copies {got['nack_copies']:.0f}"
+    )
 
 
 def row(name: str, contender: str, outcome: Outcome, cpu: float) -> str:
@@ -150,8 +167,10 @@ def main() -> None:
                 contender_label = "udp (path 1)"
             else:
                 contender_label = contender
-            outcome, cpu = measure(scenario, contender, args.packets, args.seed)
+            outcome, cpu, summary = measure(scenario, contender, args.packets, args.seed)
             print(row(name, contender_label, outcome, cpu), flush=True)
+            if summary:
+                print(f"|   | {contender}: {summary} | | | | | | |", flush=True)
         print(f"|   | target: {TARGETS.get(name, '')} | | | | | | |", flush=True)
     if not args.only or "S10" in args.only:
         sender, receiver, lost = cpu_s10(min(args.packets, 30_000))

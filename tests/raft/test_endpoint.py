@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from nanoping.raft import wire
-from nanoping.raft.arq import NackPlanner, SendHistory, Sent, ranges
+from nanoping.raft.arq import (
+    NACK_COPIES,
+    NACK_COPY_SPACING,
+    NackPlanner,
+    SendHistory,
+    Sent,
+    ranges,
+)
 from nanoping.raft.carrier import CarrierState
-from nanoping.raft.endpoint import RaftEndpoint
+from nanoping.raft.endpoint import MIN_COPY_SPACING, RaftEndpoint
 from nanoping.raft.events import PeerSessionStarted
 from nanoping.raft.rtt import RttEstimator
 from nanoping.raft.scheduler import pick
@@ -31,6 +40,8 @@ class Bench:
         self.flight: list[tuple[float, str, int, bytes]] = []
         self.got_b: list[bytes] = []
         self.cut: set[int] = set()
+        self.drop: Callable[[str, bytes], bool] = lambda side, datagram: False
+        """Datagrams to lose: drop(receiving side, datagram) is True."""
 
     def run(self, until: float) -> None:
         while True:
@@ -52,7 +63,7 @@ class Bench:
     def _collect(self) -> None:
         for side, endpoint in (("b", self.a), ("a", self.b)):
             for carrier, datagram in endpoint.take_datagrams():
-                if carrier not in self.cut:
+                if carrier not in self.cut and not self.drop(side, datagram):
                     self.flight.append((self.now + self.delay, side, carrier, datagram))
         self.got_b += [p for _, p in self.b.take_delivered()]
         self.a.take_delivered()
@@ -306,3 +317,173 @@ def test_a_numbered_packet_that_expires_in_the_pacer_is_announced_in_a_skip() ->
     skips = [wire.decode(d)[1] for _, d in bench.a.take_datagrams() if d[3] == wire.SKIP]
     assert skips == [wire.Skip(1, ((7, 1),))]  # the resend was sent once already: no news
     assert bench.a.dropped["expired_in_queue"] == 2
+
+
+def _data_seq(datagram: bytes) -> int | None:
+    """The sequence number of a DATA datagram (None for any other type)."""
+    if datagram[3] != wire.DATA:
+        return None
+    return int.from_bytes(datagram[wire.HEADER_BYTES + 4 : wire.HEADER_BYTES + 8], "big")
+
+
+def _one_stream(timeout: float, *, carriers: int = 2, fec: bool = False) -> RaftSettings:
+    return RaftSettings(
+        streams=(StreamSpec(handle=1, timeout=timeout, policy="on_ordered", fec=fec),),
+        carriers=tuple(CarrierSpec(handle=10 * (i + 1)) for i in range(carriers)),
+    )
+
+
+def test_a_nack_is_followed_by_spaced_copies_within_half_a_round_trip() -> None:
+    planner = NackPlanner()
+    planner.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.5)
+    planner.on_arrival(2, 1.002, 1.012, wait=0.0, timeout=0.5)
+    srtt, rttvar = 0.1, 0.0  # round: 0.105 s; copies less than 0.05 s after the NACK
+    sent = []
+    for step in range(200):
+        now = 1.012 + step * 0.001
+        if planner.due(now, srtt, rttvar):
+            sent.append(round(now - 1.012, 3))
+    copies = [round(i * NACK_COPY_SPACING, 3) for i in range(NACK_COPIES + 1)]
+    assert sent[: NACK_COPIES + 1] == copies
+    assert sent[NACK_COPIES + 1] == 0.105  # the next round
+    assert planner.nack_copies == 2 * NACK_COPIES
+    assert planner.missing[1].nacks == 2
+
+
+def test_a_lost_nack_is_made_good_by_its_copy() -> None:
+    bench = Bench(delay=0.02, settings=_one_stream(0.3))
+    bench.run(0.5)
+    nacks_lost: list[float] = []
+
+    def drop(side: str, datagram: bytes) -> bool:
+        if side == "b" and _data_seq(datagram) == 3 and not datagram[32] & wire.DATA_RETRANSMIT:
+            return True
+        if side == "a" and datagram[3] == wire.NACK and not nacks_lost:
+            nacks_lost.append(bench.now)
+            return True
+        return False
+
+    bench.drop = drop
+    for i in range(10):
+        bench.a.send(0, b"p%d" % i, bench.now)
+        bench.run(bench.now + 0.001)
+    bench.run(bench.now + 0.4)
+    assert bench.got_b == [b"p%d" % i for i in range(10)]
+    assert nacks_lost
+    assert bench.b.stream_stats(0)["nack_copies"] >= 1
+    # The copies after the one that got through are too soon to resend again; only the next
+    # round (timed from the lost NACK) may ask once more.
+    assert bench.a.stream_stats(0)["retransmitted"] <= 2
+    assert bench.b.stream_stats(0)["recovered_arq"] == 1
+
+
+def test_a_last_chance_resend_goes_twice_on_another_carrier() -> None:
+    # 20 ms RTT, 50 ms budget: one retransmission round fits, so it is the last one.
+    bench = Bench(delay=0.01, settings=_one_stream(0.05))
+    bench.run(0.5)
+    bench.drop = lambda side, d: (
+        side == "b" and _data_seq(d) == 3 and not d[32] & wire.DATA_RETRANSMIT
+    )
+    for i in range(10):
+        bench.a.send(0, b"p%d" % i, bench.now)
+        bench.run(bench.now + 0.001)
+    bench.run(bench.now + 0.2)
+    assert bench.got_b == [b"p%d" % i for i in range(10)]
+    a, b = bench.a.stream_stats(0), bench.b.stream_stats(0)
+    assert a["resends_doubled"] == 1
+    assert a["retransmitted"] == 2
+    assert b["recovered_arq"] == 1
+    assert b["resends_unneeded"] == 1  # the second copy found the packet delivered
+
+
+def test_on_one_carrier_the_copy_follows_later_and_only_if_it_can_still_arrive() -> None:
+    bench = Bench(delay=0.01, settings=_one_stream(0.05, carriers=1))
+    bench.run(0.5)
+    sent_at: list[float] = []
+
+    def drop(side: str, datagram: bytes) -> bool:
+        if side == "b" and _data_seq(datagram) == 3:
+            if datagram[32] & wire.DATA_RETRANSMIT:
+                sent_at.append(bench.now)
+                return len(sent_at) == 1  # the resend is lost too: its copy must make it
+            return True
+        return False
+
+    bench.drop = drop
+    for i in range(10):
+        bench.a.send(0, b"p%d" % i, bench.now)
+        bench.run(bench.now + 0.001)
+    bench.run(bench.now + 0.2)
+    assert bench.got_b == [b"p%d" % i for i in range(10)]
+    assert len(sent_at) == 2
+    assert sent_at[1] - sent_at[0] >= MIN_COPY_SPACING - 1e-9
+    assert bench.a.stream_stats(0)["resends_doubled"] == 1
+    # A copy that could no longer arrive in time is not sent.
+    late = Bench(delay=0.01, settings=_one_stream(0.05, carriers=1))
+    late.run(0.5)
+    stream = late.a.streams[0]
+    late.a.send(0, b"x", late.now)
+    carrier = late.a.carriers[0]
+    deadline = stream.history.packets[0].send_time + 0.05
+    late.a._double(stream, 0, b"x" * 40, carrier, deadline, deadline - 0.011)
+    assert stream.copies == []
+
+
+def test_a_hole_the_code_can_still_rebuild_is_not_nacked_until_the_hold_is_over() -> None:
+    planner = NackPlanner()
+    planner.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.5)
+    planner.on_arrival(2, 1.002, 1.012, wait=0.0, timeout=0.5)
+
+    def hold(seq: int) -> float:
+        return 0.02
+
+    assert planner.due(1.012, 0.05, 0.0, hold=hold) == []
+    assert planner.due(1.031, 0.05, 0.0, hold=hold) == []
+    assert planner.due(1.032, 0.05, 0.0, hold=hold) == [1]
+    # Never held so long that fewer than two rounds (2 x 55 ms) are left before the deadline.
+    late = NackPlanner()
+    late.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.15)
+    late.on_arrival(2, 1.002, 1.012, wait=0.0, timeout=0.15)
+    assert late.due(1.012, 0.05, 0.0, hold=lambda seq: 1.0) == []
+    assert late.next_deadline() == pytest.approx(1.001 + 0.15 - 0.11)
+    assert late.due(1.041, 0.05, 0.0, hold=lambda seq: 1.0) == [1]
+
+
+def test_the_hold_is_zero_when_the_repairs_to_come_cannot_cover_the_deficit() -> None:
+    bench = Bench(settings=_one_stream(0.3, fec=True))
+    stream = bench.b.streams[0]
+    assert stream.repair is not None
+    stream.repair_gap, stream.repair_span, stream.planner.highest = 0.004, 50, 100
+    counters = stream.repair.decoder.counters
+    counters.sources_received, counters.repairs_received = 1000, 100  # 0.1 repair per source
+    counters.missing, counters.equations = 3, 1
+    assert bench.b._fec_hold(stream, 95) == pytest.approx(2 * 0.004)  # 45 x 0.1 >= 2
+    assert bench.b._fec_hold(stream, 60) == 0.0  # 10 x 0.1 < 2: ask now
+    assert bench.b._fec_hold(stream, 40) == 0.0  # out of the window already
+    counters.missing = counters.equations
+    assert bench.b._fec_hold(stream, 95) == 0.0
+
+
+def test_a_repair_that_covers_a_lost_tail_makes_the_receiver_nack_it() -> None:
+    bench = Bench(delay=0.01, settings=_one_stream(0.3, carriers=1, fec=True))
+    bench.run(0.5)
+    repairs: list[float] = []
+
+    def drop(side: str, datagram: bytes) -> bool:
+        if side != "b":
+            return False
+        if datagram[3] == wire.REPAIR:
+            repairs.append(bench.now)
+            return len(repairs) > 1  # one repair gets through: too few to rebuild two
+        seq = _data_seq(datagram)
+        return seq is not None and seq >= 8 and not datagram[32] & wire.DATA_RETRANSMIT
+
+    bench.drop = drop
+    for i in range(10):
+        bench.a.send(0, b"p%d" % i, bench.now)
+        bench.run(bench.now + 0.001)
+    bench.run(bench.now + 0.4)
+    # Nothing came after 9: only the repair showed that 8 and 9 exist.
+    assert bench.got_b == [b"p%d" % i for i in range(10)]
+    assert bench.b.stream_stats(0)["nacks_sent"] >= 1
+    assert bench.b.stream_stats(0)["recovered_arq"] + bench.b.stream_stats(0)["recovered_fec"] == 2

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from nanoping.raft.carrier import CarrierEstimate
-from nanoping.raft.repair import RateController, RepairInputs, arq_rounds, target_rate
+from nanoping.raft.repair import (
+    MIN_TAIL_SPACING,
+    TAIL_FLUSHES,
+    RateController,
+    RepairInputs,
+    StreamRepair,
+    arq_rounds,
+    split,
+    target_rate,
+)
 from nanoping.raft.wire import Feedback
 
 
@@ -56,3 +67,38 @@ def test_the_loss_for_repair_follows_a_step_within_about_a_hundred_packets() -> 
     assert seen[59] < 0.02
     # 150 packets into the step the repair policy sees most of it: 1.25 x it passes 10 %.
     assert seen[74] > 0.08
+
+
+def test_a_stream_that_goes_quiet_gets_several_spaced_tail_repairs_that_rebuild_its_tail() -> None:
+    sender = StreamRepair(timeout=0.15, window_time=0.05, rate=0.1)
+    receiver = StreamRepair(timeout=0.15, window_time=0.05, rate=0.1)
+    now = 0.0
+    for seq in range(20):
+        now = seq * 0.001
+        repairs = sender.encode(seq, seq, b"packet %d" % seq, now)
+        if seq < 18:  # the last two sources are lost, and nothing comes after them
+            receiver.source_arrived(seq, seq, b"packet %d" % seq, now)
+        for repair in repairs:
+            receiver.repair_arrived(repair, now)
+    tail: list[tuple[float, bytes]] = []
+    while (due := sender.next_deadline()) is not None and due < 1.0:
+        tail += [(due, r) for r in sender.poll(due)]
+    # TAIL_FLUSHES repairs (they stand in for the encoder's single flush), spaced out, all
+    # while the last source is still in the window.
+    times = [t for t, _ in tail]
+    assert sender.tail_flushes == len(tail) == TAIL_FLUSHES
+    assert times[0] >= 0.019 + MIN_TAIL_SPACING - 1e-9
+    assert all(b - a >= MIN_TAIL_SPACING - 1e-9 for a, b in pairwise(times))
+    assert times[-1] < 0.019 + 0.05
+    rebuilt = [p for t, r in tail for p in receiver.repair_arrived(r, t)]
+    parts = [split(p) for p in rebuilt]
+    assert sorted(part[2] for part in parts if part is not None) == [b"packet 18", b"packet 19"]
+
+
+def test_a_steady_stream_gets_no_tail_repairs() -> None:
+    sender = StreamRepair(timeout=0.15, window_time=0.05, rate=0.1)
+    for seq in range(200):
+        now = seq * 0.001
+        sender.encode(seq, seq, b"x", now)
+        sender.poll(now)
+    assert sender.tail_flushes == 0

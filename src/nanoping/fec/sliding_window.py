@@ -210,6 +210,16 @@ class SlidingWindowEncoder:
         """When ``poll`` has a flush to send, or None."""
         return self._flush_at
 
+    def flush(self, now: float) -> bytes | None:
+        """One extra repair over the sources still in the window at ``now``, or None if the
+        window is empty (for a caller protecting the tail of a stream that went quiet)."""
+        self._evict(now)
+        self.counters.window = len(self._payloads)
+        if not self._payloads:
+            return None
+        self.counters.flushes += 1
+        return self._repair()
+
     def _add(self, chunk: list[bytes], now: float) -> list[bytes]:
         """Source datagrams of ``chunk``, now in the window."""
         esi = self._next_esi

@@ -9,6 +9,7 @@ for every packet, so ARQ is off by construction.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_MISSING = 8192
@@ -18,6 +19,13 @@ MAX_HISTORY = 65536
 MAX_RETRANSMITS = 4
 """Times one packet may be resent."""
 RENACK_FLOOR = 0.005
+NACK_COPIES = 4
+"""Copies of a NACK sent after it within one retransmission round: a NACK is lost as easily
+as the data it asks for, and without a copy its loss costs a whole round. Under bursty loss
+the few packets of the reverse path fall in one burst together, so it takes several."""
+NACK_COPY_SPACING = 0.005
+"""Time between a NACK and its copies. Copies stop before half the smoothed RTT, so any that
+arrives after the resend left is refused by the sender as too soon (it costs no resend)."""
 
 
 @dataclass(slots=True)
@@ -29,7 +37,15 @@ class Missing:
     next_nack: float
     """When to ask (again)."""
     nacks: int = 0
-    """How often it was asked for."""
+    """How often it was asked for (rounds; copies not counted)."""
+    round_start: float = -1.0
+    """When the current round's first NACK went out (-1: never asked)."""
+    copies: int = 0
+    """Copies sent in the current round."""
+    round_over: bool = False
+    """Whether the current round's NACK and copies are all out (the next NACK starts a round)."""
+    held: bool = False
+    """Whether the first NACK was already held back for the code to rebuild it."""
 
 
 class NackPlanner:
@@ -40,6 +56,7 @@ class NackPlanner:
         self._highest_send = 0.0
         self.missing: OrderedDict[int, Missing] = OrderedDict()
         self.nacks_sent = 0
+        self.nack_copies = 0
 
     def on_arrival(
         self, seq: int, send_time: float, now: float, *, wait: float, timeout: float
@@ -67,6 +84,18 @@ class NackPlanner:
         while len(self.missing) > MAX_MISSING:
             self.missing.popitem(last=False)
 
+    def on_tail(
+        self, last: int, send_time: float, now: float, *, wait: float, timeout: float
+    ) -> None:
+        """A repair covers sources up to ``last``, beyond the highest seen: those are holes too.
+
+        Without this a stream's lost last packets are never asked for (no later source shows
+        the gap); ``send_time`` is the repair's estimated send time.
+        """
+        if last > self.highest:
+            self._open_holes(last + 1, send_time, now, wait, timeout)
+            self.highest, self._highest_send = last, send_time
+
     def forget_below(self, seq: int) -> None:
         """Drop holes the jitter buffer gave up on or no longer needs."""
         while self.missing:
@@ -75,8 +104,17 @@ class NackPlanner:
                 break
             del self.missing[first]
 
-    def due(self, now: float, srtt: float, rttvar: float) -> list[int]:
-        """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more."""
+    def due(
+        self, now: float, srtt: float, rttvar: float, *, hold: Callable[[int], float] | None = None
+    ) -> list[int]:
+        """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more.
+
+        A hole's first NACK is held back once by ``hold(seq)`` (the time the code needs to
+        rebuild it from repairs on their way), but never so long that fewer than two rounds are
+        left before its deadline. Each round's NACK is followed by up to :data:`NACK_COPIES`
+        copies :data:`NACK_COPY_SPACING` apart while less than ``srtt / 2`` has passed; a new
+        round (what was resent is lost too) starts a round after the first NACK.
+        """
         out: list[int] = []
         expired: list[int] = []
         # A resend takes a full round trip plus pacing: asking again sooner only duplicates.
@@ -84,10 +122,32 @@ class NackPlanner:
         for seq, hole in self.missing.items():
             if now + srtt + rttvar > hole.deadline:
                 expired.append(seq)
-            elif now >= hole.next_nack:
-                out.append(seq)
+                continue
+            if now < hole.next_nack:
+                continue
+            if hold is not None and not hole.held and hole.nacks == 0:
+                hole.held = True
+                wait = hold(seq)
+                if wait > 0:
+                    hole.next_nack = min(now + wait, hole.deadline - 2 * interval)
+                    if hole.next_nack > now:
+                        continue
+            if hole.round_start < 0 or hole.round_over:
                 hole.nacks += 1
-                hole.next_nack = now + interval
+                hole.round_start, hole.copies, hole.round_over = now, 0, False
+            else:
+                hole.copies += 1
+                self.nack_copies += 1
+            out.append(seq)
+            copy_at = now + NACK_COPY_SPACING
+            if hole.copies < NACK_COPIES and copy_at < hole.round_start + srtt / 2:
+                hole.next_nack = copy_at
+            else:
+                # The next round is timed from the round's first NACK, not its last copy:
+                # waiting for a copy's resend too costs bursty loss (S4) its second round
+                # more often than the rare duplicate resend costs.
+                hole.next_nack = hole.round_start + interval
+                hole.round_over = True
         for seq in expired:
             del self.missing[seq]
         self.nacks_sent += len(out)

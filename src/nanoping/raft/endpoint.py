@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from nanoping.raft import scheduler, wire
-from nanoping.raft.arq import RENACK_FLOOR, NackPlanner, SendHistory, Sent, ranges
+from nanoping.raft.arq import MAX_RETRANSMITS, RENACK_FLOOR, NackPlanner, SendHistory, Sent, ranges
 from nanoping.raft.carrier import EXCLUDED, UP, CarrierState, ReceiveStats, WindowedMin, unwrap
 from nanoping.raft.events import CarrierExcluded, CarrierRestored, PeerSessionStarted, RaftEvent
 from nanoping.raft.jitter import TRANSIT, JitterBuffer
@@ -22,6 +22,8 @@ from nanoping.raft.repair import (
     RateController,
     RepairInputs,
     StreamRepair,
+    covered,
+    deficit,
     split,
     window_time,
 )
@@ -39,6 +41,11 @@ MAX_WAITING = 4096
 """Packets one stream holds while no carrier is established yet."""
 LOSS_SAMPLES = 200
 """Packets a carrier's loss rate must be measured over before it can exclude the carrier."""
+MIN_COPY_SPACING = 0.005
+"""Least time between a last-chance resend and its copy on the same carrier, seconds."""
+COPY_BURSTS = 3
+"""Mean loss bursts (in packets sent on the carrier) a same-carrier copy waits behind its
+original, so that one burst does not take both."""
 
 
 @dataclass(slots=True)
@@ -57,6 +64,10 @@ class StreamCounters:
     """Missing packets rebuilt from repair symbols."""
     repairs_sent: int = 0
     """Repair packets sent for this stream."""
+    resends_doubled: int = 0
+    """Last-chance resends sent twice (the copies; also in ``retransmitted``)."""
+    resends_unneeded: int = 0
+    """Resends received for packets already delivered, rebuilt or given up (waste)."""
 
 
 @dataclass(slots=True)
@@ -73,8 +84,12 @@ class StreamState:
     repair: StreamRepair | None = None
     rate: RateController = field(default_factory=RateController)
     repair_gap: float = 0.0
+    repair_span: int = 0
+    """Sources the last repair received covered (the peer's encoding window)."""
     last_repair_at: float = -1.0
     waiting: deque[tuple[bytes, float]] = field(default_factory=deque)
+    copies: list[tuple[float, int]] = field(default_factory=list)
+    """Copies of last-chance resends due later on the same carrier: (when, sequence number)."""
 
     def __post_init__(self) -> None:
         self.history = SendHistory(self.spec.timeout)
@@ -89,7 +104,7 @@ class StreamState:
         self.buffer = JitterBuffer(policy=spec.policy, timeout=spec.timeout, playout=spec.playout)
         self.planner = NackPlanner()
         self.last_src_us = 0
-        self.repair_gap, self.last_repair_at = 0.0, -1.0
+        self.repair_gap, self.last_repair_at, self.repair_span = 0.0, -1.0, 0
         if self.repair is not None:
             self.repair.reset_receive()
 
@@ -97,6 +112,7 @@ class StreamState:
         """Start numbering again at 0 (the peer restarted)."""
         self.next_seq = 0
         self.history = SendHistory(self.spec.timeout)
+        self.copies.clear()
         if self.repair is not None:
             self.repair.reset_send()
 
@@ -155,10 +171,12 @@ class RaftEndpoint:
         for stream in self.streams:
             times.append(stream.buffer.next_deadline())
             if stream.repair is not None:
-                times.append(stream.repair.encoder.next_deadline())
+                times.append(stream.repair.next_deadline())
                 times.append(stream.repair.decoder.next_deadline())
             if stream.spec.arq and self._nack_carrier() is not None:
                 times.append(stream.planner.next_deadline())
+            if stream.copies:
+                times.append(min(t for t, _ in stream.copies))
         return min((t for t in times if t is not None), default=None)
 
     def _timer_deadline(self) -> float:
@@ -457,6 +475,21 @@ class RaftEndpoint:
         if stream.last_repair_at >= 0:
             stream.repair_gap += (now - stream.last_repair_at - stream.repair_gap) / 8
         stream.last_repair_at = now
+        window = covered(repair.codec)
+        if window is not None:
+            stream.repair_span = window[1]
+        if stream.spec.arq and window is not None and window[1] > 0:
+            # A repair covering sources beyond the highest seen shows a lost tail that no
+            # later source will reveal: those are holes to NACK like any other.
+            last = unwrap((window[0] + window[1] - 1) & 0xFFFFFFFF, max(stream.planner.highest, 0))
+            if stream.planner.highest < last < stream.planner.highest + MAX_RESENDS_PER_NACK:
+                stream.planner.on_tail(
+                    last,
+                    now - self._min_one_way(),
+                    now,
+                    wait=self._nack_wait(stream),
+                    timeout=stream.spec.timeout,
+                )
         for rebuilt in stream.repair.repair_arrived(repair.codec, now):
             self._rebuilt(index, rebuilt, now)
 
@@ -499,8 +532,11 @@ class RaftEndpoint:
         accepted = counters.delivered + stream.buffer.held
         for released in stream.buffer.insert(seq, send_time, payload, now):
             self._delivered.append((index, released))
-        if filled and resent and counters.delivered + stream.buffer.held > accepted:
-            stream.counters.recovered_arq += 1
+        if resent:
+            if counters.delivered + stream.buffer.held > accepted:
+                stream.counters.recovered_arq += int(filled)
+            else:
+                stream.counters.resends_unneeded += 1
         return seq
 
     def _batch_value(self, key: int, stream: StreamState) -> float:
@@ -528,6 +564,28 @@ class RaftEndpoint:
         rounds = 2 * (rtt.smoothed + 4 * rtt.rttvar + RENACK_FLOOR)
         room = stream.spec.timeout - rtt.one_way - rounds
         return wait + max(0.0, min(1.5 * stream.repair_gap, room))
+
+    def _fec_hold(self, stream: StreamState, seq: int) -> float:
+        """How long the first NACK for hole ``seq`` waits for repairs still to come.
+
+        The decoder lacks ``deficit`` repairs to rebuild what it misses. Repairs keep covering
+        the hole until ``repair_span`` sources (the last repair's window) were sent after it;
+        if the ones expected by then (at the measured repairs per source) cover the deficit,
+        the NACK waits for that many repair gaps, else it goes at once (zero). The planner
+        never holds a NACK past the last round that can still arrive.
+        """
+        repair = stream.repair
+        if repair is None or stream.repair_gap <= 0:
+            return 0.0
+        counters = repair.decoder.counters
+        need = deficit(counters)
+        left = stream.repair_span - (stream.planner.highest - seq)
+        if need == 0 or left <= 0:
+            return 0.0
+        per_source = counters.repairs_received / max(1, counters.sources_received)
+        if need > left * per_source:
+            return 0.0
+        return need * stream.repair_gap
 
     def _adapt_repair(self) -> None:
         """Set every stream's repair rate and window from the carriers' measured loss."""
@@ -611,8 +669,68 @@ class RaftEndpoint:
         sent.resent += 1
         sent.last_resend = now
         sent.carrier = carrier.index
-        carrier.pacer.push(wire.DATA, body, sent.send_time + stream.spec.timeout, urgent=True)
+        deadline = sent.send_time + stream.spec.timeout
+        carrier.pacer.push(wire.DATA, body, deadline, urgent=True)
         stream.counters.retransmitted += 1
+        rtt = carrier.estimate.rtt
+        next_round = now + rtt.smoothed + 4 * rtt.rttvar + RENACK_FLOOR + one_way
+        if next_round > deadline or sent.resent >= MAX_RETRANSMITS:
+            self._double(stream, seq, body, carrier, deadline, now)
+
+    def _double(
+        self,
+        stream: StreamState,
+        seq: int,
+        body: bytes,
+        carrier: CarrierState,
+        deadline: float,
+        now: float,
+    ) -> None:
+        """Send a last-chance resend (no later round can arrive) a second time.
+
+        On another carrier at once where one can deliver it in time; otherwise on the same
+        carrier :data:`COPY_BURSTS` mean loss bursts later (at least
+        :data:`MIN_COPY_SPACING`), if the copy can still arrive before the deadline.
+        """
+        other = scheduler.pick(self.carriers, len(body), now, avoid=carrier.index)
+        if (
+            other is not None
+            and other is not carrier
+            and other.expected_arrival(now, len(body)) <= deadline
+        ):
+            other.pacer.push(wire.DATA, body, deadline, urgent=True)
+            stream.counters.retransmitted += 1
+            stream.counters.resends_doubled += 1
+            return
+        est = carrier.estimate
+        gap = 8 * len(body) / est.sent_bps if est.sent_bps > 0 else 0.0
+        at = now + max(MIN_COPY_SPACING, COPY_BURSTS * est.burst * gap)
+        if carrier.expected_arrival(at, len(body)) <= deadline:
+            stream.copies.append((at, seq))
+
+    def _send_copies(self, stream: StreamState, now: float) -> None:
+        """Send the same-carrier copies of last-chance resends that are due."""
+        due = [seq for at, seq in stream.copies if at <= now]
+        stream.copies = [(at, seq) for at, seq in stream.copies if at > now]
+        for seq in due:
+            sent = stream.history.packets.get(seq)
+            if sent is None:
+                continue
+            deadline = sent.send_time + stream.spec.timeout
+            data = wire.Data(
+                stream.spec.handle,
+                seq,
+                self._us(sent.send_time),
+                wire.DATA_RETRANSMIT,
+                sent.payload,
+            )
+            _, body = wire.encode_body(data)
+            carrier = scheduler.pick(self.carriers, len(body), now)
+            if carrier is None or carrier.expected_arrival(now, len(body)) > deadline:
+                continue
+            carrier.pacer.push(wire.DATA, body, deadline, urgent=True)
+            stream.counters.retransmitted += 1
+            stream.counters.resends_doubled += 1
 
     # ---- time -------------------------------------------------------------------------------
 
@@ -643,9 +761,11 @@ class RaftEndpoint:
         if stream.waiting and any(c.established for c in self.carriers):
             self._release_waiting(stream, now)
         if stream.repair is not None:
-            for codec in stream.repair.encoder.poll(now):
+            for codec in stream.repair.poll(now):
                 self._send_repair(stream, codec, now, avoid=-1)
             stream.repair.decoder.poll(now)
+        if stream.copies:
+            self._send_copies(stream, now)
         for _seq, payload in stream.buffer.release(now):
             self._delivered.append((index, payload))
         stream.planner.forget_below(stream.buffer.next_seq)
@@ -657,7 +777,9 @@ class RaftEndpoint:
         rtt = via.estimate.rtt
         wanted = [
             q
-            for q in stream.planner.due(now, rtt.smoothed, rtt.rttvar)
+            for q in stream.planner.due(
+                now, rtt.smoothed, rtt.rttvar, hold=lambda seq: self._fec_hold(stream, seq)
+            )
             if stream.buffer.missing_below(q)
         ]
         runs = ranges(wanted)
@@ -796,10 +918,14 @@ class RaftEndpoint:
             "duplicates": d.duplicates,
             "retransmitted": c.retransmitted,
             "nacks_sent": stream.planner.nacks_sent,
+            "nack_copies": stream.planner.nack_copies,
+            "resends_doubled": c.resends_doubled,
+            "resends_unneeded": c.resends_unneeded,
             "dropped_local": c.dropped_local,
             "buffer_delay_ms": 1e3 * d.buffer_delay_sum / d.delivered if d.delivered else 0.0,
             "held": stream.buffer.held,
             "repairs_sent": c.repairs_sent,
+            "tail_repairs": stream.repair.tail_flushes if stream.repair else 0,
             "repair_rate": stream.repair.encoder.config.repair_rate if stream.repair else 0.0,
         }
 

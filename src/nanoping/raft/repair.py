@@ -15,6 +15,8 @@ import struct
 from typing import Protocol
 
 from nanoping.fec.sliding_window import (
+    REPAIR_TYPE,
+    DecoderCounters,
     SlidingWindowConfig,
     SlidingWindowDecoder,
     SlidingWindowEncoder,
@@ -25,6 +27,13 @@ MIN_RATE = 0.01
 """Repair rate while no loss is seen: keeps the decoder's window primed at 1 % cost."""
 MAX_RATE = 0.6
 """Highest repair rate (beyond it replication is the better tool)."""
+TAIL_FLUSHES = 3
+"""Extra repairs over the window once a stream goes quiet, so its last packets do not hang
+on the one flush repair (with no later source, a lost tail is invisible to ARQ as well)."""
+QUIET_INTERVALS = 4
+"""A stream is quiet after this many of its mean source intervals without a new source."""
+MIN_TAIL_SPACING = 0.005
+"""Least time between two tail repairs, seconds (one loss burst should not take them all)."""
 
 
 class RepairEncoder(Protocol):
@@ -48,9 +57,15 @@ class RepairEncoder(Protocol):
         """When :meth:`poll` has work."""
         ...
 
+    def flush(self, now: float) -> bytes | None:
+        """One repair over the current window, None if it is empty."""
+        ...
+
 
 class RepairDecoder(Protocol):
     """What Raft needs from a repair decoder (the sliding-window decoder has this shape)."""
+
+    counters: DecoderCounters
 
     def receive(self, datagram: bytes, now: float) -> list[bytes]:
         """Payloads delivered or rebuilt because ``datagram`` arrived."""
@@ -84,6 +99,12 @@ class StreamRepair:
         )
         self.encoder: RepairEncoder = SlidingWindowEncoder(self._config)
         self.decoder: RepairDecoder = SlidingWindowDecoder(self._config)
+        self.tail_flushes = 0
+        """Tail repairs sent (they count as repairs in the overhead too)."""
+        self._last_source = -1.0
+        self._interval = 0.0
+        self._tail_left = 0
+        self._tail_at: float | None = None
 
     def reset_receive(self) -> None:
         """A new peer session: forget every received symbol."""
@@ -92,6 +113,7 @@ class StreamRepair:
     def reset_send(self) -> None:
         """A new peer session: sequence numbers start again at 0."""
         self.encoder = SlidingWindowEncoder(self.encoder.config)
+        self._last_source, self._interval, self._tail_left, self._tail_at = -1.0, 0.0, 0, None
 
     def set_rate(self, rate: float, window_time: float) -> None:
         """Change the repair rate and window of the encoder from the next source on."""
@@ -103,7 +125,44 @@ class StreamRepair:
 
     def encode(self, seq: int, src_us: int, payload: bytes, now: float) -> list[bytes]:
         """Repair datagrams (codec format) due after sending this source."""
+        if self._last_source >= 0:
+            gap = now - self._last_source
+            self._interval += (gap - self._interval) / 16 if self._interval else gap
+        self._last_source = now
+        self._tail_left = TAIL_FLUSHES
+        self._tail_at = now + self._tail_spacing()
         return self.encoder.encode_repairs(coded(seq, src_us, payload), now)
+
+    def poll(self, now: float) -> list[bytes]:
+        """Repairs due at ``now``: the encoder's flush, then the tail repairs of a quiet stream.
+
+        Once no source came for :data:`QUIET_INTERVALS` mean intervals (at least
+        :data:`MIN_TAIL_SPACING`), up to :data:`TAIL_FLUSHES` repairs over what is left of the
+        window follow, that far apart, while the window still holds sources; a new source
+        starts over.
+        """
+        out = self.encoder.poll(now)
+        if self._tail_at is not None and now >= self._tail_at:
+            repair = self.encoder.flush(now)
+            self._tail_left -= 1
+            if repair is None or self._tail_left <= 0:
+                self._tail_at = None
+            else:
+                self._tail_at = now + self._tail_spacing()
+            if repair is not None:
+                out.append(repair)
+                self.tail_flushes += 1
+        return out
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`poll` has work, or None."""
+        times = [t for t in (self.encoder.next_deadline(), self._tail_at) if t is not None]
+        return min(times, default=None)
+
+    def _tail_spacing(self) -> float:
+        # Relative to the stream's own pace: a slow stream is never taken for a quiet one
+        # (its sources leave the window before the tail repairs would start, so none is sent).
+        return max(MIN_TAIL_SPACING, QUIET_INTERVALS * self._interval)
 
     def source_arrived(self, seq: int, src_us: int, payload: bytes, now: float) -> list[bytes]:
         """Feed a received (or retransmitted) source; returns rebuilt coded sources."""
@@ -114,6 +173,23 @@ class StreamRepair:
     def repair_arrived(self, datagram: bytes, now: float) -> list[bytes]:
         """Feed a repair; returns rebuilt coded sources."""
         return self.decoder.receive(datagram, now)
+
+
+_REPAIR_HEAD = struct.Struct(">BHHI")
+
+
+def covered(datagram: bytes) -> tuple[int, int] | None:
+    """(first ESI mod 2^32, count) of the sources a repair datagram covers, None if not one."""
+    if len(datagram) < _REPAIR_HEAD.size or datagram[0] != REPAIR_TYPE:
+        return None
+    _, _, dt_nss, first = _REPAIR_HEAD.unpack_from(datagram)
+    return first, dt_nss & 0xFFF
+
+
+def deficit(counters: DecoderCounters) -> int:
+    """Repairs the decoder still lacks to rebuild every source it misses (0: none, or enough
+    equations wait for it already)."""
+    return max(0, counters.missing - counters.equations)
 
 
 def _is(coded_source: bytes, seq: int, size: int) -> bool:
