@@ -326,6 +326,15 @@ def _data_seq(datagram: bytes) -> int | None:
     return int.from_bytes(datagram[wire.HEADER_BYTES + 4 : wire.HEADER_BYTES + 8], "big")
 
 
+def _send_ten_and_settle(bench: Bench, settle: float) -> None:
+    """Send p0..p9 from a, 1 ms apart, run ``settle`` s more, and check b got each once, in order."""
+    for i in range(10):
+        bench.a.send(0, b"p%d" % i, bench.now)
+        bench.run(bench.now + 0.001)
+    bench.run(bench.now + settle)
+    assert bench.got_b == [b"p%d" % i for i in range(10)]
+
+
 def _one_stream(timeout: float, *, carriers: int = 2, fec: bool = False) -> RaftSettings:
     return RaftSettings(
         streams=(StreamSpec(handle=1, timeout=timeout, policy="on_ordered", fec=fec),),
@@ -364,11 +373,7 @@ def test_a_lost_nack_is_made_good_by_its_copy() -> None:
         return False
 
     bench.drop = drop
-    for i in range(10):
-        bench.a.send(0, b"p%d" % i, bench.now)
-        bench.run(bench.now + 0.001)
-    bench.run(bench.now + 0.4)
-    assert bench.got_b == [b"p%d" % i for i in range(10)]
+    _send_ten_and_settle(bench, 0.4)
     assert nacks_lost
     assert bench.b.stream_stats(0)["nack_copies"] >= 1
     # The copies after the one that got through are too soon to resend again; only the next
@@ -384,11 +389,7 @@ def test_a_last_chance_resend_goes_twice_on_another_carrier() -> None:
     bench.drop = lambda side, d: (
         side == "b" and _data_seq(d) == 3 and not d[32] & wire.DATA_RETRANSMIT
     )
-    for i in range(10):
-        bench.a.send(0, b"p%d" % i, bench.now)
-        bench.run(bench.now + 0.001)
-    bench.run(bench.now + 0.2)
-    assert bench.got_b == [b"p%d" % i for i in range(10)]
+    _send_ten_and_settle(bench, 0.2)
     a, b = bench.a.stream_stats(0), bench.b.stream_stats(0)
     assert a["resends_doubled"] == 1
     assert a["retransmitted"] == 2
@@ -410,11 +411,7 @@ def test_on_one_carrier_the_copy_follows_later_and_only_if_it_can_still_arrive()
         return False
 
     bench.drop = drop
-    for i in range(10):
-        bench.a.send(0, b"p%d" % i, bench.now)
-        bench.run(bench.now + 0.001)
-    bench.run(bench.now + 0.2)
-    assert bench.got_b == [b"p%d" % i for i in range(10)]
+    _send_ten_and_settle(bench, 0.2)
     assert len(sent_at) == 2
     assert sent_at[1] - sent_at[0] >= MIN_COPY_SPACING - 1e-9
     assert bench.a.stream_stats(0)["resends_doubled"] == 1
@@ -479,11 +476,7 @@ def test_a_repair_that_covers_a_lost_tail_makes_the_receiver_nack_it() -> None:
         return seq is not None and seq >= 8 and not datagram[32] & wire.DATA_RETRANSMIT
 
     bench.drop = drop
-    for i in range(10):
-        bench.a.send(0, b"p%d" % i, bench.now)
-        bench.run(bench.now + 0.001)
-    bench.run(bench.now + 0.4)
-    # Nothing came after 9: only the repair showed that 8 and 9 exist.
-    assert bench.got_b == [b"p%d" % i for i in range(10)]
+    # Nothing comes after 9: only the repair shows that 8 and 9 exist.
+    _send_ten_and_settle(bench, 0.4)
     assert bench.b.stream_stats(0)["nacks_sent"] >= 1
     assert bench.b.stream_stats(0)["recovered_arq"] + bench.b.stream_stats(0)["recovered_fec"] == 2
