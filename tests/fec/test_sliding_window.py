@@ -67,6 +67,19 @@ def test_every_source_comes_back_byte_identical_within_the_codes_power(
     assert decoder.counters.decode_failures == 0
 
 
+def _lossy_config(in_order: bool) -> SlidingWindowConfig:
+    """A 16-packet window at 20 % repair, loose enough in time that only losses decide."""
+    return SlidingWindowConfig(
+        repair_rate=0.2, window_time=10.0, max_window=16, timeout=5.0, release_in_order=in_order
+    )
+
+
+def _random_drops(sources: int, loss: float, seed: int) -> set[int]:
+    """Datagram indexes (sources and repairs, never the first) lost at random rate ``loss``."""
+    rng = random.Random(seed)
+    return {i for i in range(1, 2 * sources) if rng.random() < loss}
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     payloads=payload_lists,
@@ -77,12 +90,9 @@ def test_every_source_comes_back_byte_identical_within_the_codes_power(
 def test_beyond_its_power_the_counters_say_exactly_what_was_lost(
     payloads: list[bytes], loss: float, seed: int, in_order: bool
 ) -> None:
-    config = SlidingWindowConfig(
-        repair_rate=0.2, window_time=10.0, max_window=16, timeout=5.0, release_in_order=in_order
-    )
-    rng = random.Random(seed)
+    config = _lossy_config(in_order)
     payloads = [i.to_bytes(2, "big") + payload for i, payload in enumerate(payloads)]
-    drop = {i for i in range(1, 2 * len(payloads)) if rng.random() < loss}
+    drop = _random_drops(len(payloads), loss, seed)
     delivered, decoder = run(config, payloads, drop, seed=seed)
     counters = decoder.counters
     assert len(delivered) + counters.lost == len(payloads)
@@ -302,11 +312,8 @@ def test_encode_repairs_is_encode_without_the_source_datagram(
 def test_a_repair_with_one_unknown_rebuilds_what_the_equations_would(
     payloads: list[bytes], loss: float, seed: int, in_order: bool
 ) -> None:
-    config = SlidingWindowConfig(
-        repair_rate=0.2, window_time=10.0, max_window=16, timeout=5.0, release_in_order=in_order
-    )
-    rng = random.Random(seed)
-    drop = {i for i in range(1, 2 * len(payloads)) if rng.random() < loss}
+    config = _lossy_config(in_order)
+    drop = _random_drops(len(payloads), loss, seed)
     fast, fast_decoder = run(config, payloads, drop, seed=seed)
     with pytest.MonkeyPatch.context() as patch:  # every repair through the linear system
         patch.setattr(SlidingWindowDecoder, "_solve_one", lambda *args: None)
@@ -383,9 +390,7 @@ def test_sources_in_sequence_takes_the_run_python_would(
 def test_a_batch_decodes_as_its_datagrams_one_by_one(
     payloads: list[bytes], loss: float, seed: int, in_order: bool, batch: int
 ) -> None:
-    config = SlidingWindowConfig(
-        repair_rate=0.2, window_time=10.0, max_window=16, timeout=5.0, release_in_order=in_order
-    )
+    config = _lossy_config(in_order)
     encoder = SlidingWindowEncoder(config)
     datagrams = [d for i, p in enumerate(payloads) for d in encoder.encode(p, i * 0.001)]
     rng = random.Random(seed)
