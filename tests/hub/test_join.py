@@ -26,9 +26,10 @@ def controller(tmp_path: Path) -> Iterator[NodeProcess]:
     node.stop()
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[NodeProcess]:
-    with NodeProcess(data_dir=tmp_path / "client-data") as node:
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
+    """One client for the module's joins that fail: none of them may leave it joined."""
+    with NodeProcess(data_dir=tmp_path_factory.mktemp("client") / "client-data") as node:
         yield node
 
 

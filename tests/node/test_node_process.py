@@ -19,8 +19,16 @@ SET_NODE = "/nanopinggrpc.hub.HubClientService/setNode"
 CONNECTION_STATE = "/nanopinggrpc.hub.HubClientService/streamConnectionState"
 
 
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
+    """One node for the module's tests that need a running node, not a fresh one."""
+    with NodeProcess(data_dir=tmp_path_factory.mktemp("shared") / "node-data") as started:
+        yield started
+
+
 @pytest.fixture
-def node(data_dir: Path) -> Iterator[NodeProcess]:
+def own_node(data_dir: Path) -> Iterator[NodeProcess]:
+    """A node of the test's own, for a test that stops it."""
     with NodeProcess(data_dir=data_dir) as started:
         yield started
 
@@ -189,16 +197,16 @@ def _call_once(api: ReferenceApi, channel: grpc.Channel, path: str) -> tuple[grp
     return grpc.StatusCode.OK, ""
 
 
-def test_sigint_stops_gracefully(node: NodeProcess) -> None:
-    node.signal(signal.SIGINT)
-    assert node.wait() == 0
-    assert any("node stopped" in line for line in node.stderr_lines)
+def test_sigint_stops_gracefully(own_node: NodeProcess) -> None:
+    own_node.signal(signal.SIGINT)
+    assert own_node.wait() == 0
+    assert any("node stopped" in line for line in own_node.stderr_lines)
 
 
 def test_second_node_on_same_data_dir_refuses_and_first_keeps_serving(
-    node: NodeProcess, data_dir: Path, reference_api: ReferenceApi
+    node: NodeProcess, reference_api: ReferenceApi
 ) -> None:
-    second = NodeProcess(data_dir=data_dir)
+    second = NodeProcess(data_dir=node.data_dir)
     with pytest.raises(Exception, match="is in use by another node"):
         second.start()
     assert second.process is not None

@@ -38,6 +38,7 @@ class NodeProcess:
         env: dict[str, str] | None = None,
         command_prefix: Sequence[str] = (),
     ) -> None:
+        self.data_dir = data_dir
         # command_prefix runs the node through another command, e.g. inside a namespace.
         self.command = [
             *command_prefix, sys.executable, "-m", "nanoping.cli.main", *global_args, "up",
