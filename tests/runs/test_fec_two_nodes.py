@@ -33,6 +33,12 @@ from nanoping.testing.reference_client import ReferenceApi
 from .harness import PipelinesApi
 from .test_two_nodes import TelemetryReader
 
+# The sender's packet rate follows the CPU it gets, and the timed bursts follow the clock: a
+# starved sender puts fewer packets between bursts. Two of five suite runs with two workers
+# failed here (one case each), so the module runs after the parallel part (README's test
+# command). The timed-burst case also failed once in one process beside another suite's run.
+pytestmark = pytest.mark.alone
+
 PACKETS = 2000
 PACKET_SIZE = 200
 SEED = 4242
