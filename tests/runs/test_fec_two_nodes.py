@@ -33,10 +33,11 @@ from nanoping.testing.reference_client import ReferenceApi
 from .harness import PipelinesApi
 from .test_two_nodes import TelemetryReader
 
-# The sender's packet rate follows the CPU it gets, and the timed bursts follow the clock: a
-# starved sender puts fewer packets between bursts. Two of five suite runs with two workers
-# failed here (one case each), so the module runs after the parallel part (README's test
-# command). The timed-burst case also failed once in one process beside another suite's run.
+# The sender's packet rate follows the CPU it gets, and the timed bursts follow the clock. Three
+# of five suite runs with two workers failed here (one case each), so the module runs after the
+# parallel part (README's test command). The timed-burst case fails in one process too on a
+# machine loaded by other work (load 5 to 6: 1 run in 3, also before this module was split off),
+# always as 1998 delivered and 2 lost: still open.
 pytestmark = pytest.mark.alone
 
 PACKETS = 2000
