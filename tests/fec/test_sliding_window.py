@@ -407,24 +407,3 @@ def test_a_batch_decodes_as_its_datagrams_one_by_one(
         got += [(p, first + o) for p, o in zip(out, origins, strict=True)]
     assert got == expected
     assert asdict(many.counters) == asdict(one.counters)
-
-
-def test_a_missing_source_the_pending_equations_solve_once_the_others_arrive_is_rebuildable() -> (
-    None
-):
-    config = SlidingWindowConfig(repair_rate=0.25, window_time=10.0, max_window=64, timeout=5.0)
-    encoder, decoder = SlidingWindowEncoder(config), SlidingWindowDecoder(config)
-    datagrams = [d for i in range(8) for d in encoder.encode(bytes([i]) * 20, i * 0.001)]
-    sources = [d for d in datagrams if d[0] == SOURCE_TYPE]
-    repairs = [d for d in datagrams if d[0] == REPAIR_TYPE]
-    for index, source in enumerate(sources):
-        if index not in (2, 3, 5):
-            decoder.receive(source, 0.01)
-    decoder.receive(repairs[-1], 0.01)  # one equation over the three lost sources
-    # One equation in three unknowns: it gives one of them once the two others are known,
-    # so only those two need resending.
-    assert [decoder.rebuildable(esi) for esi in (2, 3, 5)] == [True, False, False]
-    assert not decoder.rebuildable(4)  # not missing
-    decoder.receive(sources[3], 0.02)
-    assert [decoder.rebuildable(esi) for esi in (2, 5)] == [True, False]
-    assert decoder.receive(sources[5], 0.03) == [bytes([5]) * 20, bytes([2]) * 20]

@@ -8,7 +8,6 @@ import pytest
 
 from nanoping.raft import wire
 from nanoping.raft.arq import (
-    DEFER_ROUNDS,
     NACK_COPIES,
     NACK_COPY_SPACING,
     NackPlanner,
@@ -510,20 +509,6 @@ def test_a_hole_the_code_can_still_rebuild_is_not_nacked_until_the_hold_is_over(
     assert late.due(1.012, 0.05, 0.0, hold=lambda seq: 1.0) == []
     assert late.next_deadline() == pytest.approx(1.001 + 0.15 - 0.11)
     assert late.due(1.041, 0.05, 0.0, hold=lambda seq: 1.0) == [1]
-
-
-def test_a_hole_the_code_rebuilds_from_the_other_holes_resends_is_not_nacked_meanwhile() -> None:
-    planner = NackPlanner()
-    planner.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.5)
-    planner.on_arrival(3, 1.003, 1.013, wait=0.0, timeout=0.5)
-    # Holes 1 and 2 under one equation: 1 is rebuilt once 2 arrives, so only 2 is asked for.
-    assert planner.due(1.013, 0.1, 0.0, solvable=lambda seq: seq == 1) == [2]
-    assert 1 not in planner.due(1.1, 0.1, 0.0, solvable=lambda seq: seq == 1)
-    assert planner.deferred > 0
-    # It still gets its own NACK while one round (105 ms) is left before its deadline.
-    latest = 1.001 + 0.5 - DEFER_ROUNDS * 0.105
-    assert 1 not in planner.due(latest - 0.001, 0.1, 0.0, solvable=lambda seq: seq == 1)
-    assert 1 in planner.due(latest, 0.1, 0.0, solvable=lambda seq: seq == 1)
 
 
 def test_the_hold_is_zero_when_the_repairs_to_come_cannot_cover_the_deficit() -> None:

@@ -104,11 +104,6 @@ class LinearSystem:
         for pivot in [p for p, row in self._rows.items() if unknown in row.coefs]:
             del self._rows[pivot]
 
-    def determined(self, unknown: int) -> bool:
-        """Whether the equations give ``unknown`` once the other unknowns of its row are known
-        (it is a row's pivot): of the unknowns they hold, only the others need finding."""
-        return unknown in self._rows
-
     def unknowns(self) -> set[int]:
         """Ids that appear in the pending equations."""
         return {unknown for row in self._rows.values() for unknown in row.coefs}

@@ -295,11 +295,6 @@ class SlidingWindowDecoder:
         """Payloads held back for in-order release."""
         return len(self._held)
 
-    def rebuildable(self, esi: int) -> bool:
-        """Whether missing source ``esi`` will be rebuilt once the other missing sources of the
-        pending equations arrive (the equations hold one fewer unknown than needed per pivot)."""
-        return esi in self._missing and self._system.determined(esi)
-
     # ---- inputs -----------------------------------------------------------------------------
 
     def receive(self, datagram: bytes, now: float) -> list[bytes]:

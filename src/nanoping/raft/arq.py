@@ -19,9 +19,6 @@ MAX_HISTORY = 65536
 MAX_RETRANSMITS = 4
 """Times one packet may be resent."""
 RENACK_FLOOR = 0.005
-DEFER_ROUNDS = 1.0
-"""Rounds kept before a hole's deadline when its first NACK waits for other holes' resends
-to let the code rebuild it."""
 NACK_COPIES = 4
 """Copies of a NACK sent after it within one retransmission round: a NACK is lost as easily
 as the data it asks for, and without a copy its loss costs a whole round."""
@@ -64,8 +61,6 @@ class NackPlanner:
         self.missing: OrderedDict[int, Missing] = OrderedDict()
         self.nacks_sent = 0
         self.nack_copies = 0
-        self.deferred = 0
-        """Times a first NACK waited because resends already asked for let the code rebuild it."""
 
     def on_arrival(
         self, seq: int, send_time: float, now: float, *, wait: float, timeout: float
@@ -120,17 +115,13 @@ class NackPlanner:
         rttvar: float,
         *,
         hold: Callable[[int], float] | None = None,
-        solvable: Callable[[int], bool] | None = None,
         copies: int = NACK_COPIES,
     ) -> list[int]:
         """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more.
 
         A hole's first NACK is held back once by ``hold(seq)`` (the time the code needs to
         rebuild it from repairs on their way), but never so long that fewer than two rounds are
-        left before its deadline. A hole the code will rebuild once the other holes of its
-        pending equations are filled (``solvable(seq)``) is not asked for while those are on
-        their way: its first NACK waits, at most until one round is left before its deadline
-        (:data:`DEFER_ROUNDS`). Each round's NACK is followed
+        left before its deadline. Each round's NACK is followed
         by up to ``copies`` copies :data:`NACK_COPY_SPACING` apart while less than
         ``srtt / 2`` has passed; a new round (what was resent is lost too) starts a round after
         the first NACK.
@@ -152,14 +143,6 @@ class NackPlanner:
                     hole.next_nack = min(now + wait, hole.deadline - 2 * interval)
                     if hole.next_nack > now:
                         continue
-            if solvable is not None and hole.nacks == 0 and solvable(seq):
-                # The resends of the other holes in its equations (or repairs) rebuild it:
-                # asking for it too only duplicates what the decoder rebuilds.
-                latest = hole.deadline - DEFER_ROUNDS * interval
-                if now < latest:
-                    self.deferred += 1
-                    hole.next_nack = min(now + RENACK_FLOOR, latest)
-                    continue
             if hole.round_start < 0 or hole.round_over:
                 hole.nacks += 1
                 hole.round_start, hole.copies, hole.round_over = now, 0, False

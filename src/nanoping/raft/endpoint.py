@@ -787,16 +787,11 @@ class RaftEndpoint:
             return
         rtt = via.estimate.rtt
         bursty = via.estimate.burst >= BURSTY
-        # Under bursts the resends of one NACK fall in one burst together: asking for every
-        # hole, even those the others' resends would rebuild, is the redundancy that survives
-        # it (S5's in-order p99 rose from 201 to 215 ms without it).
-        solvable = None if stream.repair is None or bursty else stream.repair.decoder.rebuildable
         due = stream.planner.due(
             now,
             rtt.smoothed,
             rtt.rttvar,
             hold=lambda seq: self._fec_hold(stream, seq),
-            solvable=solvable,
             copies=NACK_COPIES_BURSTY if bursty else NACK_COPIES,
         )
         wanted = [q for q in due if stream.buffer.missing_below(q)]

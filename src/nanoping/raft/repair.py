@@ -83,11 +83,6 @@ class RepairDecoder(Protocol):
         """When :meth:`poll` has work."""
         ...
 
-    def rebuildable(self, esi: int) -> bool:
-        """Whether a missing source will be rebuilt once the other missing sources of the
-        pending equations arrive."""
-        ...
-
 
 def coded(seq: int, src_us: int, payload: bytes) -> bytes:
     """The coded source of one DATA packet."""
