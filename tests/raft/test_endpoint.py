@@ -212,9 +212,47 @@ def test_arq_is_off_where_the_budget_is_below_a_round_trip() -> None:
 def test_the_sender_resends_only_what_can_still_arrive() -> None:
     history = SendHistory(timeout=0.1)
     history.add(0, Sent(1.0, b"a", 0), 1.0)
-    assert history.resendable(0, 1.05, one_way=0.04, srtt=0.08) is not None
-    assert history.resendable(0, 1.07, one_way=0.04, srtt=0.08) is None
+    assert history.resendable(0, 1.05, one_way=0.04, echo=0.08) is not None
+    assert history.resendable(0, 1.07, one_way=0.04, echo=0.08) is None
     assert ranges([5, 1, 2, 3, 9]) == [(1, 3), (5, 1), (9, 1)]
+
+
+def test_a_nack_that_left_before_the_last_resend_could_arrive_is_not_answered() -> None:
+    history = SendHistory(timeout=1.0)
+    history.add(0, Sent(1.0, b"a", 0), 1.0)
+    sent = history.resendable(0, 1.1, one_way=0.04, echo=0.08)
+    assert sent is not None
+    sent.resent, sent.last_resend = 1, 1.1
+    # A copy of the same round, or the next round timed from a copy that got through late:
+    # sent before the resend could reach the receiver, it says nothing about that resend.
+    assert history.resendable(0, 1.1 + 0.079, one_way=0.04, echo=0.08) is None
+    # A NACK sent once the resend should have arrived: the resend was lost.
+    assert history.resendable(0, 1.1 + 0.08, one_way=0.04, echo=0.08) is sent
+
+
+def test_a_late_copy_of_a_lost_nack_does_not_double_the_next_rounds_resend() -> None:
+    # 80 ms RTT, 300 ms budget. The first NACK is lost and its second copy (10 ms later)
+    # gets the resend out; the next round, timed from the first NACK, reaches the sender
+    # before a NACK could know of that resend, and must not send it again.
+    bench = Bench(delay=0.04, settings=_one_stream(0.3, carriers=1))
+    bench.run(0.8)
+    lost: list[float] = []
+
+    def drop(side: str, datagram: bytes) -> bool:
+        if side == "b" and _data_seq(datagram) == 3 and not datagram[32] & wire.DATA_RETRANSMIT:
+            return True
+        if side == "a" and datagram[3] == wire.NACK and len(lost) < 2:
+            lost.append(bench.now)
+            return True
+        return False
+
+    bench.drop = drop
+    _send_ten_and_settle(bench, 0.5)
+    assert len(lost) == 2
+    a, b = bench.a.stream_stats(0), bench.b.stream_stats(0)
+    assert b["recovered_arq"] == 1
+    assert a["retransmitted"] == 1
+    assert b["resends_unneeded"] == 0
 
 
 def _carrier(index: int, priority: int, rate: float, rtt: float) -> CarrierState:
@@ -357,6 +395,33 @@ def test_a_nack_is_followed_by_spaced_copies_within_half_a_round_trip() -> None:
     assert sent[NACK_COPIES + 1] == 0.105  # the next round
     assert planner.nack_copies == 2 * NACK_COPIES
     assert planner.missing[1].nacks == 2
+
+
+def test_under_bursty_loss_a_round_sends_its_nack_eight_times() -> None:
+    # A burst of 8 on the reverse path takes a NACK and 4 copies together (S5): at an 80 ms
+    # RTT 7 copies fit in half the round trip.
+    planner = NackPlanner()
+    planner.on_arrival(0, 1.00, 1.04, wait=0.0, timeout=0.5)
+    planner.on_arrival(2, 1.002, 1.042, wait=0.0, timeout=0.5)
+    steps = range(80)
+    sent = [i for i in steps if planner.due(1.042 + i * 0.001, 0.078, 0.0, copies=8)]
+    assert sent == [0, 5, 10, 15, 20, 25, 30, 35]
+    bench = Bench(delay=0.04, settings=_one_stream(0.3, carriers=1))
+    bench.run(0.5)
+    seen: list[float] = []
+
+    def drop(side: str, datagram: bytes) -> bool:
+        if side == "a" and datagram[3] == wire.NACK:
+            seen.append(bench.now)
+        if side != "b" or _data_seq(datagram) != 3:
+            return False
+        return not datagram[32] & wire.DATA_RETRANSMIT
+
+    bench.b.carriers[0].estimate.burst = 8.0  # what the peer's feedback says of this path
+    bench.drop = drop
+    _send_ten_and_settle(bench, 0.3)
+    assert len([t for t in seen if t < seen[0] + 0.04]) == 8
+    assert bench.b.stream_stats(0)["nack_copies"] >= 7
 
 
 def test_a_lost_nack_is_made_good_by_its_copy() -> None:

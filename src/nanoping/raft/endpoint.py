@@ -13,11 +13,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from nanoping.raft import scheduler, wire
-from nanoping.raft.arq import MAX_RETRANSMITS, RENACK_FLOOR, NackPlanner, SendHistory, Sent, ranges
+from nanoping.raft.arq import (
+    MAX_RETRANSMITS,
+    NACK_COPIES,
+    NACK_COPIES_BURSTY,
+    RENACK_FLOOR,
+    NackPlanner,
+    SendHistory,
+    Sent,
+    ranges,
+)
 from nanoping.raft.carrier import EXCLUDED, UP, CarrierState, ReceiveStats, WindowedMin, unwrap
 from nanoping.raft.events import CarrierExcluded, CarrierRestored, PeerSessionStarted, RaftEvent
 from nanoping.raft.jitter import TRANSIT, JitterBuffer
 from nanoping.raft.repair import (
+    BURSTY,
     MIN_RATE,
     RateController,
     RepairInputs,
@@ -664,7 +674,8 @@ class RaftEndpoint:
         if carrier is None:
             return
         one_way = carrier.expected_arrival(now, len(body)) - now
-        if stream.history.resendable(seq, now, one_way, carrier.estimate.rtt.smoothed) is None:
+        echo = self.carriers[sent.carrier].estimate.rtt.min_rtt / 2 + self._min_one_way()
+        if stream.history.resendable(seq, now, one_way, echo) is None:
             return
         sent.resent += 1
         sent.last_resend = now
@@ -775,13 +786,15 @@ class RaftEndpoint:
         if via is None:
             return
         rtt = via.estimate.rtt
-        wanted = [
-            q
-            for q in stream.planner.due(
-                now, rtt.smoothed, rtt.rttvar, hold=lambda seq: self._fec_hold(stream, seq)
-            )
-            if stream.buffer.missing_below(q)
-        ]
+        bursty = via.estimate.burst >= BURSTY
+        due = stream.planner.due(
+            now,
+            rtt.smoothed,
+            rtt.rttvar,
+            hold=lambda seq: self._fec_hold(stream, seq),
+            copies=NACK_COPIES_BURSTY if bursty else NACK_COPIES,
+        )
+        wanted = [q for q in due if stream.buffer.missing_below(q)]
         runs = ranges(wanted)
         for start in range(0, len(runs), wire.NACK_MAX_RANGES):
             chunk = tuple(runs[start : start + wire.NACK_MAX_RANGES])
