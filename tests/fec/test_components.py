@@ -34,7 +34,9 @@ CODECS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def pipeline(codec: str, loss: dict[str, Any], *, decrypt_key: str = KEY) -> dict[str, object]:
+def pipeline(
+    codec: str, loss: dict[str, Any], *, decrypt_key: str = KEY, packets: int = PACKETS
+) -> dict[str, object]:
     links = [wire(CHAIN[i + 1], 0, CHAIN[i], 0) for i in range(len(CHAIN) - 1)]
 
     def io(i: int) -> dict[str, str]:
@@ -51,7 +53,7 @@ def pipeline(codec: str, loss: dict[str, Any], *, decrypt_key: str = KEY) -> dic
             "source": {
                 "uniform_traffic_source": {
                     **io(0),
-                    "total_packets": PACKETS,
+                    "total_packets": packets,
                     "interval": 1,
                     "packet_size": 300,
                 }
@@ -137,6 +139,20 @@ def test_rely_rides_out_timed_bursts_shorter_than_its_power() -> None:
     flow = run(pipeline("rely", burst))
     assert value(flow, "loss", "packets_dropped") > 100
     assert value(flow, "sink", "packets_unique") == PACKETS
+    assert value(flow, "decoder", "lost") == 0
+
+
+@pytest.mark.parametrize("first_burst_ms", [96, 97, 98, 99])
+def test_rely_rebuilds_a_burst_that_takes_the_last_packets_of_a_stream(first_burst_ms: int) -> None:
+    # 100 packets 1 ms apart, one repair per four sources: the first burst (two packets after
+    # first_burst_ms) takes the last two sources, or the last source and the repair after it.
+    # One repair cannot rebuild two sources, and a lost last source with its repair leaves
+    # nothing that shows it existed: only the repairs sent once the stream went quiet save them.
+    burst = {"timed_burst_loss": {"interval_ms": first_burst_ms, "burst_packets": 2}}
+    flow = run(pipeline("rely", burst, packets=100))
+    assert value(flow, "loss", "packets_dropped") == 2
+    assert value(flow, "encoder", "tail_repairs") == fec_components.RELY_TAIL_REPAIRS
+    assert value(flow, "sink", "packets_unique") == 100
     assert value(flow, "decoder", "lost") == 0
 
 

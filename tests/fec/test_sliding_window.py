@@ -213,22 +213,36 @@ def test_golden_bytes_of_sources_and_repairs() -> None:
     cuts=st.lists(st.integers(0, 80), max_size=8),
     rate=st.sampled_from([0.05, 0.1, 0.25, 1.0, 2.5]),
     window=st.integers(1, 20),
+    tail=st.sampled_from([0, 3]),
+    gaps=st.lists(st.sampled_from([0.001, 0.004, 0.03]), min_size=9, max_size=9),
 )
 def test_a_batch_encodes_to_the_same_datagrams_as_its_packets_one_by_one(
-    sizes: list[int], cuts: list[int], rate: float, window: int
+    sizes: list[int], cuts: list[int], rate: float, window: int, tail: int, gaps: list[float]
 ) -> None:
-    config = SlidingWindowConfig(repair_rate=rate, max_window=window, window_time=0.01)
+    config = SlidingWindowConfig(
+        repair_rate=rate, max_window=window, window_time=0.01, tail_repairs=tail
+    )
     one, many = SlidingWindowEncoder(config), SlidingWindowEncoder(config)
     payloads = [bytes([n % 251]) * n for n in sizes]
     bounds = sorted({0, len(payloads), *(c for c in cuts if c < len(payloads))})
     expected: list[bytes] = []
     got: list[bytes] = []
+    now = 0.0
     for step, (a, b) in enumerate(itertools.pairwise(bounds)):
-        now = step * 0.004  # batches 4 ms apart: sources leave the 10 ms window on the way
+        # Batches 1 to 30 ms apart: sources leave the 10 ms window on the way, and with
+        # tail repairs a pause makes the stream quiet.
+        if step:
+            now += gaps[step - 1]
+            for encoder, out in ((one, expected), (many, got)):
+                while (due := encoder.next_deadline()) is not None and due <= now:
+                    out += encoder.poll(due)
         expected += [d for p in payloads[a:b] for d in one.encode(p, now)]
         for _, sources, repairs in many.encode_batch(payloads[a:b], now):
             got += sources + repairs
-    assert got == expected
+        assert one.next_deadline() == pytest.approx(many.next_deadline(), abs=1e-12)
+    for encoder, out in ((one, expected), (many, got)):
+        while (due := encoder.next_deadline()) is not None:
+            out += encoder.poll(due)
     assert one.counters == many.counters
 
 

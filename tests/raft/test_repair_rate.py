@@ -6,9 +6,9 @@ from itertools import pairwise
 
 import pytest
 
+from nanoping.fec.sliding_window import MIN_TAIL_SPACING
 from nanoping.raft.carrier import CarrierEstimate
 from nanoping.raft.repair import (
-    MIN_TAIL_SPACING,
     TAIL_FLUSHES,
     RateController,
     RepairInputs,

@@ -58,6 +58,12 @@ TERMS_PER_WINDOW = 8
 Elimination work grows with equations x unknowns, so this bounds the decoder's CPU per
 repair whatever the loss or a hostile peer sends. The transport scenarios peak below half
 of it (S5, bursts of 8 at 10 % loss, window 255: 61 equations, 973 coefficients)."""
+QUIET_INTERVALS = 4
+"""A stream is quiet after this many of its mean source intervals without a new source."""
+MIN_TAIL_SPACING = 0.005
+"""Least time between two tail repairs, seconds (one loss burst should not take them all)."""
+MAX_TAIL_REPAIRS = 16
+"""Most tail repairs a configuration may ask for."""
 _SOURCE = struct.Struct(">BI")
 _SOURCE_SIZE = _SOURCE.size
 _unpack_source = _SOURCE.unpack_from
@@ -84,6 +90,10 @@ class SlidingWindowConfig:
     """Seconds the decoder waits for a missing packet before giving up on it."""
     release_in_order: bool = False
     """Decoder: deliver in sequence order (waiting for gaps) instead of at once."""
+    tail_repairs: int = 0
+    """Encoder: extra repairs over what is left of the window once the stream goes quiet
+    (see :data:`QUIET_INTERVALS`), so a loss among its last packets is not left to a single
+    repair. 0 = none."""
 
     def __post_init__(self) -> None:
         if not 0 < self.repair_rate <= 16:
@@ -94,6 +104,10 @@ class SlidingWindowConfig:
             raise ValueError(f"max_window must be in 1..{MAX_WINDOW}, got {self.max_window}")
         if not self.timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {self.timeout}")
+        if not 0 <= self.tail_repairs <= MAX_TAIL_REPAIRS:
+            raise ValueError(
+                f"tail_repairs must be in 0..{MAX_TAIL_REPAIRS}, got {self.tail_repairs}"
+            )
 
 
 @dataclass(slots=True)
@@ -106,6 +120,8 @@ class EncoderCounters:
     """Repair datagrams produced (flushes included)."""
     flushes: int = 0
     """Repairs sent because a source was about to leave the window unprotected."""
+    tail_repairs: int = 0
+    """Repairs sent after the stream went quiet, over what was left of the window."""
     window: int = 0
     """Sources in the encoding window now."""
 
@@ -154,6 +170,11 @@ class SlidingWindowEncoder:
         self._repair_key = 0
         self._credit = 0.0
         self._flush_at: float | None = None
+        self._last_source = -1.0
+        self._interval = 0.0
+        """Mean time between sources (moving average over about 16), for the tail repairs."""
+        self._tail_left = 0
+        self._tail_at: float | None = None
 
     def encode(self, payload: bytes, now: float) -> list[bytes]:
         """Datagrams to send for one new payload: its source datagram, then due repairs."""
@@ -167,6 +188,7 @@ class SlidingWindowEncoder:
             raise SymbolError(f"a payload is over the {MAX_PAYLOAD}-byte limit")
         self._evict(now)
         self._append([payload], now)
+        self._note_sources(1, now)
         repairs = self._due_repairs(1)
         self.counters.sources_sent += 1
         self.counters.window = len(self._payloads)
@@ -182,6 +204,8 @@ class SlidingWindowEncoder:
         if payloads and max(map(len, payloads)) > MAX_PAYLOAD:
             raise SymbolError(f"a payload is over the {MAX_PAYLOAD}-byte limit")
         self._evict(now)
+        if payloads:
+            self._note_sources(len(payloads), now)
         rate = self.config.repair_rate
         out = []
         start, total = 0, len(payloads)
@@ -196,19 +220,39 @@ class SlidingWindowEncoder:
         return out
 
     def poll(self, now: float) -> list[bytes]:
-        """Flush repairs due at ``now``."""
-        if self._flush_at is None or now < self._flush_at:
-            return []
-        self._credit = 0.0
-        self.counters.flushes += 1
-        repair = self._repair() if self._payloads else None
-        self._flush_at = None
-        self.counters.window = len(self._payloads)
-        return [repair] if repair is not None else []
+        """Repairs due at ``now``: the flush, then the tail repairs of a quiet stream.
+
+        With ``tail_repairs`` set, once no source came for :data:`QUIET_INTERVALS` mean source
+        intervals (at least :data:`MIN_TAIL_SPACING`), up to ``tail_repairs`` repairs over what
+        is left of the window follow, that far apart, while the window still holds sources; a
+        new source starts over.
+        """
+        out = []
+        if self._flush_at is not None and now >= self._flush_at:
+            self._credit = 0.0
+            self.counters.flushes += 1
+            if self._payloads:
+                out.append(self._repair())
+            self._flush_at = None
+            self.counters.window = len(self._payloads)
+        if self._tail_at is not None and now >= self._tail_at:
+            repair = self.flush(now)
+            self._tail_left -= 1
+            if repair is None or self._tail_left <= 0:
+                self._tail_at = None
+            else:
+                self._tail_at = now + self._tail_spacing()
+            if repair is not None:
+                out.append(repair)
+                self.counters.tail_repairs += 1
+        return out
 
     def next_deadline(self) -> float | None:
-        """When ``poll`` has a flush to send, or None."""
-        return self._flush_at
+        """When ``poll`` has repairs to send, or None."""
+        flush, tail = self._flush_at, self._tail_at
+        if tail is None:
+            return flush
+        return tail if flush is None else min(flush, tail)
 
     def flush(self, now: float) -> bytes | None:
         """One extra repair over the sources still in the window at ``now``, or None if the
@@ -219,6 +263,26 @@ class SlidingWindowEncoder:
             return None
         self.counters.flushes += 1
         return self._repair()
+
+    def _note_sources(self, count: int, now: float) -> None:
+        """``count`` sources arrived at ``now``: follow the pace, put the tail repairs off."""
+        if not self.config.tail_repairs:
+            return
+        interval = self._interval
+        if self._last_source >= 0:
+            gap = now - self._last_source
+            interval += (gap - interval) / 16 if interval else gap
+        if count > 1 and interval:
+            interval *= (15 / 16) ** (count - 1)  # the batch's other sources: gaps of 0
+        self._interval = interval
+        self._last_source = now
+        self._tail_left = self.config.tail_repairs
+        self._tail_at = now + self._tail_spacing()
+
+    def _tail_spacing(self) -> float:
+        # Relative to the stream's own pace: a slow stream is never taken for a quiet one
+        # (its sources leave the window before the tail repairs would start, so none is sent).
+        return max(MIN_TAIL_SPACING, QUIET_INTERVALS * self._interval)
 
     def _add(self, chunk: list[bytes], now: float) -> list[bytes]:
         """Source datagrams of ``chunk``, now in the window."""

@@ -17,6 +17,7 @@ from typing import Protocol
 from nanoping.fec.sliding_window import (
     REPAIR_TYPE,
     DecoderCounters,
+    EncoderCounters,
     SlidingWindowConfig,
     SlidingWindowDecoder,
     SlidingWindowEncoder,
@@ -29,17 +30,15 @@ MAX_RATE = 0.6
 """Highest repair rate (beyond it replication is the better tool)."""
 TAIL_FLUSHES = 3
 """Extra repairs over the window once a stream goes quiet, so its last packets do not hang
-on the one flush repair (with no later source, a lost tail is invisible to ARQ as well)."""
-QUIET_INTERVALS = 4
-"""A stream is quiet after this many of its mean source intervals without a new source."""
-MIN_TAIL_SPACING = 0.005
-"""Least time between two tail repairs, seconds (one loss burst should not take them all)."""
+on the one flush repair (with no later source, a lost tail is invisible to ARQ as well);
+the codec sends them (``SlidingWindowConfig.tail_repairs``)."""
 
 
 class RepairEncoder(Protocol):
     """What Raft needs from a repair encoder (the sliding-window encoder has this shape)."""
 
     config: SlidingWindowConfig
+    counters: EncoderCounters
 
     def encode(self, payload: bytes, now: float) -> list[bytes]:
         """Source datagram first, then the repairs due."""
@@ -50,7 +49,7 @@ class RepairEncoder(Protocol):
         ...
 
     def poll(self, now: float) -> list[bytes]:
-        """Flush repairs due at ``now``."""
+        """Flush and tail repairs due at ``now``."""
         ...
 
     def next_deadline(self) -> float | None:
@@ -95,16 +94,16 @@ class StreamRepair:
     def __init__(self, *, timeout: float, window_time: float, rate: float) -> None:
         self.timeout = timeout
         self._config = SlidingWindowConfig(
-            repair_rate=rate, window_time=window_time, max_window=255, timeout=timeout
+            repair_rate=rate,
+            window_time=window_time,
+            max_window=255,
+            timeout=timeout,
+            tail_repairs=TAIL_FLUSHES,
         )
         self.encoder: RepairEncoder = SlidingWindowEncoder(self._config)
         self.decoder: RepairDecoder = SlidingWindowDecoder(self._config)
-        self.tail_flushes = 0
-        """Tail repairs sent (they count as repairs in the overhead too)."""
-        self._last_source = -1.0
-        self._interval = 0.0
-        self._tail_left = 0
-        self._tail_at: float | None = None
+        self._tail_before = 0
+        """Tail repairs of the encoders replaced by :meth:`reset_send`."""
 
     def reset_receive(self) -> None:
         """A new peer session: forget every received symbol."""
@@ -112,8 +111,13 @@ class StreamRepair:
 
     def reset_send(self) -> None:
         """A new peer session: sequence numbers start again at 0."""
+        self._tail_before = self.tail_flushes
         self.encoder = SlidingWindowEncoder(self.encoder.config)
-        self._last_source, self._interval, self._tail_left, self._tail_at = -1.0, 0.0, 0, None
+
+    @property
+    def tail_flushes(self) -> int:
+        """Tail repairs sent (they count as repairs in the overhead too)."""
+        return self._tail_before + self.encoder.counters.tail_repairs
 
     def set_rate(self, rate: float, window_time: float) -> None:
         """Change the repair rate and window of the encoder from the next source on."""
@@ -125,44 +129,17 @@ class StreamRepair:
 
     def encode(self, seq: int, src_us: int, payload: bytes, now: float) -> list[bytes]:
         """Repair datagrams (codec format) due after sending this source."""
-        if self._last_source >= 0:
-            gap = now - self._last_source
-            self._interval += (gap - self._interval) / 16 if self._interval else gap
-        self._last_source = now
-        self._tail_left = TAIL_FLUSHES
-        self._tail_at = now + self._tail_spacing()
         return self.encoder.encode_repairs(coded(seq, src_us, payload), now)
 
     def poll(self, now: float) -> list[bytes]:
-        """Repairs due at ``now``: the encoder's flush, then the tail repairs of a quiet stream.
-
-        Once no source came for :data:`QUIET_INTERVALS` mean intervals (at least
-        :data:`MIN_TAIL_SPACING`), up to :data:`TAIL_FLUSHES` repairs over what is left of the
-        window follow, that far apart, while the window still holds sources; a new source
-        starts over.
+        """Repairs due at ``now``: the encoder's flush, then the tail repairs of a quiet stream
+        (up to :data:`TAIL_FLUSHES`; the rule is the codec's, see ``SlidingWindowEncoder.poll``).
         """
-        out = self.encoder.poll(now)
-        if self._tail_at is not None and now >= self._tail_at:
-            repair = self.encoder.flush(now)
-            self._tail_left -= 1
-            if repair is None or self._tail_left <= 0:
-                self._tail_at = None
-            else:
-                self._tail_at = now + self._tail_spacing()
-            if repair is not None:
-                out.append(repair)
-                self.tail_flushes += 1
-        return out
+        return self.encoder.poll(now)
 
     def next_deadline(self) -> float | None:
         """When :meth:`poll` has work, or None."""
-        times = [t for t in (self.encoder.next_deadline(), self._tail_at) if t is not None]
-        return min(times, default=None)
-
-    def _tail_spacing(self) -> float:
-        # Relative to the stream's own pace: a slow stream is never taken for a quiet one
-        # (its sources leave the window before the tail repairs would start, so none is sent).
-        return max(MIN_TAIL_SPACING, QUIET_INTERVALS * self._interval)
+        return self.encoder.next_deadline()
 
     def source_arrived(self, seq: int, src_us: int, payload: bytes, now: float) -> list[bytes]:
         """Feed a received (or retransmitted) source; returns rebuilt coded sources."""

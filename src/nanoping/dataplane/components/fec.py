@@ -24,6 +24,11 @@ from nanoping.dataplane.packet import Batch, Packet
 from nanoping.dataplane.parameter import UINT32_MAX, param
 from nanoping.fec.symbol import SymbolError
 
+RELY_TAIL_REPAIRS = 3
+"""Repairs ``rely_encoder`` adds, spaced out, once its stream goes quiet (the end of a stream
+or a pause): without them the last sources rest on one repair, and a burst that takes two of
+them, or a source and that repair, loses them for good."""
+
 if TYPE_CHECKING:
     from nanoping.fec.block import BlockCode, BlockConfig, Parity2dCode
 
@@ -58,6 +63,7 @@ _COUNTER_DOCS: dict[str, tuple[str, str]] = {
     "sources_sent": ("packets", "Source packets sent."),
     "repairs_sent": ("packets", "Repair packets sent."),
     "flushes": ("packets", "Repairs sent because the window was ending."),
+    "tail_repairs": ("packets", "Repairs sent after the stream went quiet, over its last packets."),
     "blocks": ("blocks", "Blocks closed and repaired."),
     "short_blocks": ("blocks", "Blocks closed by the flush timer before they were full."),
     "sources_received": ("packets", "Source packets received (duplicates excluded)."),
@@ -295,6 +301,7 @@ class RelyEncoder(EncoderComponent):
                 repair_rate=params.repair_target_rate,
                 window_time=_ms(params.repair_time_window),
                 max_window=params.max_payloads,
+                tail_repairs=RELY_TAIL_REPAIRS,
             )
         )
 
