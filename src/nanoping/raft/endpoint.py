@@ -8,8 +8,9 @@ datagram from a carrier) and :meth:`poll` (time passed). Outputs: :meth:`take_da
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from nanoping.raft import scheduler, wire
@@ -43,6 +44,13 @@ LOSS_SAMPLES = 200
 """Packets a carrier's loss rate must be measured over before it can exclude the carrier."""
 MIN_COPY_SPACING = 0.005
 """Least time between a last-chance resend and its copy on the same carrier, seconds."""
+REORDER_SLACK = 0.002
+"""Seconds a gap is always given to be reordering before it counts as a loss."""
+TICK = 1e-6
+"""Resolution of the wire's timestamps, seconds."""
+CARRYING_MEMORY = 1.0
+"""Seconds after its last DATA packet a carrier still counts as carrying the streams (whose
+holes then wait for its frontier): the scheduler moves traffic between carriers for a while."""
 COPY_BURSTS = 3
 """Mean loss bursts (in packets sent on the carrier) a same-carrier copy waits behind its
 original, so that one burst does not take both."""
@@ -384,6 +392,7 @@ class RaftEndpoint:
             self._batch_waits = {} if self._batch_waits is not None else None
         carrier.rx.add(pkt_num, tx_us, len(datagram), now)
         carrier.note_received(now)
+        carrier.last_data = now
         self._data_fields(handle, seq, src_us, flags, payload, now)
         if carrier.state == EXCLUDED:
             self._health_check = True
@@ -397,6 +406,7 @@ class RaftEndpoint:
         self, carrier: CarrierState, header: wire.Header, body: wire.Body, now: float
     ) -> None:
         if isinstance(body, wire.Data):
+            carrier.last_data = now
             self._on_data(body, now)
         elif isinstance(body, wire.Repair):
             self._on_repair(body, now)
@@ -618,7 +628,7 @@ class RaftEndpoint:
         if not used:
             return 0.005
         spread = max(r.one_way for r in used) - min(r.one_way for r in used)
-        return 0.002 + spread + min(r.rttvar for r in used)
+        return REORDER_SLACK + spread + min(r.rttvar for r in used)
 
     def _on_nack(self, nack: wire.Nack, now: float) -> None:
         index = self._by_handle.get(nack.stream_handle)
@@ -775,17 +785,46 @@ class RaftEndpoint:
         if via is None:
             return
         rtt = via.estimate.rtt
-        wanted = [
-            q
-            for q in stream.planner.due(
-                now, rtt.smoothed, rtt.rttvar, hold=lambda seq: self._fec_hold(stream, seq)
-            )
-            if stream.buffer.missing_below(q)
-        ]
+        due = stream.planner.due(
+            now,
+            rtt.smoothed,
+            rtt.rttvar,
+            hold=lambda seq: self._fec_hold(stream, seq),
+            behind=self._behind(now),
+        )
+        wanted = [q for q in due if stream.buffer.missing_below(q)]
         runs = ranges(wanted)
         for start in range(0, len(runs), wire.NACK_MAX_RANGES):
             chunk = tuple(runs[start : start + wire.NACK_MAX_RANGES])
             self._control(via, wire.Nack(stream.spec.handle, chunk), now)
+
+    def _behind(self, now: float) -> Callable[[float], float] | None:
+        """Until when a hole handed over at local time ``sent`` may still arrive unread.
+
+        Per usable carrier that carried DATA within :data:`CARRYING_MEMORY` and has not yet
+        delivered anything sent after ``sent`` (its frontier: the sender's ``tx_us`` of its
+        latest datagram, on the ``src_us`` clock): ``sent`` plus the least one-way delay, its
+        extra base delay over the fastest carrier, its worst recent lateness and
+        :data:`REORDER_SLACK`. None with fewer than two such carriers: nothing to wait for.
+        """
+        carrying = [c for c in self.carriers if c.usable and c.last_data >= now - CARRYING_MEMORY]
+        if len(carrying) < 2:
+            return None
+        offset = self._clock.value - self._min_one_way()
+        fastest = min(c.rx.base_delay for c in carrying)
+        after = self._min_one_way() + REORDER_SLACK - fastest
+        marks = [
+            (c.rx.last_tx_us / 1e6 + offset, after + c.rx.base_delay + c.rx.lateness)
+            for c in carrying
+        ]
+
+        def until(sent: float) -> float:
+            # Datagrams sent together share one timestamp: a frontier equal to ``sent`` does
+            # not show that the hole (maybe among the later ones) left.
+            waits = [sent + lag for frontier, lag in marks if frontier <= sent + TICK]
+            return max(waits, default=-math.inf)
+
+        return until
 
     def _nack_carrier(self) -> CarrierState | None:
         return scheduler.fastest(self.carriers)
