@@ -148,6 +148,9 @@ class RaftEndpoint:
         self._out: list[tuple[int, bytes]] = []
         self._delivered: list[tuple[int, bytes]] = []
         self._events: list[RaftEvent] = []
+        self._last_data = -math.inf
+        self._data_since = -math.inf
+        """When DATA started arriving again after :data:`CARRYING_MEMORY` without any."""
         self._batch_waits: dict[int, float] | None = None
         """During :meth:`receive_batch`: each stream's NACK wait (by index) and, under -1, the
         smallest one-way delay. Emptied whenever something they depend on may have changed."""
@@ -392,11 +395,16 @@ class RaftEndpoint:
             self._batch_waits = {} if self._batch_waits is not None else None
         carrier.rx.add(pkt_num, tx_us, len(datagram), now)
         carrier.note_received(now)
-        carrier.last_data = now
+        self._note_data(carrier, now)
         self._data_fields(handle, seq, src_us, flags, payload, now)
         if carrier.state == EXCLUDED:
             self._health_check = True
         return True
+
+    def _note_data(self, carrier: CarrierState, now: float) -> None:
+        if now > self._last_data + CARRYING_MEMORY:
+            self._data_since = now
+        carrier.last_data = self._last_data = now
 
     def _account(self, carrier: CarrierState, header: wire.Header, size: int, now: float) -> None:
         carrier.rx.add(header.pkt_num, header.tx_us, size, now)
@@ -406,7 +414,7 @@ class RaftEndpoint:
         self, carrier: CarrierState, header: wire.Header, body: wire.Body, now: float
     ) -> None:
         if isinstance(body, wire.Data):
-            carrier.last_data = now
+            self._note_data(carrier, now)
             self._on_data(body, now)
         elif isinstance(body, wire.Repair):
             self._on_repair(body, now)
@@ -801,13 +809,16 @@ class RaftEndpoint:
     def _behind(self, now: float) -> Callable[[float], float] | None:
         """Until when a hole handed over at local time ``sent`` may still arrive unread.
 
-        Per usable carrier that carried DATA within :data:`CARRYING_MEMORY` and has not yet
+        Per usable carrier that carried DATA within :data:`CARRYING_MEMORY` (any usable one in
+        the first such span after DATA started to arrive: the others' first may be unread) and
+        has not yet
         delivered anything sent after ``sent`` (its frontier: the sender's ``tx_us`` of its
         latest datagram, on the ``src_us`` clock): ``sent`` plus the least one-way delay, its
         extra base delay over the fastest carrier, its worst recent lateness and
         :data:`REORDER_SLACK`. None with fewer than two such carriers: nothing to wait for.
         """
-        carrying = [c for c in self.carriers if c.usable and c.last_data >= now - CARRYING_MEMORY]
+        since = -math.inf if now < self._data_since + CARRYING_MEMORY else now - CARRYING_MEMORY
+        carrying = [c for c in self.carriers if c.usable and c.last_data >= since]
         if len(carrying) < 2:
             return None
         offset = self._clock.value - self._min_one_way()
