@@ -124,3 +124,29 @@ def test_a_hole_waits_for_a_carrier_that_may_hold_it_but_not_past_the_last_round
     assert dark.due(last_round, 0.05, 0.0, behind=lambda sent: 9.0) == [1]
     alone = planner()  # one carrier in use: nothing to wait for
     assert alone.due(1.012, 0.05, 0.0, behind=None) == [1]
+
+
+class StalledPeer(Bench):
+    """Everything b sends on any carrier between ``start`` and ``end`` reaches a only at
+    ``end``: b's process (or a's reading of every socket) stalled, not a carrier."""
+
+    def __init__(self, *, start: float, end: float) -> None:
+        super().__init__(delay=0.001, settings=SETTINGS)
+        self.start, self.end = start, end
+
+    def _collect(self) -> None:
+        before = len(self.flight)
+        super()._collect()
+        for i in range(before, len(self.flight)):
+            at, side, carrier, datagram = self.flight[i]
+            if side == "a" and self.start <= at < self.end:
+                self.flight[i] = (self.end, side, carrier, datagram)
+
+
+def test_a_peer_silent_on_every_carrier_at_once_takes_no_carrier_for_dark() -> None:
+    bench = StalledPeer(start=1.0, end=1.15)
+    bench.run(0.5)
+    _stream(bench, packets=1000, per_ms=1)
+    events = bench.a.take_events()
+    assert not [e for e in events if isinstance(e, CarrierExcluded)]
+    assert len(bench.got_b) == 1000

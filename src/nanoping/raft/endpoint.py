@@ -203,9 +203,11 @@ class RaftEndpoint:
         """When a carrier may next turn dark or be restored (other verdicts follow feedback)."""
         times = [float("inf")]
         for c in self.carriers:
-            others = any(o.usable for o in self.carriers if o is not c)
+            others = [o for o in self.carriers if o is not c and o.usable]
             watch = others and c.established and c.state == UP
-            if watch and c.first_tx_after_rx >= 0 and c.sent_since_rx >= DARK_UNANSWERED:
+            silent = c.first_tx_after_rx >= 0 and c.sent_since_rx >= DARK_UNANSWERED
+            # Until the peer answers on another carrier the verdict waits for that arrival.
+            if watch and silent and self._heard_elsewhere(c, others):
                 times.append(c.first_tx_after_rx + self._dark_after(c))
             if c.state == EXCLUDED and c.healthy_since >= 0:
                 times.append(c.healthy_since + self.settings.restore_after)
@@ -895,7 +897,7 @@ class RaftEndpoint:
         others = [c for c in self.carriers if c is not carrier and c.usable]
         if not others:  # excluding the last carrier would only stop the traffic
             return None
-        if self._dark(carrier, now):
+        if self._dark(carrier, now) and self._heard_elsewhere(carrier, others):
             return "dark"
         est = carrier.estimate
         best_loss = min(c.estimate.loss for c in others)
@@ -906,6 +908,20 @@ class RaftEndpoint:
         if est.rtt.one_way > best_owd + budget:
             return "slow"
         return None
+
+    def _heard_elsewhere(self, carrier: CarrierState, others: list[CarrierState]) -> bool:
+        """Whether the peer answered on another carrier after this one's answer was overdue
+        (a round trip and a feedback interval after it went silent).
+
+        When every carrier goes silent at once the peer (or this host's reading of all its
+        sockets) stalled, not a carrier: excluding one would only move its traffic and resend
+        what it carried. An excluded carrier is judged by its own keep-alives alone.
+        """
+        if carrier.state == EXCLUDED:
+            return True
+        overdue = carrier.first_tx_after_rx + carrier.estimate.rtt.smoothed
+        overdue += self.settings.feedback_interval
+        return any(o.last_rx > overdue for o in others)
 
     def _dark(self, carrier: CarrierState, now: float) -> bool:
         dark_after = self._dark_after(carrier)
