@@ -9,6 +9,7 @@ import pytest
 from nanoping.dataplane import ConfigError, RunEnded, validate_config
 from nanoping.dataplane.component import _REGISTRY, Component, linked_ports, register
 from nanoping.dataplane.dataflow import Dataflow
+from nanoping.dataplane.datagram_io import DatagramComponent
 from nanoping.dataplane.fakes import FakeClock, config_doc, run_virtual, wire
 from nanoping.dataplane.packet import Batch, Packet, PacketMeta
 from nanoping.dataplane.parameter import Flow, param
@@ -240,3 +241,62 @@ def test_linked_ports_say_which_port_each_record_uses() -> None:
     )
     assert linked_ports(records, output=False) == [2, 0]
     assert linked_ports(records, output=True) == [3, 1]
+
+
+@dataclass(frozen=True)
+class _TimedParams:
+    input: str | None = param(None, doc="In.", link=True)
+    output: str | None = param(None, doc="Out.", link=True)
+
+
+class _Timed(Component[_TimedParams]):
+    """Has a timer due at every step and notes, each time it fires, how much input it had."""
+
+    params_type = _TimedParams
+
+    def __init__(self, *, component_id: str, params: _TimedParams) -> None:
+        super().__init__(component_id=component_id, params=params)
+        self.received = 0
+        self.seen_by_timer: list[int] = []
+
+    def handle(self, port: int, batch: Batch, now: float) -> None:
+        self.received += len(batch)
+
+    def poll(self, now: float) -> None:
+        self.seen_by_timer.append(self.received)
+
+    def next_deadline(self) -> float | None:
+        return 0.0
+
+
+def test_timers_run_after_the_sockets_handed_on_what_they_read() -> None:
+    """A component swept before the socket it shares a cycle with (raft and its carriers)
+    must not judge by the previous step's input: that NACKed packets already read."""
+    name = "test_timed_i14"
+    register(name)(_Timed)
+    try:
+        net_to_timed, timed_to_net = wire("timed", 0, "net", 0), wire("net", 0, "timed", 0)
+        doc = config_doc(
+            {
+                "timed": {name: {"input": net_to_timed, "output": timed_to_net}},
+                "net": {
+                    "udp_socket": {
+                        "input": timed_to_net,
+                        "output": net_to_timed,
+                        "bind_address": "127.0.0.1:0",
+                        "remote_address": "127.0.0.1:9",
+                    }
+                },
+            }
+        )
+        flow = Dataflow(validate_config(doc))
+        assert flow.order == ["timed", "net"]
+        net, timed = flow.components["net"], flow.components["timed"]
+        assert isinstance(net, DatagramComponent)
+        assert isinstance(timed, _Timed)
+        flow.start(0.0)
+        net.rx_queue.append(b"read from the socket")  # what a readable callback leaves
+        flow.step(0.001)
+        assert timed.seen_by_timer[0] == 1
+    finally:
+        _REGISTRY.pop(name)

@@ -239,3 +239,44 @@ def test_a_datagram_is_forwarded_in_the_wake_up_that_read_it() -> None:
                 return target.recv(100)
 
     assert uvloop.run(scenario()) == b"hop"
+
+
+def test_a_step_takes_in_what_every_socket_holds_not_only_the_one_that_woke_it() -> None:
+    """Two sockets both readable: the first one's wake steps at once, and that step relays the
+    second socket's datagram too (a step that saw only one carrier took the other's for lost).
+    """
+    links = [wire(f"out{i}", 0, f"in{i}", 0) for i in range(2)]
+
+    async def scenario() -> list[bytes]:
+        targets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+        components: dict[str, Any] = {}
+        for i, target in enumerate(targets):
+            target.bind(("127.0.0.1", 0))
+            port = target.getsockname()[1]
+            components[f"in{i}"] = {
+                "udp_socket": {"output": links[i], "bind_address": "127.0.0.1:0"}
+            }
+            components[f"out{i}"] = {
+                "udp_socket": {"input": links[i], "remote_address": f"127.0.0.1:{port}"}
+            }
+        try:
+            async with Engine(validate_config(config_doc(components))) as engine:
+                await asyncio.sleep(0)  # the first (queued) step
+                relays = [engine.component(f"in{i}") for i in range(2)]
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                    for i, relay in enumerate(relays):
+                        assert isinstance(relay, UdpSocket)
+                        assert relay.local_address is not None
+                        sender.sendto(b"hop%d" % i, relay.local_address)
+                        assert select.select([relay.device], [], [], 5.0)[0], "never arrived"
+                relays[0]._on_readable()  # the loop calls the first socket's callback first
+                got = []
+                for target in targets:
+                    assert select.select([target], [], [], 5.0)[0], "the step left it unread"
+                    got.append(target.recv(100))
+                return got
+        finally:
+            for target in targets:
+                target.close()
+
+    assert uvloop.run(scenario()) == [b"hop0", b"hop1"]

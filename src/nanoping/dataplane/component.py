@@ -185,6 +185,13 @@ class Component(Generic[P]):
     def close(self) -> None:
         """Release sockets; safe to call twice."""
 
+    def read_ready(self) -> None:
+        """Take in what the sockets already hold, without calling ``wake``.
+
+        The engine calls this on every I/O component before a step when there are several,
+        so a step sees the input of every socket, not only of the one whose wake started it.
+        """
+
     # ---- helpers for subclasses -----------------------------------------------------------
 
     def emit(self, port: int, batch: Batch) -> None:

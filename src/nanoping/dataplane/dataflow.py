@@ -114,6 +114,7 @@ class Dataflow:
         order = _ordered(list(self._nodes), edges)
         self._position = {cid: index for index, cid in enumerate(order)}
         self._order = [self._nodes[cid] for cid in order]
+        self._io = [node for node in self._order if node.component.io]
         self._wire(graph, link_capacity)
         _find_cycles(self._order)
         self._on_event = on_event
@@ -163,6 +164,7 @@ class Dataflow:
         if self.outcome is not None:
             return self.outcome
         try:
+            self._take_outside_input(now)
             for _ in range(MAX_PASSES):
                 if not self._sweep(now):
                     break
@@ -172,6 +174,20 @@ class Dataflow:
         except Exception as exc:  # a component bug ends the run as failed, with its id
             self.end(RunEnded(1, f"component '{self._current}' raised {type(exc).__name__}: {exc}"))
         return self.outcome
+
+    def _take_outside_input(self, now: float) -> None:
+        """Let the I/O components hand on what arrived before any other component's timers run.
+
+        A component on a cycle with its sockets (raft and its carriers) comes first in the sweep,
+        so its timers would judge by the previous step's input: NACK packets already read, or
+        take a carrier whose answers wait in its socket component for dark.
+        """
+        for node in self._io:
+            component = node.component
+            self._current = component.id
+            deadline = component.next_deadline()
+            if deadline is not None and deadline <= now and not node.blocked():
+                component.poll(now)
 
     def _sweep(self, now: float) -> bool:
         """One pass in topological order; True if any batch was delivered."""

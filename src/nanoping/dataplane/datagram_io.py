@@ -199,7 +199,11 @@ class DatagramComponent(Component[P]):
         if not self._backlog:
             self.wake()
 
-    def _on_readable(self) -> None:
+    def read_ready(self) -> None:
+        if self._reading:
+            self._on_readable(wake=False)
+
+    def _on_readable(self, *, wake: bool = True) -> None:
         device = self.device
         if device is None:
             return
@@ -211,12 +215,13 @@ class DatagramComponent(Component[P]):
             if (reason := device.fatal(error)) is not None:
                 self._pause_reading()
                 self.fail(reason)
-                self.wake()
+                if wake:
+                    self.wake()
             return
         if got:
             was_empty = not self.rx_queue
             self.rx_queue.extend(got)
-            if was_empty:
+            if was_empty and wake:
                 self.wake()
         if len(self.rx_queue) >= self.rx_capacity:
             self._pause_reading()

@@ -61,6 +61,8 @@ class Engine:
         self._telemetry_timer: asyncio.TimerHandle | None = None
         self._step_queued = False
         self._stepping = False
+        self._readers: list[Component[Any]] = []
+        """I/O components read before every step, when there are several (see :meth:`_step`)."""
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -86,6 +88,8 @@ class Engine:
         except BaseException:
             self.close()
             raise
+        io = [c for c in self._flow.components.values() if c.io]
+        self._readers = io if len(io) > 1 else []
         self._flow.start(self._clock.now())
         self._queue_step()
         if self._on_telemetry is not None:
@@ -150,6 +154,11 @@ class Engine:
 
     def _step(self) -> None:
         self._cancel_timer()  # a direct step replaces a pending timed one
+        # One socket's wake steps at once (see wake), but the others may hold input too: a
+        # step that saw only one of several carriers took the rest for lost (raft NACKed
+        # packets still unread in the other socket). Reading costs one syscall per socket.
+        for reader in self._readers:
+            reader.read_ready()
         now = self._clock.now()
         self._stepping = True
         try:

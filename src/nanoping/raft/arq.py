@@ -40,6 +40,8 @@ class Missing:
     """Local time after which it is useless."""
     next_nack: float
     """When to ask (again)."""
+    sent: float
+    """Local send time of the packet that revealed the hole: the hole was handed over no later."""
     nacks: int = 0
     """How often it was asked for (rounds; copies not counted)."""
     round_start: float = -1.0
@@ -50,6 +52,8 @@ class Missing:
     """Whether the current round's NACK and copies are all out (the next NACK starts a round)."""
     held: bool = False
     """Whether the first NACK was already held back for the code to rebuild it."""
+    behind: bool = False
+    """Whether the first NACK waits for a carrier that may still hold the hole (see ``due``)."""
 
 
 class NackPlanner:
@@ -84,7 +88,9 @@ class NackPlanner:
         span = seq - first + 1
         for missing in range(max(first, seq - MAX_MISSING), seq):
             estimate = last_send + (send_time - last_send) * (missing - first + 1) / span
-            self.missing[missing] = Missing(deadline=estimate + timeout, next_nack=now + wait)
+            self.missing[missing] = Missing(
+                deadline=estimate + timeout, next_nack=now + wait, sent=send_time
+            )
         while len(self.missing) > MAX_MISSING:
             self.missing.popitem(last=False)
 
@@ -116,9 +122,14 @@ class NackPlanner:
         *,
         hold: Callable[[int], float] | None = None,
         copies: int = NACK_COPIES,
+        behind: Callable[[float], float] | None = None,
     ) -> list[int]:
         """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more.
 
+        With several carriers in use, ``behind(sent)`` says until when a hole handed over at
+        local time ``sent`` may still arrive on a carrier that has not yet delivered anything
+        sent after it (datagrams unread in its socket, not lost). The first NACK waits until
+        then, re-asked on every call, but never past the last round that can still arrive.
         A hole's first NACK is held back once by ``hold(seq)`` (the time the code needs to
         rebuild it from repairs on their way), but never so long that fewer than two rounds are
         left before its deadline. Each round's NACK is followed by up to ``copies`` copies
@@ -133,7 +144,9 @@ class NackPlanner:
             if now + srtt + rttvar > hole.deadline:
                 expired.append(seq)
                 continue
-            if now < hole.next_nack:
+            if now < hole.next_nack and not hole.behind:
+                continue
+            if hole.nacks == 0 and self._behind(hole, now, srtt + rttvar, behind):
                 continue
             if hold is not None and not hole.held and hole.nacks == 0:
                 hole.held = True
@@ -162,6 +175,21 @@ class NackPlanner:
             del self.missing[seq]
         self.nacks_sent += len(out)
         return out
+
+    @staticmethod
+    def _behind(
+        hole: Missing, now: float, round_trip: float, behind: Callable[[float], float] | None
+    ) -> bool:
+        """Whether a hole's first NACK waits for a carrier (see :meth:`due`)."""
+        if behind is None:
+            hole.behind = False
+            return False
+        last_round = hole.deadline - round_trip - RENACK_FLOOR
+        until = min(behind(hole.sent), last_round)
+        hole.behind = now < until
+        if hole.behind:
+            hole.next_nack = until
+        return hole.behind
 
     def next_deadline(self) -> float | None:
         """Earliest time a NACK may be due."""

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from nanoping.raft.rtt import RttEstimator
 from nanoping.raft.wire import HEADER_BYTES, U32, Feedback
 
+LATENESS_SPAN = 5.0
+"""Seconds (one to two spans) the worst lateness of a carrier's arrivals is remembered."""
 MISSING_MEMORY = 1024
 """Recently missing packet numbers kept so a late arrival is not counted as lost."""
 MIN_RATE_BPS = 64_000.0
@@ -113,6 +115,8 @@ class ReceiveStats:
         self.last_arrival = 0.0
         self._missing: deque[int] = deque(maxlen=MISSING_MEMORY)
         self._base_owd = WindowedMin(10.0)
+        self._lateness = WindowedMin(LATENESS_SPAN)
+        """Of minus each arrival's delay above the base: its maximum, the worst lateness."""
         self.queue_delay = 0.0
         self.unreported = False
 
@@ -140,6 +144,18 @@ class ReceiveStats:
         owd = now - self.last_tx_us / 1e6
         base = self._base_owd.add(owd, now)
         self.queue_delay += (owd - base - self.queue_delay) / 4
+        self._lateness.add(base - owd, now)
+
+    @property
+    def base_delay(self) -> float:
+        """Least one-way delay seen (receiver clock minus sender clock, so with their offset)."""
+        return self._base_owd.value
+
+    @property
+    def lateness(self) -> float:
+        """Most an arrival came after the base delay lately: path queues, and the time
+        datagrams waited unread in the socket on a busy host."""
+        return -self._lateness.value
 
     def report(self, now: float) -> Feedback:
         """The FEEDBACK body describing everything received so far."""
@@ -436,6 +452,8 @@ class CarrierState:
         self.pacer = Pacer()
         self.pkt_num = 0
         self.last_rx = -1.0
+        self.last_data = -1.0
+        """Local time a DATA packet last arrived on this carrier (-1: never)."""
         self.last_tx = -1.0
         self.first_tx_after_rx = -1.0
         self.sent_since_rx = 0

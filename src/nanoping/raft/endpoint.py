@@ -8,8 +8,9 @@ datagram from a carrier) and :meth:`poll` (time passed). Outputs: :meth:`take_da
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from nanoping.raft import scheduler, wire
@@ -53,6 +54,13 @@ LOSS_SAMPLES = 200
 """Packets a carrier's loss rate must be measured over before it can exclude the carrier."""
 MIN_COPY_SPACING = 0.005
 """Least time between a last-chance resend and its copy on the same carrier, seconds."""
+REORDER_SLACK = 0.002
+"""Seconds a gap is always given to be reordering before it counts as a loss."""
+TICK = 1e-6
+"""Resolution of the wire's timestamps, seconds."""
+CARRYING_MEMORY = 1.0
+"""Seconds after its last DATA packet a carrier still counts as carrying the streams (whose
+holes then wait for its frontier): the scheduler moves traffic between carriers for a while."""
 COPY_BURSTS = 3
 """Mean loss bursts (in packets sent on the carrier) a same-carrier copy waits behind its
 original, so that one burst does not take both."""
@@ -150,6 +158,9 @@ class RaftEndpoint:
         self._out: list[tuple[int, bytes]] = []
         self._delivered: list[tuple[int, bytes]] = []
         self._events: list[RaftEvent] = []
+        self._last_data = -math.inf
+        self._data_since = -math.inf
+        """When DATA started arriving again after :data:`CARRYING_MEMORY` without any."""
         self._batch_waits: dict[int, float] | None = None
         """During :meth:`receive_batch`: each stream's NACK wait (by index) and, under -1, the
         smallest one-way delay. Emptied whenever something they depend on may have changed."""
@@ -202,9 +213,11 @@ class RaftEndpoint:
         """When a carrier may next turn dark or be restored (other verdicts follow feedback)."""
         times = [float("inf")]
         for c in self.carriers:
-            others = any(o.usable for o in self.carriers if o is not c)
+            others = [o for o in self.carriers if o is not c and o.usable]
             watch = others and c.established and c.state == UP
-            if watch and c.first_tx_after_rx >= 0 and c.sent_since_rx >= DARK_UNANSWERED:
+            silent = c.first_tx_after_rx >= 0 and c.sent_since_rx >= DARK_UNANSWERED
+            # Until the peer answers on another carrier the verdict waits for that arrival.
+            if watch and silent and self._heard_elsewhere(c, others):
                 times.append(c.first_tx_after_rx + self._dark_after(c))
             if c.state == EXCLUDED and c.healthy_since >= 0:
                 times.append(c.healthy_since + self.settings.restore_after)
@@ -394,10 +407,16 @@ class RaftEndpoint:
             self._batch_waits = {} if self._batch_waits is not None else None
         carrier.rx.add(pkt_num, tx_us, len(datagram), now)
         carrier.note_received(now)
+        self._note_data(carrier, now)
         self._data_fields(handle, seq, src_us, flags, payload, now)
         if carrier.state == EXCLUDED:
             self._health_check = True
         return True
+
+    def _note_data(self, carrier: CarrierState, now: float) -> None:
+        if now > self._last_data + CARRYING_MEMORY:
+            self._data_since = now
+        carrier.last_data = self._last_data = now
 
     def _account(self, carrier: CarrierState, header: wire.Header, size: int, now: float) -> None:
         carrier.rx.add(header.pkt_num, header.tx_us, size, now)
@@ -407,6 +426,7 @@ class RaftEndpoint:
         self, carrier: CarrierState, header: wire.Header, body: wire.Body, now: float
     ) -> None:
         if isinstance(body, wire.Data):
+            self._note_data(carrier, now)
             self._on_data(body, now)
         elif isinstance(body, wire.Repair):
             self._on_repair(body, now)
@@ -628,7 +648,7 @@ class RaftEndpoint:
         if not used:
             return 0.005
         spread = max(r.one_way for r in used) - min(r.one_way for r in used)
-        return 0.002 + spread + min(r.rttvar for r in used)
+        return REORDER_SLACK + spread + min(r.rttvar for r in used)
 
     def _on_nack(self, nack: wire.Nack, now: float) -> None:
         index = self._by_handle.get(nack.stream_handle)
@@ -793,12 +813,44 @@ class RaftEndpoint:
             rtt.rttvar,
             hold=lambda seq: self._fec_hold(stream, seq),
             copies=NACK_COPIES_BURSTY if bursty else NACK_COPIES,
+            behind=self._behind(now),
         )
         wanted = [q for q in due if stream.buffer.missing_below(q)]
         runs = ranges(wanted)
         for start in range(0, len(runs), wire.NACK_MAX_RANGES):
             chunk = tuple(runs[start : start + wire.NACK_MAX_RANGES])
             self._control(via, wire.Nack(stream.spec.handle, chunk), now)
+
+    def _behind(self, now: float) -> Callable[[float], float] | None:
+        """Until when a hole handed over at local time ``sent`` may still arrive unread.
+
+        Per usable carrier that carried DATA within :data:`CARRYING_MEMORY` (any usable one in
+        the first such span after DATA started to arrive: the others' first may be unread) and
+        has not yet
+        delivered anything sent after ``sent`` (its frontier: the sender's ``tx_us`` of its
+        latest datagram, on the ``src_us`` clock): ``sent`` plus the least one-way delay, its
+        extra base delay over the fastest carrier, its worst recent lateness and
+        :data:`REORDER_SLACK`. None with fewer than two such carriers: nothing to wait for.
+        """
+        since = -math.inf if now < self._data_since + CARRYING_MEMORY else now - CARRYING_MEMORY
+        carrying = [c for c in self.carriers if c.usable and c.last_data >= since]
+        if len(carrying) < 2:
+            return None
+        offset = self._clock.value - self._min_one_way()
+        fastest = min(c.rx.base_delay for c in carrying)
+        after = self._min_one_way() + REORDER_SLACK - fastest
+        marks = [
+            (c.rx.last_tx_us / 1e6 + offset, after + c.rx.base_delay + c.rx.lateness)
+            for c in carrying
+        ]
+
+        def until(sent: float) -> float:
+            # Datagrams sent together share one timestamp: a frontier equal to ``sent`` does
+            # not show that the hole (maybe among the later ones) left.
+            waits = [sent + lag for frontier, lag in marks if frontier <= sent + TICK]
+            return max(waits, default=-math.inf)
+
+        return until
 
     def _nack_carrier(self) -> CarrierState | None:
         return scheduler.fastest(self.carriers)
@@ -858,7 +910,7 @@ class RaftEndpoint:
         others = [c for c in self.carriers if c is not carrier and c.usable]
         if not others:  # excluding the last carrier would only stop the traffic
             return None
-        if self._dark(carrier, now):
+        if self._dark(carrier, now) and self._heard_elsewhere(carrier, others):
             return "dark"
         est = carrier.estimate
         best_loss = min(c.estimate.loss for c in others)
@@ -869,6 +921,20 @@ class RaftEndpoint:
         if est.rtt.one_way > best_owd + budget:
             return "slow"
         return None
+
+    def _heard_elsewhere(self, carrier: CarrierState, others: list[CarrierState]) -> bool:
+        """Whether the peer answered on another carrier after this one's answer was overdue
+        (a round trip and a feedback interval after it went silent).
+
+        When every carrier goes silent at once the peer (or this host's reading of all its
+        sockets) stalled, not a carrier: excluding one would only move its traffic and resend
+        what it carried. An excluded carrier is judged by its own keep-alives alone.
+        """
+        if carrier.state == EXCLUDED:
+            return True
+        overdue = carrier.first_tx_after_rx + carrier.estimate.rtt.smoothed
+        overdue += self.settings.feedback_interval
+        return any(o.last_rx > overdue for o in others)
 
     def _dark(self, carrier: CarrierState, now: float) -> bool:
         dark_after = self._dark_after(carrier)
