@@ -240,7 +240,8 @@ class SendHistory:
         know of the last resend.
 
         ``echo`` is the least time from sending a resend to receiving a NACK sent after the
-        resend arrived (the resend's and the NACK's one-way delays). A NACK that comes sooner
+        resend arrived (the resend's and the NACK's one-way delays), or longer (the span of a
+        NACK's copies, when the delay jitters). A NACK that comes sooner
         left the receiver before the last resend could reach it: a copy of the NACK that
         caused that resend, or the next round timed from a copy that got through late.
         Resending for it only duplicates; a later copy of it tells whether the resend was lost.

@@ -694,7 +694,12 @@ class RaftEndpoint:
         if carrier is None:
             return
         one_way = carrier.expected_arrival(now, len(body)) - now
-        echo = self.carriers[sent.carrier].estimate.rtt.min_rtt / 2 + self._min_one_way()
+        # A NACK's copies span up to half a round trip after it (the planner's rule), and with
+        # jitter srtt/2 is longer than the least echo: a NACK that soon may still be a copy.
+        echo = max(
+            self.carriers[sent.carrier].estimate.rtt.min_rtt / 2 + self._min_one_way(),
+            carrier.estimate.rtt.smoothed / 2,
+        )
         if stream.history.resendable(seq, now, one_way, echo) is None:
             return
         sent.resent += 1
