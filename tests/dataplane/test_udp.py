@@ -269,7 +269,9 @@ def test_a_step_takes_in_what_every_socket_holds_not_only_the_one_that_woke_it()
                         assert relay.local_address is not None
                         sender.sendto(b"hop%d" % i, relay.local_address)
                         assert select.select([relay.device], [], [], 5.0)[0], "never arrived"
-                relays[0]._on_readable()  # the loop calls the first socket's callback first
+                first = relays[0]
+                assert isinstance(first, UdpSocket)
+                first._on_readable()  # the loop calls the first socket's callback first
                 got = []
                 for target in targets:
                     assert select.select([target], [], [], 5.0)[0], "the step left it unread"
