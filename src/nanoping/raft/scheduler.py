@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nanoping.raft.carrier import CarrierState
+from nanoping.raft.carrier import ITEM_BYTES, CarrierState, Pacer
 
 SATURATED_S = 0.015
 """Queue wait at which a tier counts as saturated and the next tier is considered."""
@@ -75,6 +75,100 @@ def _earliest(
         if eta < best_eta:
             best, best_eta = carrier, eta
     return best, best_eta
+
+
+class Schedule:
+    """:func:`pick` and :func:`pick_eta` for many packets taken at one instant ``now``.
+
+    A batch of input packets is scheduled one packet after the other, each seeing the queues
+    the packets before it built, so the choices are exactly those of the per-packet functions.
+    What only feedback or a pacer's send changes (usable carriers, tiers, rates, delays, when
+    each pacer sends next, the path's backlog) is read once; only the queues are read per
+    packet. Valid while packets are only queued: a send, feedback or exclusion needs a new one.
+    """
+
+    __slots__ = ("_carriers", "_terms", "now")
+
+    def __init__(self, carriers: Sequence[CarrierState], now: float) -> None:
+        self._carriers = carriers
+        self.now = now
+        """The instant every packet scheduled here is taken at."""
+        usable = [c for c in carriers if c.usable]
+        one_tier = bool(usable) and all(c.priority == usable[0].priority for c in usable)
+        self._terms = [_Terms(c, now) for c in usable] if one_tier else None
+        """Per usable carrier, in order; None where the general rules apply (no usable
+        carrier, or several tiers)."""
+
+    def pick(self, size: int, *, avoid: int = -1) -> CarrierState | None:
+        """:func:`pick` at this schedule's ``now``."""
+        found = self.pick_eta(size, avoid=avoid)
+        return None if found is None else found[0]
+
+    def pick_eta(self, size: int, *, avoid: int = -1) -> tuple[CarrierState, float] | None:
+        """:func:`pick_eta` at this schedule's ``now``."""
+        terms = self._terms
+        if terms is None:
+            return pick_eta(self._carriers, size, self.now, avoid=avoid)
+        best: _Terms | None = None
+        best_eta = 0.0
+        for term in terms:
+            if term.index == avoid:
+                continue
+            eta = term.arrival(size)
+            if best is None or eta < best_eta:
+                best, best_eta = term, eta
+        if best is None:  # every usable carrier is the avoided one: use it all the same
+            best = terms[0]
+            best_eta = best.arrival(size)
+        return best.carrier, best_eta
+
+
+class _Terms:
+    """:meth:`CarrierState.expected_arrival` of one carrier at a fixed ``now``, the parts that
+    do not depend on its queue worked out once (same operations in the same order, so the
+    result is the same float)."""
+
+    __slots__ = (
+        "capacity",
+        "carrier",
+        "half_min_rtt",
+        "index",
+        "measured",
+        "now",
+        "one_way",
+        "pacer",
+        "path_free",
+        "rate_bps",
+        "wait",
+    )
+
+    def __init__(self, carrier: CarrierState, now: float) -> None:
+        est = carrier.estimate
+        self.carrier = carrier
+        self.index = carrier.index
+        self.pacer: Pacer = carrier.pacer
+        self.now = now
+        self.wait = max(0.0, carrier.pacer.next_send - now)
+        self.rate_bps = est.rate_bps
+        self.one_way = est.rtt.one_way
+        self.measured = est.measured
+        self.path_free = carrier.path_free
+        self.capacity = est.capacity
+        self.half_min_rtt = est.rtt.min_rtt / 2
+
+    def arrival(self, size: int) -> float:
+        """``carrier.expected_arrival(now, size)`` with the pacer's queue as it is now."""
+        pacer = self.pacer
+        queued = len(pacer.urgent) + len(pacer.normal)
+        items = queued + (1 if size else 0)
+        backlog = (pacer.queued_bytes + size + ITEM_BYTES * items) * 8 / self.rate_bps
+        depart = self.now + (self.wait + backlog)
+        arrival = depart + self.one_way
+        if self.measured:
+            on_queue = pacer.queued_bytes + size + ITEM_BYTES * (queued + 1)
+            on_path = max(depart, self.path_free + on_queue * 8 / self.capacity)
+            arrival = max(arrival, on_path + self.half_min_rtt)
+        return arrival
 
 
 def latest_admission(carrier: CarrierState, origin: float, budget: float) -> float:
