@@ -187,6 +187,25 @@ def test_schedule_of_a_batch_matches_per_packet_picks(
             expected[0].pacer.push(wire.REPAIR if avoid >= 0 else wire.DATA, bytes(size), now + 1)
 
 
+@pytest.mark.parametrize("measured", [False, True])
+def test_schedule_takes_the_first_of_equally_good_carriers(measured: bool) -> None:
+    """Twin carriers tie: the first takes a packet, then the second (its queue is shorter)."""
+    carriers = []
+    for index in range(3):
+        carrier = CarrierState(index=index, handle=index, priority=0, initial_rate_bps=5e6)
+        carrier.established = True
+        carrier.estimate.rtt.add(0.02)
+        carrier.estimate.measured = measured
+        carriers.append(carrier)
+    schedule = scheduler.Schedule(carriers, 1.0)
+    for expected in (0, 1, 2, 0):
+        found = schedule.pick_eta(1000, avoid=5)
+        assert found == scheduler.pick_eta(carriers, 1000, 1.0, avoid=5)
+        assert found is not None
+        assert found[0].index == expected
+        found[0].pacer.push(wire.DATA, bytes(1000), 2.0)
+
+
 class _PerPacketSchedule:
     """The scheduler consulted afresh for every packet, as before batches were scheduled."""
 

@@ -93,11 +93,7 @@ class Schedule:
         self._carriers = carriers
         self.now = now
         """The instant every packet scheduled here is taken at."""
-        usable = [c for c in carriers if c.usable]
-        one_tier = bool(usable) and all(c.priority == usable[0].priority for c in usable)
-        self._terms = [_Terms(c, now) for c in usable] if one_tier else None
-        """Per usable carrier, in order; None where the general rules apply (no usable
-        carrier, or several tiers)."""
+        self._terms = _one_tier(carriers, now)
 
     def pick(self, size: int, *, avoid: int = -1) -> CarrierState | None:
         """:func:`pick` at this schedule's ``now``."""
@@ -105,70 +101,73 @@ class Schedule:
         return None if found is None else found[0]
 
     def pick_eta(self, size: int, *, avoid: int = -1) -> tuple[CarrierState, float] | None:
-        """:func:`pick_eta` at this schedule's ``now``."""
+        """:func:`pick_eta` at this schedule's ``now``.
+
+        The arrival is :meth:`CarrierState.expected_arrival` written out with its fixed parts
+        taken from :func:`_terms`: the same operations in the same order, so the same float.
+        """
         terms = self._terms
         if terms is None:
             return pick_eta(self._carriers, size, self.now, avoid=avoid)
-        best: _Terms | None = None
+        now = self.now
+        extra = 1 if size else 0
+        best: CarrierState | None = None
         best_eta = 0.0
-        for term in terms:
-            if term.index == avoid:
+        for carrier, pacer, wait, rate, one_way, capacity, path_free, half_min_rtt in terms:
+            if carrier.index == avoid:
                 continue
-            eta = term.arrival(size)
+            queued = len(pacer.urgent) + len(pacer.normal)
+            depart = now + (
+                wait + (pacer.queued_bytes + size + ITEM_BYTES * (queued + extra)) * 8 / rate
+            )
+            eta = depart + one_way
+            if capacity:  # measured
+                on_queue = pacer.queued_bytes + size + ITEM_BYTES * (queued + 1)
+                on_path = path_free + on_queue * 8 / capacity
+                via_path = (on_path if on_path > depart else depart) + half_min_rtt
+                eta = via_path if via_path > eta else eta
             if best is None or eta < best_eta:
-                best, best_eta = term, eta
-        if best is None:  # every usable carrier is the avoided one: use it all the same
-            best = terms[0]
-            best_eta = best.arrival(size)
-        return best.carrier, best_eta
+                best, best_eta = carrier, eta
+        if best is None:  # the avoided carrier is the only usable one: it is used all the same
+            return self.pick_eta(size)
+        return best, best_eta
 
 
-class _Terms:
-    """:meth:`CarrierState.expected_arrival` of one carrier at a fixed ``now``, the parts that
-    do not depend on its queue worked out once (same operations in the same order, so the
-    result is the same float)."""
+_Terms = tuple[CarrierState, Pacer, float, float, float, float, float, float]
 
-    __slots__ = (
-        "capacity",
-        "carrier",
-        "half_min_rtt",
-        "index",
-        "measured",
-        "now",
-        "one_way",
-        "pacer",
-        "path_free",
-        "rate_bps",
-        "wait",
+
+def _one_tier(carriers: Sequence[CarrierState], now: float) -> list[_Terms] | None:
+    """:func:`_terms` of every usable carrier, in order, when they form one tier; None where
+    the general rules apply (no usable carrier, or several tiers)."""
+    terms = []
+    tier = None
+    for carrier in carriers:
+        if carrier.usable:
+            if tier is None:
+                tier = carrier.priority
+            elif carrier.priority != tier:
+                return None
+            terms.append(_terms(carrier, now))
+    return terms or None
+
+
+def _terms(carrier: CarrierState, now: float) -> _Terms:
+    """What a carrier's expected arrival at ``now`` takes besides its queue: the carrier, its
+    pacer, the wait before the pacer sends next, its rate, one-way delay, and the measured
+    capacity (0 while unmeasured), path backlog end and half minimum RTT."""
+    est = carrier.estimate
+    pacer = carrier.pacer
+    rtt = est.rtt
+    return (
+        carrier,
+        pacer,
+        max(0.0, pacer.next_send - now),
+        est.rate_bps,
+        rtt.one_way,
+        est.capacity if est.measured else 0.0,
+        carrier.path_free,
+        rtt.min_rtt / 2,
     )
-
-    def __init__(self, carrier: CarrierState, now: float) -> None:
-        est = carrier.estimate
-        self.carrier = carrier
-        self.index = carrier.index
-        self.pacer: Pacer = carrier.pacer
-        self.now = now
-        self.wait = max(0.0, carrier.pacer.next_send - now)
-        self.rate_bps = est.rate_bps
-        self.one_way = est.rtt.one_way
-        self.measured = est.measured
-        self.path_free = carrier.path_free
-        self.capacity = est.capacity
-        self.half_min_rtt = est.rtt.min_rtt / 2
-
-    def arrival(self, size: int) -> float:
-        """``carrier.expected_arrival(now, size)`` with the pacer's queue as it is now."""
-        pacer = self.pacer
-        queued = len(pacer.urgent) + len(pacer.normal)
-        items = queued + (1 if size else 0)
-        backlog = (pacer.queued_bytes + size + ITEM_BYTES * items) * 8 / self.rate_bps
-        depart = self.now + (self.wait + backlog)
-        arrival = depart + self.one_way
-        if self.measured:
-            on_queue = pacer.queued_bytes + size + ITEM_BYTES * (queued + 1)
-            on_path = max(depart, self.path_free + on_queue * 8 / self.capacity)
-            arrival = max(arrival, on_path + self.half_min_rtt)
-        return arrival
 
 
 def latest_admission(carrier: CarrierState, origin: float, budget: float) -> float:
