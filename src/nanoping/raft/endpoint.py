@@ -230,7 +230,31 @@ class RaftEndpoint:
 
         ``poll=False`` leaves the timers and pacers to one :meth:`poll` after a whole batch.
         """
+        taken = self._take(self.streams[stream_index], payload, now, None)
+        if poll:
+            self.poll(now)
+        return taken
+
+    def send_batch(self, stream_index: int, payloads: Iterable[bytes], now: float) -> int:
+        """Take application packets of one stream that all arrived at ``now``, then poll once.
+
+        The same as :meth:`send` with ``poll=False`` on each and one :meth:`poll` after (the
+        carriers are weighed once for the batch, see :class:`scheduler.Schedule`); returns how
+        many were taken.
+        """
         stream = self.streams[stream_index]
+        schedule = scheduler.Schedule(self.carriers, now)
+        take = self._take
+        taken = 0
+        for payload in payloads:
+            taken += take(stream, payload, now, schedule)
+        self.poll(now)
+        return taken
+
+    def _take(
+        self, stream: StreamState, payload: bytes, now: float, schedule: scheduler.Schedule | None
+    ) -> bool:
+        """:meth:`send` without the poll, scheduled by ``schedule`` (made here when None)."""
         stream.counters.sent += 1
         if len(payload) > self.settings.max_payload:
             stream.counters.dropped_local += 1
@@ -241,36 +265,23 @@ class RaftEndpoint:
                 stream.counters.dropped_local += 1
                 return False
             stream.waiting.append((payload, now))
-            if poll:
-                self.poll(now)
             return True
-        chosen = self._send_from(stream, payload, now, now)
-        if poll:
-            self.poll(now)
-        return chosen >= 0
+        if schedule is None:
+            schedule = scheduler.Schedule(self.carriers, now)
+        return self._send_from(stream, payload, now, schedule) >= 0
 
-    def send_batch(self, stream_index: int, payloads: Iterable[bytes], now: float) -> int:
-        """Take application packets of one stream that all arrived at ``now``, then poll once.
-
-        The same as :meth:`send` with ``poll=False`` on each and one :meth:`poll` after;
-        returns how many were taken.
-        """
-        send = self.send
-        taken = 0
-        for payload in payloads:
-            taken += send(stream_index, payload, now, poll=False)
-        self.poll(now)
-        return taken
-
-    def _send_from(self, stream: StreamState, payload: bytes, origin: float, now: float) -> int:
+    def _send_from(
+        self, stream: StreamState, payload: bytes, origin: float, schedule: scheduler.Schedule
+    ) -> int:
         """Number, queue and protect one packet the application handed over at ``origin``.
 
         A packet that cannot leave in time is dropped before it gets a sequence number, so
         the receiver never waits for a hole nobody will fill.
         """
+        now = schedule.now
         deadline = origin + stream.spec.timeout
         size = wire.DATA_OVERHEAD - wire.HEADER_BYTES + len(payload)
-        targets = self._targets(stream, size, now, origin)
+        targets = self._targets(stream, size, schedule, origin)
         if not targets:
             stream.counters.dropped_local += 1
             return -1
@@ -285,24 +296,25 @@ class RaftEndpoint:
             stream.history.add(seq, Sent(origin, payload, chosen), now)
         if stream.repair is not None:
             for codec in stream.repair.encode(seq, src_us, payload, now):
-                self._send_repair(stream, codec, now, avoid=chosen)
+                self._send_repair(stream, codec, schedule, avoid=chosen)
         return chosen
 
     def _release_waiting(self, stream: StreamState, now: float) -> None:
+        schedule = scheduler.Schedule(self.carriers, now)
         while stream.waiting:
             payload, origin = stream.waiting.popleft()
             if now < origin + stream.spec.timeout:
-                self._send_from(stream, payload, origin, now)
+                self._send_from(stream, payload, origin, schedule)
             else:
                 stream.counters.dropped_local += 1
 
     def _targets(
-        self, stream: StreamState, size: int, now: float, origin: float
+        self, stream: StreamState, size: int, schedule: scheduler.Schedule, origin: float
     ) -> list[CarrierState]:
         """Carriers a new packet goes on: all usable ones when replicating, else the best."""
         if stream.spec.replicate:
             return [c for c in self.carriers if c.usable]
-        found = scheduler.pick_eta(self.carriers, size, now)
+        found = schedule.pick_eta(size)
         if found is None:
             return []
         chosen, arrival = found
@@ -310,12 +322,14 @@ class RaftEndpoint:
             return []
         return [chosen]
 
-    def _send_repair(self, stream: StreamState, codec: bytes, now: float, *, avoid: int) -> None:
+    def _send_repair(
+        self, stream: StreamState, codec: bytes, schedule: scheduler.Schedule, *, avoid: int
+    ) -> None:
         """Queue a repair, on another carrier than its sources where there is one (diversity)."""
         _, body = wire.encode_body(wire.Repair(stream.spec.handle, codec))
-        carrier = scheduler.pick(self.carriers, len(body), now, avoid=avoid)
+        carrier = schedule.pick(len(body), avoid=avoid)
         if carrier is not None:
-            carrier.pacer.push(wire.REPAIR, body, now + stream.spec.timeout)
+            carrier.pacer.push(wire.REPAIR, body, schedule.now + stream.spec.timeout)
             stream.counters.repairs_sent += 1
 
     def _us(self, now: float) -> int:
@@ -797,8 +811,11 @@ class RaftEndpoint:
         if stream.waiting and any(c.established for c in self.carriers):
             self._release_waiting(stream, now)
         if stream.repair is not None:
-            for codec in stream.repair.poll(now):
-                self._send_repair(stream, codec, now, avoid=-1)
+            codecs = stream.repair.poll(now)
+            if codecs:
+                schedule = scheduler.Schedule(self.carriers, now)
+                for codec in codecs:
+                    self._send_repair(stream, codec, schedule, avoid=-1)
             stream.repair.decoder.poll(now)
         if stream.copies:
             self._send_copies(stream, now)

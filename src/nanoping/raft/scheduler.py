@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nanoping.raft.carrier import CarrierState
+from nanoping.raft.carrier import ITEM_BYTES, CarrierState, Pacer
 
 SATURATED_S = 0.015
 """Queue wait at which a tier counts as saturated and the next tier is considered."""
@@ -75,6 +75,99 @@ def _earliest(
         if eta < best_eta:
             best, best_eta = carrier, eta
     return best, best_eta
+
+
+class Schedule:
+    """:func:`pick` and :func:`pick_eta` for many packets taken at one instant ``now``.
+
+    A batch of input packets is scheduled one packet after the other, each seeing the queues
+    the packets before it built, so the choices are exactly those of the per-packet functions.
+    What only feedback or a pacer's send changes (usable carriers, tiers, rates, delays, when
+    each pacer sends next, the path's backlog) is read once; only the queues are read per
+    packet. Valid while packets are only queued: a send, feedback or exclusion needs a new one.
+    """
+
+    __slots__ = ("_carriers", "_terms", "now")
+
+    def __init__(self, carriers: Sequence[CarrierState], now: float) -> None:
+        self._carriers = carriers
+        self.now = now
+        """The instant every packet scheduled here is taken at."""
+        self._terms = _one_tier(carriers, now)
+
+    def pick(self, size: int, *, avoid: int = -1) -> CarrierState | None:
+        """:func:`pick` at this schedule's ``now``."""
+        found = self.pick_eta(size, avoid=avoid)
+        return None if found is None else found[0]
+
+    def pick_eta(self, size: int, *, avoid: int = -1) -> tuple[CarrierState, float] | None:
+        """:func:`pick_eta` at this schedule's ``now``.
+
+        The arrival is :meth:`CarrierState.expected_arrival` written out with its fixed parts
+        taken from :func:`_terms`: the same operations in the same order, so the same float.
+        """
+        terms = self._terms
+        if terms is None:
+            return pick_eta(self._carriers, size, self.now, avoid=avoid)
+        now = self.now
+        extra = 1 if size else 0
+        best: CarrierState | None = None
+        best_eta = 0.0
+        for carrier, pacer, wait, rate, one_way, capacity, path_free, half_min_rtt in terms:
+            if carrier.index == avoid:
+                continue
+            queued = len(pacer.urgent) + len(pacer.normal)
+            depart = now + (
+                wait + (pacer.queued_bytes + size + ITEM_BYTES * (queued + extra)) * 8 / rate
+            )
+            eta = depart + one_way
+            if capacity:  # measured
+                on_queue = pacer.queued_bytes + size + ITEM_BYTES * (queued + 1)
+                on_path = path_free + on_queue * 8 / capacity
+                via_path = (on_path if on_path > depart else depart) + half_min_rtt
+                eta = via_path if via_path > eta else eta
+            if best is None or eta < best_eta:
+                best, best_eta = carrier, eta
+        if best is None:  # the avoided carrier is the only usable one: it is used all the same
+            return self.pick_eta(size)
+        return best, best_eta
+
+
+_Terms = tuple[CarrierState, Pacer, float, float, float, float, float, float]
+
+
+def _one_tier(carriers: Sequence[CarrierState], now: float) -> list[_Terms] | None:
+    """:func:`_terms` of every usable carrier, in order, when they form one tier; None where
+    the general rules apply (no usable carrier, or several tiers)."""
+    terms = []
+    tier = None
+    for carrier in carriers:
+        if carrier.usable:
+            if tier is None:
+                tier = carrier.priority
+            elif carrier.priority != tier:
+                return None
+            terms.append(_terms(carrier, now))
+    return terms or None
+
+
+def _terms(carrier: CarrierState, now: float) -> _Terms:
+    """What a carrier's expected arrival at ``now`` takes besides its queue: the carrier, its
+    pacer, the wait before the pacer sends next, its rate, one-way delay, and the measured
+    capacity (0 while unmeasured), path backlog end and half minimum RTT."""
+    est = carrier.estimate
+    pacer = carrier.pacer
+    rtt = est.rtt
+    return (
+        carrier,
+        pacer,
+        max(0.0, pacer.next_send - now),
+        est.rate_bps,
+        rtt.one_way,
+        est.capacity if est.measured else 0.0,
+        carrier.path_free,
+        rtt.min_rtt / 2,
+    )
 
 
 def latest_admission(carrier: CarrierState, origin: float, budget: float) -> float:
