@@ -151,7 +151,7 @@ def test_rely_rebuilds_a_burst_that_takes_the_last_packets_of_a_stream(first_bur
     burst = {"timed_burst_loss": {"interval_ms": first_burst_ms, "burst_packets": 2}}
     flow = run(pipeline("rely", burst, packets=100))
     assert value(flow, "loss", "packets_dropped") == 2
-    assert value(flow, "encoder", "tail_repairs") == fec_components.RELY_TAIL_REPAIRS
+    assert value(flow, "encoder", "tail_repairs") == sliding_window.TAIL_REPAIRS
     assert value(flow, "sink", "packets_unique") == 100
     assert value(flow, "decoder", "lost") == 0
 

@@ -6,10 +6,9 @@ from itertools import pairwise
 
 import pytest
 
-from nanoping.fec.sliding_window import MIN_TAIL_SPACING
+from nanoping.fec.sliding_window import MIN_TAIL_SPACING, TAIL_REPAIRS
 from nanoping.raft.carrier import CarrierEstimate
 from nanoping.raft.repair import (
-    TAIL_FLUSHES,
     RateController,
     RepairInputs,
     StreamRepair,
@@ -83,10 +82,10 @@ def test_a_stream_that_goes_quiet_gets_several_spaced_tail_repairs_that_rebuild_
     tail: list[tuple[float, bytes]] = []
     while (due := sender.next_deadline()) is not None and due < 1.0:
         tail += [(due, r) for r in sender.poll(due)]
-    # TAIL_FLUSHES repairs (they stand in for the encoder's single flush), spaced out, all
+    # TAIL_REPAIRS repairs (they stand in for the encoder's single flush), spaced out, all
     # while the last source is still in the window.
     times = [t for t, _ in tail]
-    assert sender.tail_flushes == len(tail) == TAIL_FLUSHES
+    assert sender.tail_flushes == len(tail) == TAIL_REPAIRS
     assert times[0] >= 0.019 + MIN_TAIL_SPACING - 1e-9
     assert all(b - a >= MIN_TAIL_SPACING - 1e-9 for a, b in pairwise(times))
     assert times[-1] < 0.019 + 0.05

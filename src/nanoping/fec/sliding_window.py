@@ -62,6 +62,10 @@ QUIET_INTERVALS = 4
 """A stream is quiet after this many of its mean source intervals without a new source."""
 MIN_TAIL_SPACING = 0.005
 """Least time between two tail repairs, seconds (one loss burst should not take them all)."""
+TAIL_REPAIRS = 3
+"""Tail repairs the codec's users ask for (rely_encoder, Raft): a loss burst at a stream's end
+that takes two sources, or the last source and its repair, leaves one repair short, and with
+no later source nothing else would reveal the loss."""
 MAX_TAIL_REPAIRS = 16
 """Most tail repairs a configuration may ask for."""
 _SOURCE = struct.Struct(">BI")
@@ -236,14 +240,15 @@ class SlidingWindowEncoder:
             self._flush_at = None
             self.counters.window = len(self._payloads)
         if self._tail_at is not None and now >= self._tail_at:
-            repair = self.flush(now)
+            self._evict(now)
+            self.counters.window = len(self._payloads)
             self._tail_left -= 1
-            if repair is None or self._tail_left <= 0:
+            if not self._payloads or self._tail_left <= 0:
                 self._tail_at = None
             else:
                 self._tail_at = now + self._tail_spacing()
-            if repair is not None:
-                out.append(repair)
+            if self._payloads:
+                out.append(self._repair())
                 self.counters.tail_repairs += 1
         return out
 
@@ -253,16 +258,6 @@ class SlidingWindowEncoder:
         if tail is None:
             return flush
         return tail if flush is None else min(flush, tail)
-
-    def flush(self, now: float) -> bytes | None:
-        """One extra repair over the sources still in the window at ``now``, or None if the
-        window is empty (for a caller protecting the tail of a stream that went quiet)."""
-        self._evict(now)
-        self.counters.window = len(self._payloads)
-        if not self._payloads:
-            return None
-        self.counters.flushes += 1
-        return self._repair()
 
     def _note_sources(self, count: int, now: float) -> None:
         """``count`` sources arrived at ``now``: follow the pace, put the tail repairs off."""

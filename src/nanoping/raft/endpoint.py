@@ -848,19 +848,18 @@ class RaftEndpoint:
 
         Per usable carrier that carried DATA within :data:`CARRYING_MEMORY` (any usable one in
         the first such span after DATA started to arrive: the others' first may be unread) and
-        has not yet
-        delivered anything sent after ``sent`` (its frontier: the sender's ``tx_us`` of its
-        latest datagram, on the ``src_us`` clock): ``sent`` plus the least one-way delay, its
-        extra base delay over the fastest carrier, its worst recent lateness and
+        has not yet delivered anything sent after ``sent`` (its frontier: the sender's ``tx_us``
+        of its latest datagram, on the ``src_us`` clock): ``sent`` plus the least one-way
+        delay, its extra base delay over the fastest carrier, its worst recent lateness and
         :data:`REORDER_SLACK`. None with fewer than two such carriers: nothing to wait for.
         """
         since = -math.inf if now < self._data_since + CARRYING_MEMORY else now - CARRYING_MEMORY
         carrying = [c for c in self.carriers if c.usable and c.last_data >= since]
         if len(carrying) < 2:
             return None
-        offset = self._clock.value - self._min_one_way()
-        fastest = min(c.rx.base_delay for c in carrying)
-        after = self._min_one_way() + REORDER_SLACK - fastest
+        one_way = self._min_one_way()
+        offset = self._clock.value - one_way
+        after = one_way + REORDER_SLACK - min(c.rx.base_delay for c in carrying)
         marks = [
             (c.rx.last_tx_us / 1e6 + offset, after + c.rx.base_delay + c.rx.lateness)
             for c in carrying

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from nanoping.fec.sliding_window import (
     REPAIR_TYPE,
+    TAIL_REPAIRS,
     DecoderCounters,
     EncoderCounters,
     SlidingWindowConfig,
@@ -28,10 +29,6 @@ MIN_RATE = 0.01
 """Repair rate while no loss is seen: keeps the decoder's window primed at 1 % cost."""
 MAX_RATE = 0.6
 """Highest repair rate (beyond it replication is the better tool)."""
-TAIL_FLUSHES = 3
-"""Extra repairs over the window once a stream goes quiet, so its last packets do not hang
-on the one flush repair (with no later source, a lost tail is invisible to ARQ as well);
-the codec sends them (``SlidingWindowConfig.tail_repairs``)."""
 
 
 class RepairEncoder(Protocol):
@@ -54,10 +51,6 @@ class RepairEncoder(Protocol):
 
     def next_deadline(self) -> float | None:
         """When :meth:`poll` has work."""
-        ...
-
-    def flush(self, now: float) -> bytes | None:
-        """One repair over the current window, None if it is empty."""
         ...
 
 
@@ -98,7 +91,7 @@ class StreamRepair:
             window_time=window_time,
             max_window=255,
             timeout=timeout,
-            tail_repairs=TAIL_FLUSHES,
+            tail_repairs=TAIL_REPAIRS,
         )
         self.encoder: RepairEncoder = SlidingWindowEncoder(self._config)
         self.decoder: RepairDecoder = SlidingWindowDecoder(self._config)
@@ -133,7 +126,7 @@ class StreamRepair:
 
     def poll(self, now: float) -> list[bytes]:
         """Repairs due at ``now``: the encoder's flush, then the tail repairs of a quiet stream
-        (up to :data:`TAIL_FLUSHES`; the rule is the codec's, see ``SlidingWindowEncoder.poll``).
+        (up to ``TAIL_REPAIRS``; the rule is the codec's, see ``SlidingWindowEncoder.poll``).
         """
         return self.encoder.poll(now)
 

@@ -24,11 +24,6 @@ from nanoping.dataplane.packet import Batch, Packet
 from nanoping.dataplane.parameter import UINT32_MAX, param
 from nanoping.fec.symbol import SymbolError
 
-RELY_TAIL_REPAIRS = 3
-"""Repairs ``rely_encoder`` adds, spaced out, once its stream goes quiet (the end of a stream
-or a pause): without them the last sources rest on one repair, and a burst that takes two of
-them, or a source and that repair, loses them for good."""
-
 if TYPE_CHECKING:
     from nanoping.fec.block import BlockCode, BlockConfig, Parity2dCode
 
@@ -294,14 +289,18 @@ class RelyEncoder(EncoderComponent):
     params_type = RelyEncoderParams
 
     def make_codec(self, params: RelyEncoderParams) -> _Encoder:
-        from nanoping.fec.sliding_window import SlidingWindowConfig, SlidingWindowEncoder
+        from nanoping.fec.sliding_window import (
+            TAIL_REPAIRS,
+            SlidingWindowConfig,
+            SlidingWindowEncoder,
+        )
 
         return SlidingWindowEncoder(
             SlidingWindowConfig(
                 repair_rate=params.repair_target_rate,
                 window_time=_ms(params.repair_time_window),
                 max_window=params.max_payloads,
-                tail_repairs=RELY_TAIL_REPAIRS,
+                tail_repairs=TAIL_REPAIRS,
             )
         )
 
