@@ -10,7 +10,8 @@ with FEC only. Figures per scenario:
 * p50 / p99: in-order (on_ordered) delivery latency of the delivered packets;
 * CPU: process CPU per offered packet for the whole simulation (both endpoints and the
   links), an upper bound of one endpoint's cost;
-* for S7, the share of packets delivered after a higher one (reordering at delivery).
+* for S7, the share of packets delivered after a higher one (reordering at delivery);
+* for S6, how fast raft's repair rate follows each loss step (see :func:`follow_times`).
 
 S10 measures one endpoint pair in process without sockets: a stream over two carriers,
 repairs at 10 % and AES-128-GCM sealing/opening every datagram (the encrypt components'
@@ -23,6 +24,7 @@ Run: ``python benchmarks/raft_scenarios.py [--packets N] [--only S1,S3] [--seed 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import time
 
@@ -33,6 +35,9 @@ from nanoping.raft.endpoint import RaftEndpoint
 from nanoping.raft.scenarios import SCENARIOS, Scenario, run_plain, run_raft
 from nanoping.raft.settings import CarrierSpec, RaftSettings, StreamSpec
 from nanoping.raft.simlink import UDP_IP_OVERHEAD, Outcome
+
+FOLLOW_SHARE = 0.75
+"""Share of a step in the repair rate after which it counts as followed."""
 
 TARGETS = {
     "S1": "residual <= 1e-5, overhead <= 15 %, p99 <= 150 ms",
@@ -51,16 +56,70 @@ CONTENDERS = ("udp", "raft", "arq-only", "fec-only")
 
 
 def measure(
-    scenario: Scenario, contender: str, packets: int, seed: int
+    scenario: Scenario,
+    contender: str,
+    packets: int,
+    seed: int,
+    rates: list[tuple[float, float]] | None = None,
 ) -> tuple[Outcome, float, str]:
-    """One contender on one scenario: the outcome, CPU seconds spent and an ARQ summary."""
+    """One contender on one scenario: the outcome, CPU seconds spent and an ARQ summary.
+    ``rates``, when given, receives the sender's (time, repair rate) after every step."""
     start = time.process_time()
     if contender == "udp":
         return run_plain(scenario, count=packets, seed=seed), time.process_time() - start, ""
     arq = contender != "fec-only"
     fec = contender != "arq-only"
-    outcome, a, b = run_raft(scenario, count=packets, seed=seed, arq=arq, fec=fec)
+    monitor = None
+    if rates is not None:
+        sample = rates.append
+
+        def monitor(now: float, a: RaftEndpoint, b: RaftEndpoint) -> None:
+            sample((now, a.stream_stats(0)["repair_rate"]))
+
+    outcome, a, b = run_raft(scenario, count=packets, seed=seed, arq=arq, fec=fec, monitor=monitor)
     return outcome, time.process_time() - start, arq_summary(scenario, outcome, a, b) if arq else ""
+
+
+def follow_times(
+    scenario: Scenario, rates: list[tuple[float, float]]
+) -> list[tuple[float, float, float, float | None, float | None]]:
+    """How fast the repair rate followed each loss step of a phased scenario (S6).
+
+    For every step inside the run: (time, loss before, loss after, ms until the rate first
+    covered ``FOLLOW_SHARE`` of its way from the level it held before the step to the level
+    it settled at in the new phase, ms until it first rose above the new loss (rises only)).
+    A level is the median rate over the last half of a phase; None: never within the phase.
+    """
+    phases = scenario.paths[0][0].loss_phases
+    if not phases or not rates:
+        return []
+    end = rates[-1][0]
+    bounds: list[tuple[float, float, float]] = []  # (start, end, loss) of every phase in the run
+    t, i = 0.0, 0
+    while t < end:
+        duration, loss = phases[i % len(phases)]
+        bounds.append((t, t + duration, loss))
+        t, i = t + duration, i + 1
+
+    def level(start: float, stop: float) -> float | None:
+        held = sorted(r for now, r in rates if (start + stop) / 2 <= now < stop)
+        return held[len(held) // 2] if held else None
+
+    out: list[tuple[float, float, float, float | None, float | None]] = []
+    for (start0, _, loss0), (start, stop, loss) in itertools.pairwise(bounds):
+        before, after = level(start0, start), level(start, stop)
+        if before is None or after is None or stop > end:
+            continue  # a phase the run did not cover whole
+        goal = before + FOLLOW_SHARE * (after - before)
+        sign = 1.0 if after > before else -1.0
+        phase = [(now, r) for now, r in rates if start <= now < stop]
+        follow = next((now - start for now, r in phase if sign * (r - goal) >= 0), None)
+        above = None
+        if loss > loss0:
+            above = next((now - start for now, r in phase if r > loss), None)
+        ms = [None if v is None else 1e3 * v for v in (follow, above)]
+        out.append((start, loss0, loss, ms[0], ms[1]))
+    return out
 
 
 def arq_summary(scenario: Scenario, outcome: Outcome, a: RaftEndpoint, b: RaftEndpoint) -> str:
@@ -76,6 +135,26 @@ def arq_summary(scenario: Scenario, outcome: Outcome, a: RaftEndpoint, b: RaftEn
         f" unneeded {got['resends_unneeded']:.0f} = {waste:.1f} % of the overhead,"
         f" NACK copies {got['nack_copies']:.0f}"
     )
+
+
+def follow_summary(steps: list[tuple[float, float, float, float | None, float | None]]) -> str:
+    """The follow times of :func:`follow_times`, per kind of step: median and worst."""
+    kinds: dict[tuple[float, float], list[tuple[float | None, float | None]]] = {}
+    for _, before, after, follow, above in steps:
+        kinds.setdefault((before, after), []).append((follow, above))
+    parts = []
+    for (before, after), times in kinds.items():
+        follows = sorted(float("inf") if f is None else f for f, _ in times)
+        text = (
+            f"{100 * before:g} -> {100 * after:g} %: followed in {follows[len(follows) // 2]:.0f}"
+            f" ms (worst {follows[-1]:.0f}, {len(follows)} steps)"
+        )
+        if after > before:
+            aboves = sorted(float("inf") if a is None else a for _, a in times)
+            text += f", above the loss in {aboves[len(aboves) // 2]:.0f} (worst {aboves[-1]:.0f})"
+        parts.append(text)
+    share = f"{100 * FOLLOW_SHARE:.0f} % of each step"
+    return f"repair rate follows {share}: " + "; ".join(parts) if parts else "no whole loss step"
 
 
 def row(name: str, contender: str, outcome: Outcome, cpu: float) -> str:
@@ -167,10 +246,14 @@ def main() -> None:
                 contender_label = "udp (path 1)"
             else:
                 contender_label = contender
-            outcome, cpu, summary = measure(scenario, contender, args.packets, args.seed)
+            phased = contender == "raft" and scenario.paths[0][0].loss_phases
+            rates: list[tuple[float, float]] | None = [] if phased else None
+            outcome, cpu, summary = measure(scenario, contender, args.packets, args.seed, rates)
             print(row(name, contender_label, outcome, cpu), flush=True)
             if summary:
                 print(f"|   | {contender}: {summary} | | | | | | |", flush=True)
+            if rates:
+                print(f"|   | {follow_summary(follow_times(scenario, rates))} | | | | | | |")
         print(f"|   | target: {TARGETS.get(name, '')} | | | | | | |", flush=True)
     if not args.only or "S10" in args.only:
         sender, receiver, lost = cpu_s10(min(args.packets, 30_000))

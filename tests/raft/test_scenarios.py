@@ -65,10 +65,11 @@ def test_s6_repair_rate_follows_each_loss_phase() -> None:
         return [r for now, r in samples if now <= t][-1]
 
     assert rate_at(4.9) < 0.08  # 1 % phase
-    # 10 % phase from t = 5 s: the rate passes the loss rate within ~350 ms (the issue asks
-    # for 300 ms; the benchmark reports the gap), and stays above it through the phase on
-    # average. It follows a loss average over a few hundred packets, so single samples swing
-    # by +-0.03 (down to 0.07 at times) with any change in what crosses the links.
+    # 10 % phase from t = 5 s: the rate passes the loss rate within 350 ms here (seed 3; the
+    # benchmark measures every step of a long run against the issue's 300 ms), and stays
+    # above it through the phase on average. It follows a loss average over about a hundred
+    # packets, so single samples swing by +-0.03 (down to 0.07 at times) with any change in
+    # what crosses the links.
     assert min(now for now, r in samples if now >= 5.0 and r > 0.10) <= 5.35
     phase = [r for now, r in samples if 5.4 <= now <= 9.9]
     assert sum(phase) / len(phase) > 0.12
