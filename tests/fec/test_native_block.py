@@ -8,10 +8,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyeclib.ec_iface import ECDriver
 
-from nanoping.fec import gf256, reference
+from nanoping.fec import _gf256, gf256, reference
 from nanoping.fec.block import BlockConfig, ReedSolomonCode
 
 payloads = st.lists(st.binary(max_size=120), min_size=1, max_size=8)
+# Blocks whose payloads are all one size take the vector kernel end to end (tail included);
+# mixed sizes take its shortest common part, then the per-row path.
+block_payloads = st.one_of(
+    st.lists(st.binary(max_size=300), max_size=12),
+    st.integers(0, 300).flatmap(
+        lambda n: st.lists(st.binary(min_size=n, max_size=n), min_size=1, max_size=12)
+    ),
+)
+
+
+def _kernels() -> list[str]:
+    default = _gf256.kernel()
+    names = []
+    for name in ("avx2", "ssse3", "scalar"):
+        try:
+            _gf256.set_kernel(name)
+        except ValueError:
+            continue
+        names.append(name)
+    _gf256.set_kernel(default)
+    return names
 
 
 @given(
@@ -32,6 +53,39 @@ def test_encode_matches_reference(items: list[bytes], rows: int, extra: int, see
     headers = [bytes([r]) * r for r in range(rows)]
     matrix = gf256.coefficient_rows(seed, rows, len(items) + extra)
     assert gf256.native_encode(headers, items, matrix) == reference.encode(headers, items, matrix)
+
+
+@pytest.mark.parametrize("kernel", _kernels())
+@settings(max_examples=60)
+@given(
+    items=block_payloads,
+    split=st.integers(0, 12),
+    repairs=st.integers(0, 6),
+    block=st.integers(0, 2**32 - 1),
+    seed=st.integers(0, 999),
+)
+def test_encode_block_matches_reference(
+    kernel: str, items: list[bytes], split: int, repairs: int, block: int, seed: int
+) -> None:
+    held, new = items[:split], items[split:]
+    matrix = gf256.coefficient_rows(seed, repairs, len(items) + 1) if items else b""
+    repairs = repairs if items else 0
+    default = _gf256.kernel()
+    _gf256.set_kernel(kernel)
+    try:
+        native = gf256.encode_block(0x30, 0x31, block, held, new, matrix, repairs)
+    finally:
+        _gf256.set_kernel(default)
+    assert native == reference.encode_block(0x30, 0x31, block, held, new, matrix, repairs)
+
+
+def test_encode_block_checks_every_payload_before_making_anything() -> None:
+    with pytest.raises(ValueError, match="payload of 70000 bytes is over the 65535-byte limit"):
+        gf256.encode_block(0x30, 0x31, 0, [], [b"a", bytes(70_000)], b"", 0)
+    with pytest.raises(ValueError, match="does not give 2 rows of at least 3 coefficients"):
+        gf256.encode_block(0x30, 0x31, 0, [b"a"], [b"b", b"c"], bytes(4), 2)
+    with pytest.raises(ValueError, match="a 32-bit block"):
+        gf256.encode_block(0x30, 0x31, 2**32, [], [b"a"], b"", 0)
 
 
 @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 5), count=st.integers(0, 40))

@@ -18,6 +18,7 @@
 static uint8_t gf_exp[512];
 static uint8_t gf_log[256];
 static uint8_t gf_mul_table[256][256];
+static uint8_t gf_high[256][16]; /* gf_high[c][i] = c * (i << 4): the high-nibble products */
 static int use_avx2 = 0;
 static int use_ssse3 = 0;
 
@@ -34,6 +35,8 @@ static void build_tables(void)
     for (int a = 0; a < 256; a++)
         for (int b = 0; b < 256; b++)
             gf_mul_table[a][b] = (a && b) ? gf_exp[gf_log[a] + gf_log[b]] : 0;
+    for (int a = 0; a < 256; a++)
+        for (int i = 0; i < 16; i++) gf_high[a][i] = gf_mul_table[a][i << 4];
 }
 
 static void muladd_scalar(uint8_t *dst, const uint8_t *src, Py_ssize_t n, uint8_t coef)
@@ -119,6 +122,141 @@ static void muladd(uint8_t *dst, const uint8_t *src, Py_ssize_t n, uint8_t coef)
     else if (use_ssse3) done = muladd_ssse3(dst, src, n, coef);
 #endif
     muladd_scalar(dst + done, src + done, n - done, coef);
+}
+
+/* ---- a matrix product in one pass: out[r] ^= sum_j coefs[r][j] * term[j] -----------------
+ *
+ * Coding a block row by row (muladd) reads every source once per repair and reads and writes
+ * every repair once per source. dot() reads each source once per group of DOT_ROWS rows and
+ * keeps those rows in registers (the shape of ISA-L's gf_Nvect_dot_prod).
+ */
+
+#define DOT_ROWS 4
+#define DOT_TERMS 16
+
+typedef struct {
+    const uint8_t *buf;
+    Py_ssize_t len; /* the term's bytes; the output may be longer (the term is zero-padded) */
+} dot_term;
+
+#ifdef NP_X86
+/* Rows out[0..nr) over the first n bytes (a multiple of 32) of terms[0..k), k <= DOT_TERMS;
+ * nr is a constant where this is inlined, so the accumulators stay in registers. */
+__attribute__((target("avx2"), always_inline)) static inline void
+dot_group_avx2(uint8_t *const *out, const int nr, const dot_term *terms, int k,
+               const uint8_t *coefs, Py_ssize_t stride, Py_ssize_t n)
+{
+    __m256i tables[DOT_ROWS * DOT_TERMS * 2];
+    for (int j = 0; j < k; j++)
+        for (int r = 0; r < nr; r++) {
+            uint8_t c = coefs[r * stride + j];
+            __m128i low = _mm_loadu_si128((const __m128i *)gf_mul_table[c]);
+            __m128i high = _mm_loadu_si128((const __m128i *)gf_high[c]);
+            tables[(j * nr + r) * 2] = _mm256_broadcastsi128_si256(low);
+            tables[(j * nr + r) * 2 + 1] = _mm256_broadcastsi128_si256(high);
+        }
+    const __m256i mask = _mm256_set1_epi8(0x0f);
+    for (Py_ssize_t i = 0; i < n; i += 32) {
+        __m256i acc[DOT_ROWS];
+        for (int r = 0; r < nr; r++) acc[r] = _mm256_loadu_si256((const __m256i *)(out[r] + i));
+        const __m256i *t = tables;
+        for (int j = 0; j < k; j++) {
+            __m256i s = _mm256_loadu_si256((const __m256i *)(terms[j].buf + i));
+            __m256i lo = _mm256_and_si256(s, mask);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi64(s, 4), mask);
+            for (int r = 0; r < nr; r++, t += 2)
+                acc[r] = _mm256_xor_si256(acc[r], _mm256_xor_si256(_mm256_shuffle_epi8(t[0], lo),
+                                                                   _mm256_shuffle_epi8(t[1], hi)));
+        }
+        for (int r = 0; r < nr; r++) _mm256_storeu_si256((__m256i *)(out[r] + i), acc[r]);
+    }
+}
+
+/* The first n bytes (n a multiple of 32, no longer than any term) of every row and term. */
+__attribute__((target("avx2"))) static void
+dot_avx2(uint8_t *const *out, int rows, const dot_term *terms, int k, const uint8_t *coefs,
+         Py_ssize_t stride, Py_ssize_t n)
+{
+    for (int j0 = 0; j0 < k; j0 += DOT_TERMS) {
+        int nj = k - j0 < DOT_TERMS ? k - j0 : DOT_TERMS;
+        for (int r0 = 0; r0 < rows; r0 += DOT_ROWS) {
+            const uint8_t *c = coefs + r0 * stride + j0;
+            switch (rows - r0) {
+            case 1: dot_group_avx2(out + r0, 1, terms + j0, nj, c, stride, n); break;
+            case 2: dot_group_avx2(out + r0, 2, terms + j0, nj, c, stride, n); break;
+            case 3: dot_group_avx2(out + r0, 3, terms + j0, nj, c, stride, n); break;
+            default: dot_group_avx2(out + r0, 4, terms + j0, nj, c, stride, n); break;
+            }
+        }
+    }
+}
+#endif
+
+#ifdef NP_X86
+/* The last bytes [done, done + 32) of rows and terms (no term longer than that) as one vector
+ * step over zero-padded copies, instead of a short muladd per row and term. */
+__attribute__((target("avx2"))) static void
+dot_tail_avx2(uint8_t *const *out, int rows, const dot_term *terms, int k, const uint8_t *coefs,
+              Py_ssize_t stride, Py_ssize_t done, Py_ssize_t longest)
+{
+    Py_ssize_t width = longest - done;
+    uint8_t *area = PyMem_Calloc((size_t)(k + rows), 32);
+    dot_term *tails = PyMem_Malloc((size_t)k * sizeof(dot_term));
+    uint8_t **outs = PyMem_Malloc((size_t)rows * sizeof(uint8_t *));
+    if (area == NULL || tails == NULL || outs == NULL) {  /* no memory: the short way */
+        PyMem_Free(area);
+        PyMem_Free(tails);
+        PyMem_Free(outs);
+        for (int j = 0; j < k; j++)
+            for (int r = 0; r < rows; r++)
+                muladd(out[r] + done, terms[j].buf + done, terms[j].len - done,
+                       coefs[r * stride + j]);
+        return;
+    }
+    for (int j = 0; j < k; j++) {
+        memcpy(area + 32 * j, terms[j].buf + done, terms[j].len - done);
+        tails[j].buf = area + 32 * j;
+        tails[j].len = 32;
+    }
+    for (int r = 0; r < rows; r++) {
+        outs[r] = area + 32 * (k + r);
+        memcpy(outs[r], out[r] + done, width);
+    }
+    dot_avx2(outs, rows, tails, k, coefs, stride, 32);
+    for (int r = 0; r < rows; r++) memcpy(out[r] + done, outs[r], width);
+    PyMem_Free(area);
+    PyMem_Free(tails);
+    PyMem_Free(outs);
+}
+#endif
+
+/* out[r][0:len] ^= sum_j coefs[r * stride + j] * terms[j] for r < rows, every out[r] at least
+ * as long as the longest term. */
+static void dot(uint8_t *const *out, int rows, const dot_term *terms, int k, const uint8_t *coefs,
+                Py_ssize_t stride)
+{
+    Py_ssize_t done = 0, longest = 0;
+#ifdef NP_X86
+    if (use_avx2 && rows > 0 && k > 0) {
+        Py_ssize_t common = terms[0].len;
+        for (int j = 0; j < k; j++) {
+            if (terms[j].len < common) common = terms[j].len;
+            if (terms[j].len > longest) longest = terms[j].len;
+        }
+        done = common & ~(Py_ssize_t)31;
+        if (done > 0) dot_avx2(out, rows, terms, k, coefs, stride, done);
+        if (longest > done && longest - done <= 32) {
+            dot_tail_avx2(out, rows, terms, k, coefs, stride, done, longest);
+            return;
+        }
+    }
+#endif
+    for (int j = 0; j < k; j++) {
+        const dot_term *t = &terms[j];
+        if (t->len <= done) continue;
+        for (int r = 0; r < rows; r++)
+            muladd(out[r] + done, t->buf + done, t->len - done, coefs[r * stride + j]);
+    }
 }
 
 static int parse_coef(PyObject *value, uint8_t *out)
@@ -565,6 +703,169 @@ static PyObject *py_recover(PyObject *self, PyObject *args)
     return out;
 }
 
+/* symbols[r] (``size`` bytes each, size >= 2) ^= sum_j coefs[r * stride + j] * term j, where
+ * terms 0..np-1 are symbol(payloads[j]) (the length prefix coded here; payloads at most
+ * size - 2 bytes) and terms np..np+nr-1 the raw symbols raws[j] of ``size`` bytes. 0, or -1
+ * with MemoryError set. */
+static int code_symbols(uint8_t *const *symbols, int rows, Py_ssize_t size,
+                        const uint8_t *const *payloads, const Py_ssize_t *lens, int np,
+                        const uint8_t *const *raws, int nr, const uint8_t *coefs,
+                        Py_ssize_t stride)
+{
+    int k = np + nr;
+    uint8_t **outs = PyMem_Malloc((rows ? rows : 1) * sizeof(uint8_t *));
+    dot_term *terms = PyMem_Malloc((k ? k : 1) * sizeof(dot_term));
+    if (outs == NULL || terms == NULL) {
+        PyMem_Free(outs);
+        PyMem_Free(terms);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int j = 0; j < np; j++) {
+        terms[j].buf = payloads[j];
+        terms[j].len = lens[j];
+    }
+    for (int j = 0; j < nr; j++) {
+        terms[np + j].buf = raws[j] + 2;
+        terms[np + j].len = size - 2;
+    }
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *row = coefs + r * stride;
+        uint8_t *sym = symbols[r];
+        for (int j = 0; j < np; j++) {
+            sym[0] ^= gf_mul_table[row[j]][(lens[j] >> 8) & 0xff];
+            sym[1] ^= gf_mul_table[row[j]][lens[j] & 0xff];
+        }
+        for (int j = 0; j < nr; j++) {
+            sym[0] ^= gf_mul_table[row[np + j]][raws[j][0]];
+            sym[1] ^= gf_mul_table[row[np + j]][raws[j][1]];
+        }
+        outs[r] = sym + 2;
+    }
+    dot(outs, rows, terms, k, coefs, stride);
+    PyMem_Free(outs);
+    PyMem_Free(terms);
+    return 0;
+}
+
+static PyObject *new_datagram(Py_ssize_t size, uint8_t **at)
+{
+    PyObject *item = PyBytes_FromStringAndSize(NULL, size);
+    if (item != NULL) *at = (uint8_t *)PyBytes_AS_STRING(item);
+    return item;
+}
+
+static void put_header(uint8_t *p, int type, uint32_t block, unsigned index)
+{
+    p[0] = (uint8_t)type;
+    p[1] = block >> 24;
+    p[2] = block >> 16;
+    p[3] = block >> 8;
+    p[4] = (uint8_t)block;
+    p[5] = (index >> 8) & 0xff;
+    p[6] = index & 0xff;
+}
+
+/* encode_block(source_type, repair_type, block, held, payloads, matrix, repairs): the source
+ * datagrams of ``payloads`` (indexes len(held).., docs/fec-wire-formats.md) and, when repairs >
+ * 0, the repair datagrams of the block held + payloads (count = their number): a block's
+ * framing and coding in one call. ``held`` (the block's earlier payloads) is only read for
+ * repairs. Every payload is checked before anything is made. */
+static PyObject *py_encode_block(PyObject *self, PyObject *args)
+{
+    int source_type, repair_type, repairs;
+    unsigned long block;
+    PyObject *held_obj, *payloads_obj;
+    Py_buffer matrix;
+    if (!PyArg_ParseTuple(args, "iikOOy*i:encode_block", &source_type, &repair_type, &block,
+                          &held_obj, &payloads_obj, &matrix, &repairs))
+        return NULL;
+    buffer_list held = {0, NULL}, list = {0, NULL};
+    Py_ssize_t first = PyObject_Length(held_obj);
+    if (first < 0 || (repairs > 0 && buffers_get(held_obj, &held, "held must be a sequence of buffers") < 0) ||
+        buffers_get(payloads_obj, &list, "payloads must be a sequence of buffers") < 0) {
+        buffers_release(&held);
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    Py_ssize_t count = first + list.count, size = 0;
+    for (Py_ssize_t j = 0; j < held.count; j++)
+        if (held.views[j].len > size) size = held.views[j].len;
+    for (Py_ssize_t j = 0; j < list.count; j++)
+        if (list.views[j].len > size) size = list.views[j].len;
+    PyObject *sources = NULL, *coded = NULL, *out = NULL;
+    Py_ssize_t stride = repairs > 0 ? matrix.len / repairs : 0;
+    if (source_type < 0 || source_type > 255 || repair_type < 0 || repair_type > 255 ||
+        block > 0xffffffffUL || repairs < 0 || repairs > 255 || count > 0xffff) {
+        PyErr_SetString(PyExc_ValueError,
+                        "encode_block needs byte types, a 32-bit block, at most 65535 payloads "
+                        "and repairs in 0..255");
+    } else if (repairs > 0 && (count == 0 || matrix.len % repairs || stride < count)) {
+        PyErr_Format(PyExc_ValueError,
+                     "matrix of %zd bytes does not give %d rows of at least %zd coefficients",
+                     matrix.len, repairs, count);
+    } else if (size > 0xffff) {
+        PyErr_Format(PyExc_ValueError, "payload of %zd bytes is over the 65535-byte limit", size);
+    } else {
+        sources = PyList_New(list.count);
+        coded = PyList_New(repairs);
+    }
+    const uint8_t **bufs = NULL;
+    Py_ssize_t *lens = NULL;
+    uint8_t **symbols = NULL;
+    if (sources != NULL && coded != NULL) {
+        bufs = PyMem_Malloc((count ? count : 1) * sizeof(uint8_t *));
+        lens = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
+        symbols = PyMem_Malloc((repairs ? repairs : 1) * sizeof(uint8_t *));
+        if (bufs == NULL || lens == NULL || symbols == NULL) PyErr_NoMemory();
+        else out = PyTuple_Pack(2, sources, coded);
+    }
+    for (Py_ssize_t j = 0; out != NULL && j < list.count; j++) {
+        uint8_t *p;
+        PyObject *item = new_datagram(7 + list.views[j].len, &p);
+        if (item == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        put_header(p, source_type, (uint32_t)block, (unsigned)(first + j));
+        memcpy(p + 7, list.views[j].buf, list.views[j].len);
+        bufs[first + j] = list.views[j].buf;
+        lens[first + j] = list.views[j].len;
+        PyList_SET_ITEM(sources, j, item);
+    }
+    for (Py_ssize_t j = 0; out != NULL && j < held.count; j++) {
+        bufs[j] = held.views[j].buf;
+        lens[j] = held.views[j].len;
+    }
+    for (int r = 0; out != NULL && r < repairs; r++) {
+        uint8_t *p;
+        PyObject *item = new_datagram(9 + size + 2, &p);
+        if (item == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        put_header(p, repair_type, (uint32_t)block, (unsigned)r);
+        p[7] = (count >> 8) & 0xff;
+        p[8] = count & 0xff;
+        memset(p + 9, 0, size + 2);
+        symbols[r] = p + 9;
+        PyList_SET_ITEM(coded, r, item);
+    }
+    if (out != NULL && repairs > 0 &&
+        code_symbols(symbols, repairs, size + 2, bufs, lens, (int)count, NULL, 0,
+                     (const uint8_t *)matrix.buf, stride) < 0)
+        Py_CLEAR(out);
+    PyMem_Free(bufs);
+    PyMem_Free(lens);
+    PyMem_Free(symbols);
+    Py_XDECREF(sources);
+    Py_XDECREF(coded);
+    buffers_release(&held);
+    buffers_release(&list);
+    PyBuffer_Release(&matrix);
+    return out;
+}
+
 static uint8_t gf_mul(uint8_t a, uint8_t b) { return gf_mul_table[a][b]; }
 static uint8_t gf_inv(uint8_t a) { return gf_exp[255 - gf_log[a]]; }
 
@@ -902,31 +1203,43 @@ static PyObject *rebuild_with_table(BlockCore *self, core_block *b, const uint8_
     for (int i = 0; i < self->k; i++)
         if (!lost[i] && b->sources[i] != NULL && PyBytes_GET_SIZE(b->sources[i]) + 2 > size)
             Py_RETURN_NONE;
-    uint8_t *symbol = PyMem_Malloc(size > 0 ? size : 1);
-    if (symbol == NULL) return PyErr_NoMemory();
-    PyObject *out = PyDict_New();
-    for (int r = 0; out != NULL && r < n; r++) {
-        const uint8_t *row = t + (Py_ssize_t)r * self->k;
-        int col = 0;
-        memset(symbol, 0, size);
-        for (int i = 0; i < self->k; i++) {
-            if (lost[i]) continue;
-            PyObject *src = b->sources[i];  /* NULL: after count, an empty payload's symbol */
-            if (src != NULL)
-                muladd_prefixed(symbol, (const uint8_t *)PyBytes_AS_STRING(src),
-                                PyBytes_GET_SIZE(src), row[col]);
-            col++;
+    /* The table's columns: the known sources in index order (those after count are empty
+     * payloads: their symbols are zero and drop out), then the chosen repairs. */
+    int k = self->k, np = 0;
+    const uint8_t *payloads[256], *raws[256];
+    Py_ssize_t lens[256];
+    uint8_t *coefs = PyMem_Malloc((size_t)n * k + (size_t)n * size);
+    uint8_t *symbols[256];
+    if (coefs == NULL) return PyErr_NoMemory();
+    uint8_t *area = coefs + (size_t)n * k;
+    for (int r = 0; r < n; r++) symbols[r] = area + (size_t)r * size;
+    memset(area, 0, (size_t)n * size);
+    for (int i = 0, col = 0; i < k; i++) {
+        if (lost[i]) continue;
+        PyObject *src = b->sources[i];
+        if (src != NULL) {
+            payloads[np] = (const uint8_t *)PyBytes_AS_STRING(src);
+            lens[np] = PyBytes_GET_SIZE(src);
+            for (int r = 0; r < n; r++) coefs[(size_t)r * k + np] = t[(size_t)r * k + col];
+            np++;
         }
-        for (int j = 0; j < n; j++)
-            muladd(symbol, (const uint8_t *)PyBytes_AS_STRING(b->repairs[chosen[j]]) + 9, size,
-                   row[col + j]);
+        col++;
+    }
+    for (int j = 0; j < n; j++) {
+        raws[j] = (const uint8_t *)PyBytes_AS_STRING(b->repairs[chosen[j]]) + 9;
+        for (int r = 0; r < n; r++) coefs[(size_t)r * k + np + j] = t[(size_t)r * k + k - n + j];
+    }
+    PyObject *out = NULL;  /* size >= 2: a repair datagram has at least 11 bytes */
+    if (code_symbols(symbols, n, size, payloads, lens, np, raws, n, coefs, k) == 0)
+        out = PyDict_New();
+    for (int r = 0; out != NULL && r < n; r++) {
         PyObject *key = PyLong_FromLong(missing[r]);
-        PyObject *value = key ? unprefix(symbol, size) : NULL;
+        PyObject *value = key ? unprefix(symbols[r], size) : NULL;
         if (value == NULL || PyDict_SetItem(out, key, value) < 0) Py_CLEAR(out);
         Py_XDECREF(key);
         Py_XDECREF(value);
     }
-    PyMem_Free(symbol);
+    PyMem_Free(coefs);
     return out;
 }
 
@@ -1205,6 +1518,8 @@ static PyMethodDef methods[] = {
     {"sources_in_sequence", py_sources_in_sequence, METH_VARARGS,
      "Payloads of the source datagrams numbered in sequence from start on."},
     {"encode", py_encode, METH_VARARGS, "headers[r] || sum matrix[r][j] * symbol(payloads[j])."},
+    {"encode_block", py_encode_block, METH_VARARGS,
+     "Source datagrams of payloads[first:] and, when due, the block's repairs, in one pass."},
     {"recover", py_recover, METH_VARARGS, "Payloads rebuilt by a decode matrix (None: bad symbol)."},
     {"decode_matrix", py_decode_matrix, METH_VARARGS, "Matrix giving missing symbols, or None."},
     {"coefficient_rows", py_coefficient_rows, METH_VARARGS, "Coefficient rows of seeds seed.."},

@@ -23,15 +23,13 @@ from nanoping.fec.gf256 import (
     coefficient_rows,
     combine,
     decode_matrix,
-    frame,
+    encode_block,
     inverse,
-    native_encode,
     native_recover,
 )
 from nanoping.fec.linear_system import LinearSystem
 from nanoping.fec.symbol import MAX_PAYLOAD, SymbolError, from_symbol, to_symbol
 
-_PREFIX = struct.Struct(">BI")
 _SOURCE = struct.Struct(">BIH")
 _SOURCE_SIZE = _SOURCE.size
 _unpack_source = _SOURCE.unpack_from
@@ -229,6 +227,8 @@ class BlockEncoder:
         self.counters = BlockEncoderCounters()
         self._block = 0
         self._payloads: list[bytes] = []
+        self._room = self.config.symbols
+        """Payloads the current block has room for."""
         self._flush_at: float | None = None
 
     def encode(self, payload: bytes, now: float) -> list[bytes]:
@@ -242,49 +242,81 @@ class BlockEncoder:
         """Datagrams for a batch of payloads, per block touched: (index in ``payloads`` of the
         block's first payload here, their source datagrams, the repairs that block closed with).
         Raises SymbolError, sending nothing, when a payload is too big to code."""
-        if payloads and max(map(len, payloads)) > MAX_PAYLOAD:
+        if not payloads:
+            return []
+        if len(payloads) <= self._room:  # the usual batch: one native call
+            return [(0, *self._add(payloads, now))]
+        if max(map(len, payloads)) > MAX_PAYLOAD:
             raise SymbolError(f"a payload is over the {MAX_PAYLOAD}-byte limit")
-        k = self.config.symbols
         out = []
         start, total = 0, len(payloads)
-        kind = self.code.source_type
         while start < total:
-            held = self._payloads
-            chunk = payloads[start : start + k - len(held)]
-            if not held:
-                self._flush_at = now + self.config.flush
-            sources = frame(_PREFIX.pack(kind, self._block), 2, len(held), chunk)
-            held += chunk
-            repairs = self._close() if len(held) == k else []
-            out.append((start, sources, repairs))
+            chunk = payloads[start : start + self._room]
+            out.append((start, *self._add(chunk, now)))
             start += len(chunk)
-        self.counters.sources_sent += total
-        self.counters.block_fill = len(self._payloads)
         return out
+
+    def _add(self, payloads: list[bytes], now: float) -> tuple[list[bytes], list[bytes]]:
+        """Source datagrams of payloads that fit the current block, and its repairs if they
+        fill it (framed and coded in one native call)."""
+        code, held = self.code, self._payloads
+        closing = len(payloads) == self._room
+        if not held:
+            self._flush_at = now + self.config.flush
+        try:
+            sources, repairs = encode_block(
+                code.source_type,
+                code.repair_type,
+                self._block,
+                held,
+                payloads,
+                code.matrix(self._block) if closing else b"",
+                code.repair_count() if closing else 0,
+            )
+        except ValueError as error:  # the only one the call raises: a payload too long
+            if not held:
+                self._flush_at = None
+            raise SymbolError(str(error)) from None
+        self.counters.sources_sent += len(payloads)
+        if closing:
+            self._next_block(len(repairs))
+        else:
+            held += payloads
+            self._room -= len(payloads)
+            self.counters.block_fill = len(held)
+        return sources, repairs
 
     def poll(self, now: float) -> list[bytes]:
         """Repairs of a short block whose flush time has come."""
         if self._flush_at is None or now < self._flush_at:
             return []
         self.counters.short_blocks += 1
-        return self._close()
+        code, block = self.code, self._block
+        _, repairs = encode_block(
+            code.source_type,
+            code.repair_type,
+            block,
+            self._payloads,
+            [],
+            code.matrix(block),
+            code.repair_count(),
+        )
+        self._next_block(len(repairs))
+        return repairs
 
     def next_deadline(self) -> float | None:
         """When the current short block will be flushed, or None."""
         return self._flush_at
 
-    def _close(self) -> list[bytes]:
-        count = len(self._payloads)
-        kind, block = self.code.repair_type, self._block
-        headers = [_REPAIR.pack(kind, block, j, count) for j in range(self.code.repair_count())]
-        out = native_encode(headers, self._payloads, self.code.matrix(block))
-        self.counters.repairs_sent += len(out)
-        self.counters.blocks += 1
-        self.counters.block_fill = 0
-        self._block = (block + 1) & _MASK32
+    def _next_block(self, repairs: int) -> None:
+        counters = self.counters
+        counters.repairs_sent += repairs
+        counters.blocks += 1
+        counters.block_fill = 0
+        self._block = (self._block + 1) & _MASK32
         self._payloads = []
+        self._room = self.config.symbols
         self._flush_at = None
-        return out
 
 
 class BlockDecoder:
