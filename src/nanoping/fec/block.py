@@ -229,6 +229,7 @@ class BlockEncoder:
         self._payloads: list[bytes] = []
         self._room = self.config.symbols
         """Payloads the current block has room for."""
+        self._repairs = code.repair_count()
         self._flush_at: float | None = None
 
     def encode(self, payload: bytes, now: float) -> list[bytes]:
@@ -245,33 +246,36 @@ class BlockEncoder:
         if not payloads:
             return []
         if len(payloads) <= self._room:  # the usual batch: one native call
-            return [(0, *self._add(payloads, now))]
+            return [self._add(0, payloads, now)]
         if max(map(len, payloads)) > MAX_PAYLOAD:
             raise SymbolError(f"a payload is over the {MAX_PAYLOAD}-byte limit")
         out = []
         start, total = 0, len(payloads)
         while start < total:
             chunk = payloads[start : start + self._room]
-            out.append((start, *self._add(chunk, now)))
+            out.append(self._add(start, chunk, now))
             start += len(chunk)
         return out
 
-    def _add(self, payloads: list[bytes], now: float) -> tuple[list[bytes], list[bytes]]:
-        """Source datagrams of payloads that fit the current block, and its repairs if they
-        fill it (framed and coded in one native call)."""
-        code, held = self.code, self._payloads
-        closing = len(payloads) == self._room
+    def _add(
+        self, start: int, payloads: list[bytes], now: float
+    ) -> tuple[int, list[bytes], list[bytes]]:
+        """``start``, the source datagrams of payloads that fit the current block and its
+        repairs if they fill it (framed and coded in one native call)."""
+        held = self._payloads
         if not held:
             self._flush_at = now + self.config.flush
+        closing = len(payloads) == self._room
+        code, block = self.code, self._block
         try:
             sources, repairs = encode_block(
                 code.source_type,
                 code.repair_type,
-                self._block,
+                block,
                 held,
                 payloads,
-                code.matrix(self._block) if closing else b"",
-                code.repair_count() if closing else 0,
+                code.matrix(block) if closing else b"",
+                self._repairs if closing else 0,
             )
         except ValueError as error:  # the only one the call raises: a payload too long
             if not held:
@@ -284,7 +288,7 @@ class BlockEncoder:
             held += payloads
             self._room -= len(payloads)
             self.counters.block_fill = len(held)
-        return sources, repairs
+        return start, sources, repairs
 
     def poll(self, now: float) -> list[bytes]:
         """Repairs of a short block whose flush time has come."""
@@ -299,7 +303,7 @@ class BlockEncoder:
             self._payloads,
             [],
             code.matrix(block),
-            code.repair_count(),
+            self._repairs,
         )
         self._next_block(len(repairs))
         return repairs

@@ -121,7 +121,7 @@ class EncoderComponent(Component[Any]):
             return
         if len(runs) == 1:  # the usual batch: within one block, perhaps closing it
             _, sources, repairs = runs[0]
-            for packet, source in zip(batch, sources, strict=True):
+            for packet, source in zip(batch, sources, strict=False):  # one each, by contract
                 packet.payload = source
             if repairs:  # the batch list is this component's too: the repairs join it
                 self.packets_produced += len(repairs)
