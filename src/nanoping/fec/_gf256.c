@@ -766,6 +766,62 @@ static void put_header(uint8_t *p, int type, uint32_t block, unsigned index)
     p[6] = index & 0xff;
 }
 
+/* A block's datagrams: the sources of payloads first..count-1 and, when repairs > 0, the
+ * repairs over payloads 0..count-1 (bufs/lens; at most 65535 bytes each, count at most 65535,
+ * the matrix ``repairs`` rows of ``stride`` >= count coefficients). *sources and *coded get
+ * new lists; 0, or -1 with an exception set (and nothing made). */
+static int block_datagrams(int source_type, int repair_type, uint32_t block, Py_ssize_t first,
+                           const uint8_t *const *bufs, const Py_ssize_t *lens, Py_ssize_t count,
+                           const uint8_t *matrix, Py_ssize_t stride, int repairs,
+                           PyObject **sources, PyObject **coded)
+{
+    Py_ssize_t size = 0;
+    for (Py_ssize_t j = 0; j < count; j++)
+        if (lens[j] > size) size = lens[j];
+    PyObject *src = PyList_New(count - first), *rep = PyList_New(repairs);
+    uint8_t **symbols = PyMem_Malloc((repairs ? repairs : 1) * sizeof(uint8_t *));
+    int ok = src != NULL && rep != NULL && symbols != NULL;
+    if (symbols == NULL) PyErr_NoMemory();
+    for (Py_ssize_t j = first; ok && j < count; j++) {
+        uint8_t *p;
+        PyObject *item = new_datagram(7 + lens[j], &p);
+        if (item == NULL) {
+            ok = 0;
+            break;
+        }
+        put_header(p, source_type, block, (unsigned)j);
+        memcpy(p + 7, bufs[j], lens[j]);
+        PyList_SET_ITEM(src, j - first, item);
+    }
+    for (int r = 0; ok && r < repairs; r++) {
+        uint8_t *p;
+        PyObject *item = new_datagram(9 + size + 2, &p);
+        if (item == NULL) {
+            ok = 0;
+            break;
+        }
+        put_header(p, repair_type, block, (unsigned)r);
+        p[7] = (count >> 8) & 0xff;
+        p[8] = count & 0xff;
+        memset(p + 9, 0, size + 2);
+        symbols[r] = p + 9;
+        PyList_SET_ITEM(rep, r, item);
+    }
+    if (ok && repairs > 0 &&
+        code_symbols(symbols, repairs, size + 2, bufs, lens, (int)count, NULL, 0, matrix,
+                     stride) < 0)
+        ok = 0;
+    PyMem_Free(symbols);
+    if (!ok) {
+        Py_XDECREF(src);
+        Py_XDECREF(rep);
+        return -1;
+    }
+    *sources = src;
+    *coded = rep;
+    return 0;
+}
+
 /* encode_block(source_type, repair_type, block, held, payloads, matrix, repairs): the source
  * datagrams of ``payloads`` (indexes len(held).., docs/fec-wire-formats.md) and, when repairs >
  * 0, the repair datagrams of the block held + payloads (count = their number): a block's
@@ -782,7 +838,8 @@ static PyObject *py_encode_block(PyObject *self, PyObject *args)
         return NULL;
     buffer_list held = {0, NULL}, list = {0, NULL};
     Py_ssize_t first = PyObject_Length(held_obj);
-    if (first < 0 || (repairs > 0 && buffers_get(held_obj, &held, "held must be a sequence of buffers") < 0) ||
+    if (first < 0 ||
+        (repairs > 0 && buffers_get(held_obj, &held, "held must be a sequence of buffers") < 0) ||
         buffers_get(payloads_obj, &list, "payloads must be a sequence of buffers") < 0) {
         buffers_release(&held);
         PyBuffer_Release(&matrix);
@@ -793,10 +850,14 @@ static PyObject *py_encode_block(PyObject *self, PyObject *args)
         if (held.views[j].len > size) size = held.views[j].len;
     for (Py_ssize_t j = 0; j < list.count; j++)
         if (list.views[j].len > size) size = list.views[j].len;
-    PyObject *sources = NULL, *coded = NULL, *out = NULL;
     Py_ssize_t stride = repairs > 0 ? matrix.len / repairs : 0;
-    if (source_type < 0 || source_type > 255 || repair_type < 0 || repair_type > 255 ||
-        block > 0xffffffffUL || repairs < 0 || repairs > 255 || count > 0xffff) {
+    const uint8_t **bufs = PyMem_Malloc((count ? count : 1) * sizeof(uint8_t *));
+    Py_ssize_t *lens = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
+    PyObject *sources, *coded, *out = NULL;
+    if (bufs == NULL || lens == NULL) {
+        PyErr_NoMemory();
+    } else if (source_type < 0 || source_type > 255 || repair_type < 0 || repair_type > 255 ||
+               block > 0xffffffffUL || repairs < 0 || repairs > 255 || count > 0xffff) {
         PyErr_SetString(PyExc_ValueError,
                         "encode_block needs byte types, a 32-bit block, at most 65535 payloads "
                         "and repairs in 0..255");
@@ -807,65 +868,264 @@ static PyObject *py_encode_block(PyObject *self, PyObject *args)
     } else if (size > 0xffff) {
         PyErr_Format(PyExc_ValueError, "payload of %zd bytes is over the 65535-byte limit", size);
     } else {
-        sources = PyList_New(list.count);
-        coded = PyList_New(repairs);
-    }
-    const uint8_t **bufs = NULL;
-    Py_ssize_t *lens = NULL;
-    uint8_t **symbols = NULL;
-    if (sources != NULL && coded != NULL) {
-        bufs = PyMem_Malloc((count ? count : 1) * sizeof(uint8_t *));
-        lens = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
-        symbols = PyMem_Malloc((repairs ? repairs : 1) * sizeof(uint8_t *));
-        if (bufs == NULL || lens == NULL || symbols == NULL) PyErr_NoMemory();
-        else out = PyTuple_Pack(2, sources, coded);
-    }
-    for (Py_ssize_t j = 0; out != NULL && j < list.count; j++) {
-        uint8_t *p;
-        PyObject *item = new_datagram(7 + list.views[j].len, &p);
-        if (item == NULL) {
-            Py_CLEAR(out);
-            break;
+        for (Py_ssize_t j = 0; j < held.count; j++) {
+            bufs[j] = held.views[j].buf;
+            lens[j] = held.views[j].len;
         }
-        put_header(p, source_type, (uint32_t)block, (unsigned)(first + j));
-        memcpy(p + 7, list.views[j].buf, list.views[j].len);
-        bufs[first + j] = list.views[j].buf;
-        lens[first + j] = list.views[j].len;
-        PyList_SET_ITEM(sources, j, item);
-    }
-    for (Py_ssize_t j = 0; out != NULL && j < held.count; j++) {
-        bufs[j] = held.views[j].buf;
-        lens[j] = held.views[j].len;
-    }
-    for (int r = 0; out != NULL && r < repairs; r++) {
-        uint8_t *p;
-        PyObject *item = new_datagram(9 + size + 2, &p);
-        if (item == NULL) {
-            Py_CLEAR(out);
-            break;
+        for (Py_ssize_t j = 0; j < list.count; j++) {
+            bufs[first + j] = list.views[j].buf;
+            lens[first + j] = list.views[j].len;
         }
-        put_header(p, repair_type, (uint32_t)block, (unsigned)r);
-        p[7] = (count >> 8) & 0xff;
-        p[8] = count & 0xff;
-        memset(p + 9, 0, size + 2);
-        symbols[r] = p + 9;
-        PyList_SET_ITEM(coded, r, item);
+        if (block_datagrams(source_type, repair_type, (uint32_t)block, first, bufs, lens, count,
+                            (const uint8_t *)matrix.buf, stride, repairs, &sources,
+                            &coded) == 0) {
+            out = PyTuple_Pack(2, sources, coded);
+            Py_DECREF(sources);
+            Py_DECREF(coded);
+        }
     }
-    if (out != NULL && repairs > 0 &&
-        code_symbols(symbols, repairs, size + 2, bufs, lens, (int)count, NULL, 0,
-                     (const uint8_t *)matrix.buf, stride) < 0)
-        Py_CLEAR(out);
     PyMem_Free(bufs);
     PyMem_Free(lens);
-    PyMem_Free(symbols);
-    Py_XDECREF(sources);
-    Py_XDECREF(coded);
     buffers_release(&held);
     buffers_release(&list);
     PyBuffer_Release(&matrix);
     return out;
 }
 
+/* ---- the block encoder's state ----------------------------------------------------------------
+ *
+ * EncoderCore holds what a block encoder keeps between batches (the block being filled, its
+ * payloads, its flush time, the counters), so that a batch costs Python one call: it frames
+ * every source and closes every block the batch fills. A code's matrix is either the same in
+ * every block or, for RLNC, the coefficient rows seeded with (block << 8) (see block.py).
+ */
+
+typedef struct {
+    PyObject_HEAD
+    int k, m, source_type, repair_type, seeded;
+    double flush, flush_at;
+    int has_deadline;
+    uint32_t block;
+    PyObject *matrix; /* bytes: the fixed matrix, m rows of k (when not seeded) */
+    PyObject *error;  /* the exception class raised for a payload too long */
+    PyObject *held;   /* list: the payloads of the block being filled */
+    uint8_t *rows;    /* m x k: the seeded matrix of the block being closed */
+    long long sources_sent, repairs_sent, blocks, short_blocks;
+} EncoderCore;
+
+static void encoder_dealloc(EncoderCore *self)
+{
+    Py_XDECREF(self->matrix);
+    Py_XDECREF(self->error);
+    Py_XDECREF(self->held);
+    PyMem_Free(self->rows);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static void fill_coefficient_rows(uint8_t *p, uint32_t seed, Py_ssize_t rows, Py_ssize_t count);
+
+static int encoder_init(EncoderCore *self, PyObject *args, PyObject *kwds)
+{
+    static char *kw[] = {"symbols", "repair", "source_type", "repair_type", "flush", "matrix",
+                         "seeded", "error", NULL};
+    PyObject *matrix, *error;
+    int k, m, source_type, repair_type, seeded;
+    double flush;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "$iiiidSpO:EncoderCore", kw, &k, &m,
+                                     &source_type, &repair_type, &flush, &matrix, &seeded,
+                                     &error))
+        return -1;
+    if (self->held != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "EncoderCore is initialised once");
+        return -1;
+    }
+    if (!PyExceptionClass_Check(error)) {
+        PyErr_SetString(PyExc_TypeError, "error must be an exception class");
+        return -1;
+    }
+    if (k < 1 || k > 0xffff || m < 0 || m > 255 || source_type < 0 || source_type > 255 ||
+        repair_type < 0 || repair_type > 255 || !(flush > 0) ||
+        (!seeded && PyBytes_GET_SIZE(matrix) != (Py_ssize_t)m * k)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "EncoderCore needs symbols in 1..65535, repair in 0..255, byte types, "
+                        "flush > 0 and (unless seeded) a matrix of repair x symbols bytes");
+        return -1;
+    }
+    self->k = k;
+    self->m = m;
+    self->source_type = source_type;
+    self->repair_type = repair_type;
+    self->flush = flush;
+    self->seeded = seeded;
+    PyMem_Free(self->rows);
+    self->rows = PyMem_Malloc((size_t)self->m * self->k + 1);
+    self->held = PyList_New(0);
+    if (self->rows == NULL || self->held == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_INCREF(matrix);
+    self->matrix = matrix;
+    Py_INCREF(error);
+    self->error = error;
+    return 0;
+}
+
+/* (start, the source datagrams of items[0:take], the block's repairs when it closes (the next
+ * block starts then)): a new reference, or NULL. */
+static PyObject *encoder_add(EncoderCore *self, Py_ssize_t start, PyObject **items,
+                             Py_ssize_t take, int close)
+{
+    Py_ssize_t first = PyList_GET_SIZE(self->held), count = first + take;
+    const uint8_t **bufs = PyMem_Malloc(count * sizeof(uint8_t *));
+    Py_ssize_t *lens = PyMem_Malloc(count * sizeof(Py_ssize_t));
+    PyObject *sources, *coded, *next_held = close ? PyList_New(0) : NULL;
+    int status = -1;
+    if (bufs == NULL || lens == NULL || (close && next_held == NULL)) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+    } else {
+        PyObject **held = PySequence_Fast_ITEMS(self->held);
+        for (Py_ssize_t j = 0; j < count; j++) {
+            PyObject *item = j < first ? held[j] : items[j - first];
+            bufs[j] = (const uint8_t *)PyBytes_AS_STRING(item);
+            lens[j] = PyBytes_GET_SIZE(item);
+        }
+        const uint8_t *matrix = (const uint8_t *)PyBytes_AS_STRING(self->matrix);
+        if (close && self->seeded) {
+            fill_coefficient_rows(self->rows, self->block << 8, self->m, self->k);
+            matrix = self->rows;
+        }
+        status = block_datagrams(self->source_type, self->repair_type, self->block, first, bufs,
+                                 lens, count, matrix, self->k, close ? self->m : 0, &sources,
+                                 &coded);
+    }
+    PyMem_Free(bufs);
+    PyMem_Free(lens);
+    if (status < 0) {
+        Py_XDECREF(next_held);
+        return NULL;
+    }
+    if (close) {
+        self->repairs_sent += self->m;
+        self->blocks++;
+        self->block++;
+        self->has_deadline = 0;
+        Py_SETREF(self->held, next_held);
+    } else {
+        for (Py_ssize_t j = 0; status == 0 && j < take; j++)
+            status = PyList_Append(self->held, items[j]);
+    }
+    self->sources_sent += take;
+    if (status < 0) {
+        Py_DECREF(sources);
+        Py_DECREF(coded);
+        return NULL;
+    }
+    return Py_BuildValue("nNN", start, sources, coded);
+}
+
+/* encode(payloads, now): per block the batch touches, (index in payloads of its first payload
+ * here, their source datagrams, the repairs the block closed with). Raises ``error``, having
+ * made nothing, when a payload is too long; TypeError when one is not bytes. */
+static int encoder_ready(EncoderCore *self)
+{
+    if (self->held != NULL) return 1;
+    PyErr_SetString(PyExc_RuntimeError, "EncoderCore was not initialised");
+    return 0;
+}
+
+static PyObject *encoder_encode(EncoderCore *self, PyObject *args)
+{
+    PyObject *payloads;
+    double now;
+    if (!encoder_ready(self) || !PyArg_ParseTuple(args, "Od:encode", &payloads, &now))
+        return NULL;
+    /* A tuple of its own: allocations below may run a collection, and a finaliser the list. */
+    PyObject *batch = PySequence_Tuple(payloads);
+    if (batch == NULL) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(batch);
+    PyObject **items = &PyTuple_GET_ITEM(batch, 0);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyBytes_Check(items[i])) {
+            PyErr_SetString(PyExc_TypeError, "payloads must be bytes");
+            Py_DECREF(batch);
+            return NULL;
+        }
+        if (PyBytes_GET_SIZE(items[i]) > 0xffff) {
+            PyErr_Format(self->error, "payload of %zd bytes is over the 65535-byte limit",
+                         PyBytes_GET_SIZE(items[i]));
+            Py_DECREF(batch);
+            return NULL;
+        }
+    }
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t start = 0; out != NULL && start < n;) {
+        Py_ssize_t room = self->k - PyList_GET_SIZE(self->held);
+        Py_ssize_t take = n - start < room ? n - start : room;
+        if (PyList_GET_SIZE(self->held) == 0) {
+            self->flush_at = now + self->flush;
+            self->has_deadline = 1;
+        }
+        PyObject *run = encoder_add(self, start, items + start, take, take == room);
+        if (run == NULL || PyList_Append(out, run) < 0) Py_CLEAR(out);
+        Py_XDECREF(run);
+        start += take;
+    }
+    Py_DECREF(batch);
+    return out;
+}
+
+/* poll(now): the repairs of a short block whose flush time has come (else []). */
+static PyObject *encoder_poll(EncoderCore *self, PyObject *args)
+{
+    double now;
+    if (!encoder_ready(self) || !PyArg_ParseTuple(args, "d:poll", &now)) return NULL;
+    if (!self->has_deadline || now < self->flush_at) return PyList_New(0);
+    PyObject *run = encoder_add(self, 0, NULL, 0, 1);
+    if (run == NULL) return NULL;
+    self->short_blocks++;
+    PyObject *repairs = PyTuple_GET_ITEM(run, 2);
+    Py_INCREF(repairs);
+    Py_DECREF(run);
+    return repairs;
+}
+
+static PyObject *encoder_next_deadline(EncoderCore *self, PyObject *unused)
+{
+    if (!self->has_deadline) Py_RETURN_NONE;
+    return PyFloat_FromDouble(self->flush_at);
+}
+
+static PyObject *encoder_counters(EncoderCore *self, PyObject *unused)
+{
+    if (!encoder_ready(self)) return NULL;
+    return Py_BuildValue("LLLLn", self->sources_sent, self->repairs_sent, self->blocks,
+                         self->short_blocks, PyList_GET_SIZE(self->held));
+}
+
+static PyMethodDef encoder_methods[] = {
+    {"encode", (PyCFunction)encoder_encode, METH_VARARGS,
+     "encode(payloads, now): [(start, sources, repairs)] per block the batch touches."},
+    {"poll", (PyCFunction)encoder_poll, METH_VARARGS,
+     "The repairs of a short block whose flush time has come."},
+    {"next_deadline", (PyCFunction)encoder_next_deadline, METH_NOARGS,
+     "When the block being filled is flushed, or None."},
+    {"counters", (PyCFunction)encoder_counters, METH_NOARGS,
+     "(sources sent, repairs sent, blocks, short blocks, payloads in the current block)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject EncoderCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nanoping.fec._gf256.EncoderCore",
+    .tp_doc = "The state of a block encoder between batches (see block.py).",
+    .tp_basicsize = sizeof(EncoderCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)encoder_init,
+    .tp_dealloc = (destructor)encoder_dealloc,
+    .tp_methods = encoder_methods,
+};
 static uint8_t gf_mul(uint8_t a, uint8_t b) { return gf_mul_table[a][b]; }
 static uint8_t gf_inv(uint8_t a) { return gf_exp[255 - gf_log[a]]; }
 
@@ -969,17 +1229,22 @@ static PyObject *py_coefficient_rows(PyObject *self, PyObject *args)
     }
     PyObject *out = PyBytes_FromStringAndSize(NULL, rows * count);
     if (out == NULL) return NULL;
-    uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+    fill_coefficient_rows((uint8_t *)PyBytes_AS_STRING(out), (uint32_t)seed, rows, count);
+    return out;
+}
+
+/* coefficients(seed + r, count) for r in range(rows), into p (rows x count bytes). */
+static void fill_coefficient_rows(uint8_t *p, uint32_t seed, Py_ssize_t rows, Py_ssize_t count)
+{
     for (Py_ssize_t r = 0; r < rows; r++) {
         tinymt32 state;
-        tinymt32_seed(&state, (uint32_t)((seed + (unsigned long)r) & 0xffffffffUL));
+        tinymt32_seed(&state, seed + (uint32_t)r);
         for (Py_ssize_t i = 0; i < count; i++) {
             uint8_t value;
             do value = (uint8_t)(tinymt32_output(&state) & 0xff); while (value == 0);
             p[r * count + i] = value;
         }
     }
-    return out;
 }
 
 /* ---- the block decoder's per-packet bookkeeping ---------------------------------------------
@@ -1540,12 +1805,18 @@ PyMODINIT_FUNC PyInit__gf256(void)
     use_avx2 = __builtin_cpu_supports("avx2");
     use_ssse3 = __builtin_cpu_supports("ssse3");
 #endif
-    if (PyType_Ready(&BlockCoreType) < 0) return NULL;
+    if (PyType_Ready(&BlockCoreType) < 0 || PyType_Ready(&EncoderCoreType) < 0) return NULL;
     PyObject *mod = PyModule_Create(&module);
     if (mod == NULL) return NULL;
     Py_INCREF(&BlockCoreType);
     if (PyModule_AddObject(mod, "BlockCore", (PyObject *)&BlockCoreType) < 0) {
         Py_DECREF(&BlockCoreType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    Py_INCREF(&EncoderCoreType);
+    if (PyModule_AddObject(mod, "EncoderCore", (PyObject *)&EncoderCoreType) < 0) {
+        Py_DECREF(&EncoderCoreType);
         Py_DECREF(mod);
         return NULL;
     }

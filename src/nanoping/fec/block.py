@@ -17,18 +17,17 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from nanoping.fec._gf256 import BlockCore
+from nanoping.fec._gf256 import BlockCore, EncoderCore
 from nanoping.fec.gf256 import (
     EXP,
     coefficient_rows,
     combine,
     decode_matrix,
-    encode_block,
     inverse,
     native_recover,
 )
 from nanoping.fec.linear_system import LinearSystem
-from nanoping.fec.symbol import MAX_PAYLOAD, SymbolError, from_symbol, to_symbol
+from nanoping.fec.symbol import SymbolError, from_symbol, to_symbol
 
 _SOURCE = struct.Struct(">BIH")
 _SOURCE_SIZE = _SOURCE.size
@@ -219,108 +218,54 @@ class BlockState:
 
 
 class BlockEncoder:
-    """Sends sources at once and a block's repairs when it is full or its flush time has come."""
+    """Sends sources at once and a block's repairs when it is full or its flush time has come.
+
+    The state between batches (the block being filled, its flush time, the counters) lives in
+    the native ``EncoderCore``: a batch is one call that frames every source and codes every
+    block it fills.
+    """
 
     def __init__(self, code: BlockCode) -> None:
         self.code = code
         self.config = code.config
-        self.counters = BlockEncoderCounters()
-        self._block = 0
-        self._payloads: list[bytes] = []
-        self._room = self.config.symbols
-        """Payloads the current block has room for."""
-        self._repairs = code.repair_count()
-        self._flush_at: float | None = None
+        # A matrix that changes per block must be RLNC's, which the core draws itself.
+        seeded = code.coefficient_key(0) is not None
+        self._core = EncoderCore(
+            symbols=self.config.symbols,
+            repair=code.repair_count(),
+            source_type=code.source_type,
+            repair_type=code.repair_type,
+            flush=self.config.flush,
+            matrix=b"" if seeded else code.matrix(0),
+            seeded=seeded,
+            error=SymbolError,
+        )
+        self.encode_batch = self._core.encode
+        """``encode_batch(payloads, now)``: datagrams for a batch of payloads, per block
+        touched: (index in ``payloads`` of the block's first payload here, their source
+        datagrams, the repairs that block closed with). Raises SymbolError, sending nothing,
+        when a payload is too big to code."""
+        self.poll = self._core.poll
+        """``poll(now)``: the repairs of a short block whose flush time has come."""
+        self.next_deadline = self._core.next_deadline
+        """``next_deadline()``: when the current short block will be flushed, or None."""
+
+    @property
+    def counters(self) -> BlockEncoderCounters:
+        """What the encoder has sent so far."""
+        sources, repairs, blocks, short, fill = self._core.counters()
+        return BlockEncoderCounters(
+            sources_sent=sources,
+            repairs_sent=repairs,
+            blocks=blocks,
+            short_blocks=short,
+            block_fill=fill,
+        )
 
     def encode(self, payload: bytes, now: float) -> list[bytes]:
         """Datagrams to send for one payload: its source datagram, then the repairs if due."""
         ((_, sources, repairs),) = self.encode_batch([payload], now)
         return sources + repairs
-
-    def encode_batch(
-        self, payloads: list[bytes], now: float
-    ) -> list[tuple[int, list[bytes], list[bytes]]]:
-        """Datagrams for a batch of payloads, per block touched: (index in ``payloads`` of the
-        block's first payload here, their source datagrams, the repairs that block closed with).
-        Raises SymbolError, sending nothing, when a payload is too big to code."""
-        if not payloads:
-            return []
-        if len(payloads) <= self._room:  # the usual batch: one native call
-            return [self._add(0, payloads, now)]
-        if max(map(len, payloads)) > MAX_PAYLOAD:
-            raise SymbolError(f"a payload is over the {MAX_PAYLOAD}-byte limit")
-        out = []
-        start, total = 0, len(payloads)
-        while start < total:
-            chunk = payloads[start : start + self._room]
-            out.append(self._add(start, chunk, now))
-            start += len(chunk)
-        return out
-
-    def _add(
-        self, start: int, payloads: list[bytes], now: float
-    ) -> tuple[int, list[bytes], list[bytes]]:
-        """``start``, the source datagrams of payloads that fit the current block and its
-        repairs if they fill it (framed and coded in one native call)."""
-        held = self._payloads
-        if not held:
-            self._flush_at = now + self.config.flush
-        closing = len(payloads) == self._room
-        code, block = self.code, self._block
-        try:
-            sources, repairs = encode_block(
-                code.source_type,
-                code.repair_type,
-                block,
-                held,
-                payloads,
-                code.matrix(block) if closing else b"",
-                self._repairs if closing else 0,
-            )
-        except ValueError as error:  # the only one the call raises: a payload too long
-            if not held:
-                self._flush_at = None
-            raise SymbolError(str(error)) from None
-        self.counters.sources_sent += len(payloads)
-        if closing:
-            self._next_block(len(repairs))
-        else:
-            held += payloads
-            self._room -= len(payloads)
-            self.counters.block_fill = len(held)
-        return start, sources, repairs
-
-    def poll(self, now: float) -> list[bytes]:
-        """Repairs of a short block whose flush time has come."""
-        if self._flush_at is None or now < self._flush_at:
-            return []
-        self.counters.short_blocks += 1
-        code, block = self.code, self._block
-        _, repairs = encode_block(
-            code.source_type,
-            code.repair_type,
-            block,
-            self._payloads,
-            [],
-            code.matrix(block),
-            self._repairs,
-        )
-        self._next_block(len(repairs))
-        return repairs
-
-    def next_deadline(self) -> float | None:
-        """When the current short block will be flushed, or None."""
-        return self._flush_at
-
-    def _next_block(self, repairs: int) -> None:
-        counters = self.counters
-        counters.repairs_sent += repairs
-        counters.blocks += 1
-        counters.block_fill = 0
-        self._block = (self._block + 1) & _MASK32
-        self._payloads = []
-        self._room = self.config.symbols
-        self._flush_at = None
 
 
 class BlockDecoder:

@@ -34,7 +34,8 @@ MAX_PAYLOADS = 4095
 
 
 class _Encoder(Protocol):
-    counters: Any
+    @property
+    def counters(self) -> Any: ...
 
     def encode(self, payload: bytes, now: float) -> list[bytes]: ...
     def encode_batch(
