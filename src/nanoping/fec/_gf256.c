@@ -1160,6 +1160,43 @@ static int invert(uint8_t *a, uint8_t *inv, Py_ssize_t n)
     return 0;
 }
 
+/* The decode table (u x k bytes into d) of the repairs whose coefficient rows (u of k each)
+ * are ``a`` and the u distinct missing indexes ``lost`` (below k <= 256): the rows that give
+ * the missing symbols from the known ones (ascending index order) followed by the repairs.
+ * 0; 1 when those repairs cannot rebuild those sources; -1 with MemoryError set. */
+static int decode_table(const uint8_t *a, Py_ssize_t k, const uint8_t *lost, Py_ssize_t u,
+                        uint8_t *d)
+{
+    uint8_t is_lost[256] = {0};
+    for (Py_ssize_t i = 0; i < u; i++) is_lost[lost[i]] = 1;
+    Py_ssize_t cols = k;  /* (k - u) known + u repairs */
+    uint8_t *sub = PyMem_Malloc(2 * u * u);
+    if (sub == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint8_t *inv = sub + u * u;
+    for (Py_ssize_t r = 0; r < u; r++)
+        for (Py_ssize_t t = 0; t < u; t++) sub[r * u + t] = a[r * k + lost[t]];
+    if (invert(sub, inv, u) < 0) {
+        PyMem_Free(sub);
+        return 1;
+    }
+    /* missing = inv * (repairs - A_known * known) = [inv A_known | inv] */
+    for (Py_ssize_t t = 0; t < u; t++) {
+        Py_ssize_t col = 0;
+        for (Py_ssize_t i = 0; i < k; i++) {
+            if (is_lost[i]) continue;
+            uint8_t v = 0;
+            for (Py_ssize_t r = 0; r < u; r++) v ^= gf_mul(inv[t * u + r], a[r * k + i]);
+            d[t * cols + col++] = v;
+        }
+        for (Py_ssize_t r = 0; r < u; r++) d[t * cols + col++] = inv[t * u + r];
+    }
+    PyMem_Free(sub);
+    return 0;
+}
+
 /* decode_matrix(rows, k, missing): for the repairs whose coefficient rows (u of k each) are
  * given and the u missing indexes, the u x (k - u + u) matrix that gives the missing symbols
  * from the known ones (ascending index order) followed by the repairs; None when singular. */
@@ -1169,7 +1206,7 @@ static PyObject *py_decode_matrix(PyObject *self, PyObject *args)
     Py_ssize_t k;
     if (!PyArg_ParseTuple(args, "y*ny*:decode_matrix", &rows, &k, &missing)) return NULL;
     Py_ssize_t u = missing.len;
-    const uint8_t *a = (const uint8_t *)rows.buf, *lost = (const uint8_t *)missing.buf;
+    const uint8_t *lost = (const uint8_t *)missing.buf;
     PyObject *out = NULL;
     uint8_t is_lost[256] = {0};
     int ok = k >= 1 && k <= 256 && u >= 1 && u <= k && rows.len == u * k;
@@ -1182,32 +1219,14 @@ static PyObject *py_decode_matrix(PyObject *self, PyObject *args)
                         "decode_matrix needs u rows of k coefficients (k <= 256) and u distinct "
                         "missing indexes below k");
     } else {
-        Py_ssize_t cols = k;  /* (k - u) known + u repairs */
-        uint8_t *sub = PyMem_Malloc(2 * u * u + u * cols);
-        if (sub == NULL) {
-            PyErr_NoMemory();
-        } else {
-            uint8_t *inv = sub + u * u, *d = inv + u * u;
-            for (Py_ssize_t r = 0; r < u; r++)
-                for (Py_ssize_t t = 0; t < u; t++) sub[r * u + t] = a[r * k + lost[t]];
-            if (invert(sub, inv, u) < 0) {
-                out = Py_None;
-                Py_INCREF(out);
-            } else {
-                /* missing = inv * (repairs - A_known * known) = [inv A_known | inv] */
-                for (Py_ssize_t t = 0; t < u; t++) {
-                    Py_ssize_t col = 0;
-                    for (Py_ssize_t i = 0; i < k; i++) {
-                        if (is_lost[i]) continue;
-                        uint8_t v = 0;
-                        for (Py_ssize_t r = 0; r < u; r++) v ^= gf_mul(inv[t * u + r], a[r * k + i]);
-                        d[t * cols + col++] = v;
-                    }
-                    for (Py_ssize_t r = 0; r < u; r++) d[t * cols + col++] = inv[t * u + r];
-                }
-                out = PyBytes_FromStringAndSize((const char *)d, u * cols);
-            }
-            PyMem_Free(sub);
+        out = PyBytes_FromStringAndSize(NULL, u * k);
+        int status = out == NULL ? -1
+                                 : decode_table((const uint8_t *)rows.buf, k, lost, u,
+                                                (uint8_t *)PyBytes_AS_STRING(out));
+        if (status != 0) Py_CLEAR(out);
+        if (status == 1) {
+            out = Py_None;
+            Py_INCREF(out);
         }
     }
     PyBuffer_Release(&rows);
@@ -1259,7 +1278,7 @@ static void fill_coefficient_rows(uint8_t *p, uint32_t seed, Py_ssize_t rows, Py
 
 enum {
     C_SOURCES, C_REPAIRS, C_RECOVERED, C_LOST, C_LATE, C_UNNEEDED, C_DUPLICATES, C_FAILURES,
-    C_OPEN, C_COUNT
+    C_OPEN, C_TABLES, C_COUNT
 };
 
 typedef struct {
@@ -1276,6 +1295,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     int k, m, source_type, repair_type, max_blocks, history, eager;
+    int seeded;         /* RLNC: block b's repair j has coefficients((b << 8) + j), made here */
     double timeout;
     core_block *blocks;
     uint32_t *closed_block;
@@ -1312,22 +1332,32 @@ static void core_dealloc(BlockCore *self)
 static int core_init(BlockCore *self, PyObject *args, PyObject *kwds)
 {
     static char *kw[] = {"symbols", "repair", "source_type", "repair_type", "max_blocks",
-                         "timeout", "eager", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "$iiiiidp:BlockCore", kw, &self->k, &self->m,
-                                     &self->source_type, &self->repair_type, &self->max_blocks,
-                                     &self->timeout, &self->eager))
+                         "timeout", "eager", "seeded", NULL};
+    int k, m, source_type, repair_type, max_blocks, eager, seeded;
+    double timeout;
+    /* Parsed into locals: a second __init__ must not touch a live core's sizes. */
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "$iiiiidpp:BlockCore", kw, &k, &m,
+                                     &source_type, &repair_type, &max_blocks, &timeout, &eager,
+                                     &seeded))
         return -1;
     if (self->blocks != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "BlockCore is initialised once");
         return -1;
     }
-    if (self->k < 1 || self->k > 256 || self->m < 0 || self->m > 255 || self->max_blocks < 1 ||
-        self->max_blocks > 65536) {
+    if (k < 1 || k > 256 || m < 0 || m > 255 || max_blocks < 1 || max_blocks > 65536) {
         PyErr_SetString(PyExc_ValueError,
                         "BlockCore needs symbols in 1..256, repair in 0..255 and max_blocks in "
                         "1..65536");
         return -1;
     }
+    self->k = k;
+    self->m = m;
+    self->source_type = source_type;
+    self->repair_type = repair_type;
+    self->max_blocks = max_blocks;
+    self->timeout = timeout;
+    self->eager = eager;
+    self->seeded = seeded;
     self->history = 4 * self->max_blocks;
     self->blocks = PyMem_Calloc(self->max_blocks, sizeof(core_block));
     self->closed_block = PyMem_Calloc(self->history, sizeof(uint32_t));
@@ -1508,6 +1538,38 @@ static PyObject *rebuild_with_table(BlockCore *self, core_block *b, const uint8_
     return out;
 }
 
+/* The decode table of a block's loss pattern (bytes, or None when the chosen repairs cannot
+ * rebuild the missing sources), a new reference; NULL with an exception set. A seeded code's
+ * coefficients are new in every block, so its table is made here and never cached (counted in
+ * C_TABLES); other codes ask ``table_fn``, which keeps a cache. */
+static PyObject *block_table(BlockCore *self, core_block *b, const uint8_t *missing, int n,
+                             const uint8_t *chosen, PyObject *table_fn)
+{
+    if (!self->seeded)
+        return PyObject_CallFunction(table_fn, "ky#y#", (unsigned long)b->block,
+                                     (const char *)missing, (Py_ssize_t)n,
+                                     (const char *)chosen, (Py_ssize_t)n);
+    uint8_t *rows = PyMem_Malloc((size_t)n * self->k);
+    PyObject *table = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n * self->k);
+    int status = -1;
+    if (rows == NULL || table == NULL) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+    } else {
+        for (int j = 0; j < n; j++)
+            fill_coefficient_rows(rows + (size_t)j * self->k, (b->block << 8) + chosen[j], 1,
+                                  self->k);
+        status = decode_table(rows, self->k, missing, n, (uint8_t *)PyBytes_AS_STRING(table));
+        self->counters[C_TABLES]++;
+    }
+    PyMem_Free(rows);
+    if (status != 0) Py_CLEAR(table);
+    if (status == 1) {
+        table = Py_None;
+        Py_INCREF(table);
+    }
+    return table;
+}
+
 /* Rebuild what the block's packets allow; 0, or -1 with an exception set. A linear code asks
  * ``table`` for the decode table of its loss pattern and rebuilds here; ``recover`` (Python's
  * general path) is the fallback, and the only path of a code that peels. */
@@ -1524,9 +1586,7 @@ static int try_recover(BlockCore *self, int s, PyObject *payloads, PyObject *ori
         int c = 0;
         for (int j = 0; j < self->m && c < n; j++)
             if (b->repairs[j] != NULL) chosen[c++] = (uint8_t)j;
-        PyObject *table = PyObject_CallFunction(table_fn, "ky#y#", (unsigned long)b->block,
-                                                (const char *)missing, (Py_ssize_t)n,
-                                                (const char *)chosen, (Py_ssize_t)n);
+        PyObject *table = block_table(self, b, missing, n, chosen, table_fn);
         if (table == NULL) return -1;
         if (table != Py_None) {
             result = rebuild_with_table(self, b, missing, n, chosen, table);
@@ -1727,7 +1787,8 @@ static PyMethodDef core_methods[] = {
     {"next_deadline", (PyCFunction)core_next_deadline, METH_NOARGS,
      "When the oldest open block times out, or None."},
     {"counters", (PyCFunction)core_counters, METH_NOARGS,
-     "(sources, repairs, recovered, lost, late, unneeded, duplicates, failures, open)."},
+     "(sources, repairs, recovered, lost, late, unneeded, duplicates, failures, open, "
+     "seeded decode tables made)."},
     {NULL, NULL, 0, NULL},
 };
 

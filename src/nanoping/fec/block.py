@@ -288,6 +288,9 @@ class BlockDecoder:
         self._closed: OrderedDict[int, bool] = OrderedDict()  # block -> closed complete
         self._tables: OrderedDict[tuple[int | None, bytes, bytes], bytes | None] = OrderedDict()
         self._source_type = code.source_type
+        # Coefficients new in every block (RLNC): no table is ever reused, so none is cached,
+        # and the native core draws them and makes the table itself.
+        self._seeded = code.linear and code.coefficient_key(0) is not None
         self._core: BlockCore | None = None
         if native and self.config.symbols <= 256:
             self._core = BlockCore(
@@ -298,6 +301,7 @@ class BlockDecoder:
                 max_blocks=self.config.max_blocks,
                 timeout=self.config.timeout,
                 eager=not code.linear,
+                seeded=self._seeded,
             )
 
     @property
@@ -504,7 +508,10 @@ class BlockDecoder:
             c.duplicates,
             c.decode_failures,
             c.open_blocks,
+            seeded_tables,
         ) = self._core.counters()
+        if self._seeded:  # then the core makes every table: no call to _table
+            c.decode_table_misses = seeded_tables
 
     def _core_table(self, block: int, missing: bytes, chosen: bytes) -> bytes | None:
         """The native core's call for the decode table of a loss pattern."""
@@ -525,7 +532,7 @@ class BlockDecoder:
         matrix = self.code.matrix(block)
         rows = b"".join(matrix[j * k : (j + 1) * k] for j in chosen)
         table = decode_matrix(rows, k, missing)
-        if self.config.decode_tables:
+        if self.config.decode_tables and not self._seeded:
             tables[key] = table
             while len(tables) > self.config.decode_tables:
                 tables.popitem(last=False)
@@ -572,6 +579,7 @@ class RlncCode(BlockCode):
         return None if self.config.repeat_coefficients else block
 
     def matrix(self, block: int) -> bytes:
+        # The native encoder and decoder cores draw these same rows themselves ("seeded").
         if self.config.repeat_coefficients:
             return self._fixed
         return coefficient_rows(_seed(block, 0), self.config.repair, self.config.symbols)
