@@ -2,6 +2,7 @@
 pure-Python reference, and Reed-Solomon through our kernel agrees with ISA-L through pyeclib."""
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -10,10 +11,11 @@ from pyeclib.ec_iface import ECDriver
 
 from nanoping.fec import _gf256, gf256, reference
 from nanoping.fec.block import BlockConfig, ReedSolomonCode
+from nanoping.fec.symbol import SymbolError
 
 payloads = st.lists(st.binary(max_size=120), min_size=1, max_size=8)
-# Blocks whose payloads are all one size take the vector kernel end to end (tail included);
-# mixed sizes take its shortest common part, then the per-row path.
+# Blocks whose payloads are all one size take the vector kernel end to end (its last partial
+# vector included); mixed sizes take their shortest common part, then the per-row path.
 block_payloads = st.one_of(
     st.lists(st.binary(max_size=300), max_size=12),
     st.integers(0, 300).flatmap(
@@ -60,32 +62,81 @@ def test_encode_matches_reference(items: list[bytes], rows: int, extra: int, see
 @given(
     items=block_payloads,
     split=st.integers(0, 12),
+    short=st.integers(0, 2),
     repairs=st.integers(0, 6),
-    block=st.integers(0, 2**32 - 1),
     seed=st.integers(0, 999),
 )
-def test_encode_block_matches_reference(
-    kernel: str, items: list[bytes], split: int, repairs: int, block: int, seed: int
+def test_the_encoder_core_frames_and_codes_as_the_reference_does(
+    kernel: str, items: list[bytes], split: int, short: int, repairs: int, seed: int
 ) -> None:
-    held, new = items[:split], items[split:]
-    matrix = gf256.coefficient_rows(seed, repairs, len(items) + 1) if items else b""
-    repairs = repairs if items else 0
+    # One block in two batches; a short one (fewer payloads than symbols) closed by poll.
+    k = len(items) + short or 1
+    matrix = gf256.coefficient_rows(seed, repairs, k)
+    core = _gf256.EncoderCore(
+        symbols=k,
+        repair=repairs,
+        source_type=0x30,
+        repair_type=0x31,
+        flush=1.0,
+        matrix=matrix,
+        seeded=False,
+        error=SymbolError,
+    )
     default = _gf256.kernel()
     _gf256.set_kernel(kernel)
     try:
-        native = gf256.encode_block(0x30, 0x31, block, held, new, matrix, repairs)
+        got = [
+            d
+            for batch in (items[:split], items[split:])
+            for run in core.encode(batch, 0.0)
+            for d in run[1] + run[2]
+        ]
+        got += core.poll(2.0)
     finally:
         _gf256.set_kernel(default)
-    assert native == reference.encode_block(0x30, 0x31, block, held, new, matrix, repairs)
+    sources, coded = reference.encode_block(0x30, 0x31, 0, [], items, matrix, repairs)
+    assert got == (sources + coded if items else [])
 
 
-def test_encode_block_checks_every_payload_before_making_anything() -> None:
-    with pytest.raises(ValueError, match="payload of 70000 bytes is over the 65535-byte limit"):
-        gf256.encode_block(0x30, 0x31, 0, [], [b"a", bytes(70_000)], b"", 0)
-    with pytest.raises(ValueError, match="does not give 2 rows of at least 3 coefficients"):
-        gf256.encode_block(0x30, 0x31, 0, [b"a"], [b"b", b"c"], bytes(4), 2)
-    with pytest.raises(ValueError, match="a 32-bit block"):
-        gf256.encode_block(0x30, 0x31, 2**32, [], [b"a"], b"", 0)
+def test_the_encoder_core_refuses_bad_input_clearly() -> None:
+    def core(**changes: object) -> _gf256.EncoderCore:
+        settings: dict[str, Any] = {
+            "symbols": 2,
+            "repair": 1,
+            "source_type": 0x30,
+            "repair_type": 0x31,
+            "flush": 1.0,
+            "matrix": b"\x01\x01",
+            "seeded": False,
+            "error": SymbolError,
+        }
+        return _gf256.EncoderCore(**{**settings, **changes})
+
+    with pytest.raises(SymbolError, match="payload of 70000 bytes is over the 65535-byte limit"):
+        core().encode([b"a", bytes(70_000)], 0.0)
+    with pytest.raises(TypeError, match="payloads must be bytes"):
+        core().encode([b"a", 5], 0.0)  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="a matrix of repair x symbols bytes"):
+        core(matrix=b"\x01")
+    with pytest.raises(ValueError, match=r"symbols in 1\.\.65535"):
+        core(symbols=0)
+    with pytest.raises(TypeError, match="error must be an exception class"):
+        core(error=5)
+    live = core()
+    with pytest.raises(RuntimeError, match="initialised once"):
+        live.__init__(  # type: ignore[misc]
+            symbols=9,
+            repair=9,
+            source_type=0,
+            repair_type=0,
+            flush=1.0,
+            matrix=b"",
+            seeded=True,
+            error=SymbolError,
+        )
+    assert live.encode([b"a", b"b"], 0.0)[0][2] == [bytes([0x31, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 3])]
+    with pytest.raises(RuntimeError, match="not initialised"):
+        _gf256.EncoderCore.__new__(_gf256.EncoderCore).encode([b"a"], 0.0)
 
 
 @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 5), count=st.integers(0, 40))

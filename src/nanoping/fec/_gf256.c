@@ -1,9 +1,11 @@
 /* GF(2^8) buffer arithmetic for the FEC codecs (field polynomial x^8+x^4+x^3+x^2+1, 0x11D).
  *
- * Python does the bookkeeping; this module does the only heavy loop, "dst ^= coef * src" over
- * packet-sized buffers, with the split-nibble table method on AVX2 or SSSE3 when the CPU has
- * them (chosen at import) and a 256-entry row of the product table otherwise. It also draws
- * the codecs' coding coefficients from TinyMT32 (RFC 8682), which is per-repair work too.
+ * The heavy loop is "dst ^= coef * src" over packet-sized buffers, with the split-nibble table
+ * method on AVX2 or SSSE3 when the CPU has them (chosen at import) and a 256-entry row of the
+ * product table otherwise; a whole block's matrix product reads each source once per four
+ * rows (dot). It also draws the codecs' coding coefficients from TinyMT32 (RFC 8682), and
+ * keeps the block codes' per-packet bookkeeping (EncoderCore, BlockCore), which in Python
+ * cost more than the coding itself.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -820,76 +822,6 @@ static int block_datagrams(int source_type, int repair_type, uint32_t block, Py_
     *sources = src;
     *coded = rep;
     return 0;
-}
-
-/* encode_block(source_type, repair_type, block, held, payloads, matrix, repairs): the source
- * datagrams of ``payloads`` (indexes len(held).., docs/fec-wire-formats.md) and, when repairs >
- * 0, the repair datagrams of the block held + payloads (count = their number): a block's
- * framing and coding in one call. ``held`` (the block's earlier payloads) is only read for
- * repairs. Every payload is checked before anything is made. */
-static PyObject *py_encode_block(PyObject *self, PyObject *args)
-{
-    int source_type, repair_type, repairs;
-    unsigned long block;
-    PyObject *held_obj, *payloads_obj;
-    Py_buffer matrix;
-    if (!PyArg_ParseTuple(args, "iikOOy*i:encode_block", &source_type, &repair_type, &block,
-                          &held_obj, &payloads_obj, &matrix, &repairs))
-        return NULL;
-    buffer_list held = {0, NULL}, list = {0, NULL};
-    Py_ssize_t first = PyObject_Length(held_obj);
-    if (first < 0 ||
-        (repairs > 0 && buffers_get(held_obj, &held, "held must be a sequence of buffers") < 0) ||
-        buffers_get(payloads_obj, &list, "payloads must be a sequence of buffers") < 0) {
-        buffers_release(&held);
-        PyBuffer_Release(&matrix);
-        return NULL;
-    }
-    Py_ssize_t count = first + list.count, size = 0;
-    for (Py_ssize_t j = 0; j < held.count; j++)
-        if (held.views[j].len > size) size = held.views[j].len;
-    for (Py_ssize_t j = 0; j < list.count; j++)
-        if (list.views[j].len > size) size = list.views[j].len;
-    Py_ssize_t stride = repairs > 0 ? matrix.len / repairs : 0;
-    const uint8_t **bufs = PyMem_Malloc((count ? count : 1) * sizeof(uint8_t *));
-    Py_ssize_t *lens = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
-    PyObject *sources, *coded, *out = NULL;
-    if (bufs == NULL || lens == NULL) {
-        PyErr_NoMemory();
-    } else if (source_type < 0 || source_type > 255 || repair_type < 0 || repair_type > 255 ||
-               block > 0xffffffffUL || repairs < 0 || repairs > 255 || count > 0xffff) {
-        PyErr_SetString(PyExc_ValueError,
-                        "encode_block needs byte types, a 32-bit block, at most 65535 payloads "
-                        "and repairs in 0..255");
-    } else if (repairs > 0 && (count == 0 || matrix.len % repairs || stride < count)) {
-        PyErr_Format(PyExc_ValueError,
-                     "matrix of %zd bytes does not give %d rows of at least %zd coefficients",
-                     matrix.len, repairs, count);
-    } else if (size > 0xffff) {
-        PyErr_Format(PyExc_ValueError, "payload of %zd bytes is over the 65535-byte limit", size);
-    } else {
-        for (Py_ssize_t j = 0; j < held.count; j++) {
-            bufs[j] = held.views[j].buf;
-            lens[j] = held.views[j].len;
-        }
-        for (Py_ssize_t j = 0; j < list.count; j++) {
-            bufs[first + j] = list.views[j].buf;
-            lens[first + j] = list.views[j].len;
-        }
-        if (block_datagrams(source_type, repair_type, (uint32_t)block, first, bufs, lens, count,
-                            (const uint8_t *)matrix.buf, stride, repairs, &sources,
-                            &coded) == 0) {
-            out = PyTuple_Pack(2, sources, coded);
-            Py_DECREF(sources);
-            Py_DECREF(coded);
-        }
-    }
-    PyMem_Free(bufs);
-    PyMem_Free(lens);
-    buffers_release(&held);
-    buffers_release(&list);
-    PyBuffer_Release(&matrix);
-    return out;
 }
 
 /* ---- the block encoder's state ----------------------------------------------------------------
@@ -1844,8 +1776,6 @@ static PyMethodDef methods[] = {
     {"sources_in_sequence", py_sources_in_sequence, METH_VARARGS,
      "Payloads of the source datagrams numbered in sequence from start on."},
     {"encode", py_encode, METH_VARARGS, "headers[r] || sum matrix[r][j] * symbol(payloads[j])."},
-    {"encode_block", py_encode_block, METH_VARARGS,
-     "Source datagrams of payloads[first:] and, when due, the block's repairs, in one pass."},
     {"recover", py_recover, METH_VARARGS, "Payloads rebuilt by a decode matrix (None: bad symbol)."},
     {"decode_matrix", py_decode_matrix, METH_VARARGS, "Matrix giving missing symbols, or None."},
     {"coefficient_rows", py_coefficient_rows, METH_VARARGS, "Coefficient rows of seeds seed.."},

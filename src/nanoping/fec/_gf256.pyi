@@ -17,16 +17,6 @@ def sources_in_sequence(
 def encode(
     headers: Sequence[Buffer], payloads: Sequence[Buffer], matrix: Buffer, /
 ) -> list[bytes]: ...
-def encode_block(
-    source_type: int,
-    repair_type: int,
-    block: int,
-    held: Sequence[Buffer],
-    payloads: Sequence[Buffer],
-    matrix: Buffer,
-    repairs: int,
-    /,
-) -> tuple[list[bytes], list[bytes]]: ...
 def recover(
     payloads: Sequence[Buffer], repairs: Sequence[Buffer], skip: int, matrix: Buffer, /
 ) -> list[bytes | None]: ...

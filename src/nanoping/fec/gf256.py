@@ -34,10 +34,6 @@ sequence from ``esi`` (mod 2^32)."""
 native_encode = _gf256.encode
 """``native_encode(headers, payloads, matrix)``: per row r, headers[r] || the sum over j of
 matrix[r][j] * symbol(payloads[j]); symbols are built on the fly (see symbol.py)."""
-encode_block = _gf256.encode_block
-"""``encode_block(source_type, repair_type, block, first, payloads, matrix, repairs)``: the
-source datagrams of ``payloads[first:]`` and, when ``repairs`` > 0, the block's repair
-datagrams over all of ``payloads`` (docs/fec-wire-formats.md), both lists in one pass."""
 native_recover = _gf256.recover
 """``native_recover(payloads, repairs, skip, matrix)``: the payloads of the symbols each row of
 ``matrix`` makes from symbol(payloads[j]) and repairs[j][skip:] (None: bad length or padding)."""
