@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nanoping.fec import gf256
+from nanoping.fec import gf256, reference
 from nanoping.fec.block import (
     BlockCode,
     BlockConfig,
@@ -18,6 +18,7 @@ from nanoping.fec.block import (
     ReedSolomonCode,
     RlncCode,
 )
+from nanoping.fec.symbol import SymbolError
 
 K, M = 6, 3
 
@@ -255,3 +256,68 @@ def test_the_native_decoder_does_exactly_what_the_python_one_does(
     native.poll(now + 1.0)
     python.poll(now + 1.0)
     assert native.counters == python.counters
+
+
+@pytest.mark.parametrize("code_index", [0, 1, 2])
+@settings(max_examples=30, deadline=None)
+@given(
+    payloads=payload_lists,
+    cuts=st.lists(st.integers(0, 40), max_size=6),
+    flushes=st.sets(st.integers(0, 40), max_size=3),
+    repeat=st.booleans(),
+)
+def test_the_encoder_sends_the_documented_datagrams(
+    code_index: int, payloads: list[bytes], cuts: list[int], flushes: set[int], repeat: bool
+) -> None:
+    # Against the reference framing and coding with the code's own matrix of each block:
+    # batches of any size, short blocks flushed between them, RLNC seeded per block or not.
+    config = BlockConfig(symbols=K, repair=M, repeat_coefficients=repeat)
+    code = [RlncCode(config), ReedSolomonCode(config), Parity2dCode(config, columns=3)][code_index]
+    encoder = BlockEncoder(code)
+    got: list[bytes] = []
+    expected: list[bytes] = []
+    block, held = 0, list[bytes]()
+    now = 0.0
+
+    def close() -> None:
+        nonlocal block, held
+        matrix = code.matrix(block)
+        repairs = code.repair_count()
+        _, datagrams = reference.encode_block(
+            code.source_type, code.repair_type, block, held, [], matrix, repairs
+        )
+        expected.extend(datagrams)
+        block, held = block + 1, []
+
+    bounds = sorted({0, len(payloads), *(c for c in cuts if c < len(payloads))})
+    for a, b in itertools.pairwise(bounds):
+        for _, sources, repairs in encoder.encode_batch(payloads[a:b], now):
+            got += sources + repairs
+        for payload in payloads[a:b]:
+            expected += reference.encode_block(
+                code.source_type, code.repair_type, block, held, [payload], b"", 0
+            )[0]
+            held = [*held, payload]
+            if len(held) == K:
+                close()
+        if a in flushes:
+            now += 1.0
+            got += encoder.poll(now)
+            if held:
+                close()
+    assert got == expected
+    assert encoder.counters.sources_sent == len(payloads)
+    assert encoder.counters.block_fill == len(held)
+
+
+def test_an_oversized_payload_sends_nothing_and_changes_nothing() -> None:
+    encoder = BlockEncoder(ReedSolomonCode(BlockConfig(symbols=K, repair=M)))
+    encoder.encode_batch([b"a"], 0.0)
+    before = encoder.counters
+    with pytest.raises(SymbolError, match="payload of 70000 bytes is over the 65535-byte limit"):
+        encoder.encode_batch([b"b"] * K + [bytes(70_000)], 1.0)
+    assert encoder.counters == before
+    assert encoder.next_deadline() == BlockConfig().flush
+    with pytest.raises(TypeError, match="payloads must be bytes"):
+        encoder.encode_batch([bytearray(b"c")], 1.0)  # type: ignore[list-item]
+    assert [d[5:] for d in encoder.encode_batch([b"b"], 1.0)[0][1]] == [b"\0\x01b"]

@@ -2,16 +2,39 @@
 pure-Python reference, and Reed-Solomon through our kernel agrees with ISA-L through pyeclib."""
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyeclib.ec_iface import ECDriver
 
-from nanoping.fec import gf256, reference
+from nanoping.fec import _gf256, gf256, reference
 from nanoping.fec.block import BlockConfig, ReedSolomonCode
+from nanoping.fec.symbol import SymbolError
 
 payloads = st.lists(st.binary(max_size=120), min_size=1, max_size=8)
+# Blocks whose payloads are all one size take the vector kernel end to end (its last partial
+# vector included); mixed sizes take their shortest common part, then the per-row path.
+block_payloads = st.one_of(
+    st.lists(st.binary(max_size=300), max_size=12),
+    st.integers(0, 300).flatmap(
+        lambda n: st.lists(st.binary(min_size=n, max_size=n), min_size=1, max_size=12)
+    ),
+)
+
+
+def _kernels() -> list[str]:
+    default = _gf256.kernel()
+    names = []
+    for name in ("avx2", "ssse3", "scalar"):
+        try:
+            _gf256.set_kernel(name)
+        except ValueError:
+            continue
+        names.append(name)
+    _gf256.set_kernel(default)
+    return names
 
 
 @given(
@@ -32,6 +55,88 @@ def test_encode_matches_reference(items: list[bytes], rows: int, extra: int, see
     headers = [bytes([r]) * r for r in range(rows)]
     matrix = gf256.coefficient_rows(seed, rows, len(items) + extra)
     assert gf256.native_encode(headers, items, matrix) == reference.encode(headers, items, matrix)
+
+
+@pytest.mark.parametrize("kernel", _kernels())
+@settings(max_examples=60)
+@given(
+    items=block_payloads,
+    split=st.integers(0, 12),
+    short=st.integers(0, 2),
+    repairs=st.integers(0, 6),
+    seed=st.integers(0, 999),
+)
+def test_the_encoder_core_frames_and_codes_as_the_reference_does(
+    kernel: str, items: list[bytes], split: int, short: int, repairs: int, seed: int
+) -> None:
+    # One block in two batches; a short one (fewer payloads than symbols) closed by poll.
+    k = len(items) + short or 1
+    matrix = gf256.coefficient_rows(seed, repairs, k)
+    core = _gf256.EncoderCore(
+        symbols=k,
+        repair=repairs,
+        source_type=0x30,
+        repair_type=0x31,
+        flush=1.0,
+        matrix=matrix,
+        seeded=False,
+        error=SymbolError,
+    )
+    default = _gf256.kernel()
+    _gf256.set_kernel(kernel)
+    try:
+        got = [
+            d
+            for batch in (items[:split], items[split:])
+            for run in core.encode(batch, 0.0)
+            for d in run[1] + run[2]
+        ]
+        got += core.poll(2.0)
+    finally:
+        _gf256.set_kernel(default)
+    sources, coded = reference.encode_block(0x30, 0x31, 0, [], items, matrix, repairs)
+    assert got == (sources + coded if items else [])
+
+
+def test_the_encoder_core_refuses_bad_input_clearly() -> None:
+    def core(**changes: object) -> _gf256.EncoderCore:
+        settings: dict[str, Any] = {
+            "symbols": 2,
+            "repair": 1,
+            "source_type": 0x30,
+            "repair_type": 0x31,
+            "flush": 1.0,
+            "matrix": b"\x01\x01",
+            "seeded": False,
+            "error": SymbolError,
+        }
+        return _gf256.EncoderCore(**{**settings, **changes})
+
+    with pytest.raises(SymbolError, match="payload of 70000 bytes is over the 65535-byte limit"):
+        core().encode([b"a", bytes(70_000)], 0.0)
+    with pytest.raises(TypeError, match="payloads must be bytes"):
+        core().encode([b"a", 5], 0.0)  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="a matrix of repair x symbols bytes"):
+        core(matrix=b"\x01")
+    with pytest.raises(ValueError, match=r"symbols in 1\.\.65535"):
+        core(symbols=0)
+    with pytest.raises(TypeError, match="error must be an exception class"):
+        core(error=5)
+    live = core()
+    with pytest.raises(RuntimeError, match="initialised once"):
+        live.__init__(  # type: ignore[misc]
+            symbols=9,
+            repair=9,
+            source_type=0,
+            repair_type=0,
+            flush=1.0,
+            matrix=b"",
+            seeded=True,
+            error=SymbolError,
+        )
+    assert live.encode([b"a", b"b"], 0.0)[0][2] == [bytes([0x31, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 3])]
+    with pytest.raises(RuntimeError, match="not initialised"):
+        _gf256.EncoderCore.__new__(_gf256.EncoderCore).encode([b"a"], 0.0)
 
 
 @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 5), count=st.integers(0, 40))

@@ -1,9 +1,11 @@
 /* GF(2^8) buffer arithmetic for the FEC codecs (field polynomial x^8+x^4+x^3+x^2+1, 0x11D).
  *
- * Python does the bookkeeping; this module does the only heavy loop, "dst ^= coef * src" over
- * packet-sized buffers, with the split-nibble table method on AVX2 or SSSE3 when the CPU has
- * them (chosen at import) and a 256-entry row of the product table otherwise. It also draws
- * the codecs' coding coefficients from TinyMT32 (RFC 8682), which is per-repair work too.
+ * The heavy loop is "dst ^= coef * src" over packet-sized buffers, with the split-nibble table
+ * method on AVX2 or SSSE3 when the CPU has them (chosen at import) and a 256-entry row of the
+ * product table otherwise; a whole block's matrix product reads each source once per four
+ * rows (dot). It also draws the codecs' coding coefficients from TinyMT32 (RFC 8682), and
+ * keeps the block codes' per-packet bookkeeping (EncoderCore, BlockCore), which in Python
+ * cost more than the coding itself.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -18,6 +20,7 @@
 static uint8_t gf_exp[512];
 static uint8_t gf_log[256];
 static uint8_t gf_mul_table[256][256];
+static uint8_t gf_high[256][16]; /* gf_high[c][i] = c * (i << 4): the high-nibble products */
 static int use_avx2 = 0;
 static int use_ssse3 = 0;
 
@@ -34,6 +37,8 @@ static void build_tables(void)
     for (int a = 0; a < 256; a++)
         for (int b = 0; b < 256; b++)
             gf_mul_table[a][b] = (a && b) ? gf_exp[gf_log[a] + gf_log[b]] : 0;
+    for (int a = 0; a < 256; a++)
+        for (int i = 0; i < 16; i++) gf_high[a][i] = gf_mul_table[a][i << 4];
 }
 
 static void muladd_scalar(uint8_t *dst, const uint8_t *src, Py_ssize_t n, uint8_t coef)
@@ -119,6 +124,141 @@ static void muladd(uint8_t *dst, const uint8_t *src, Py_ssize_t n, uint8_t coef)
     else if (use_ssse3) done = muladd_ssse3(dst, src, n, coef);
 #endif
     muladd_scalar(dst + done, src + done, n - done, coef);
+}
+
+/* ---- a matrix product in one pass: out[r] ^= sum_j coefs[r][j] * term[j] -----------------
+ *
+ * Coding a block row by row (muladd) reads every source once per repair and reads and writes
+ * every repair once per source. dot() reads each source once per group of DOT_ROWS rows and
+ * keeps those rows in registers (the shape of ISA-L's gf_Nvect_dot_prod).
+ */
+
+#define DOT_ROWS 4
+#define DOT_TERMS 16
+
+typedef struct {
+    const uint8_t *buf;
+    Py_ssize_t len; /* the term's bytes; the output may be longer (the term is zero-padded) */
+} dot_term;
+
+#ifdef NP_X86
+/* Rows out[0..nr) over the first n bytes (a multiple of 32) of terms[0..k), k <= DOT_TERMS;
+ * nr is a constant where this is inlined, so the accumulators stay in registers. */
+__attribute__((target("avx2"), always_inline)) static inline void
+dot_group_avx2(uint8_t *const *out, const int nr, const dot_term *terms, int k,
+               const uint8_t *coefs, Py_ssize_t stride, Py_ssize_t n)
+{
+    __m256i tables[DOT_ROWS * DOT_TERMS * 2];
+    for (int j = 0; j < k; j++)
+        for (int r = 0; r < nr; r++) {
+            uint8_t c = coefs[r * stride + j];
+            __m128i low = _mm_loadu_si128((const __m128i *)gf_mul_table[c]);
+            __m128i high = _mm_loadu_si128((const __m128i *)gf_high[c]);
+            tables[(j * nr + r) * 2] = _mm256_broadcastsi128_si256(low);
+            tables[(j * nr + r) * 2 + 1] = _mm256_broadcastsi128_si256(high);
+        }
+    const __m256i mask = _mm256_set1_epi8(0x0f);
+    for (Py_ssize_t i = 0; i < n; i += 32) {
+        __m256i acc[DOT_ROWS];
+        for (int r = 0; r < nr; r++) acc[r] = _mm256_loadu_si256((const __m256i *)(out[r] + i));
+        const __m256i *t = tables;
+        for (int j = 0; j < k; j++) {
+            __m256i s = _mm256_loadu_si256((const __m256i *)(terms[j].buf + i));
+            __m256i lo = _mm256_and_si256(s, mask);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi64(s, 4), mask);
+            for (int r = 0; r < nr; r++, t += 2)
+                acc[r] = _mm256_xor_si256(acc[r], _mm256_xor_si256(_mm256_shuffle_epi8(t[0], lo),
+                                                                   _mm256_shuffle_epi8(t[1], hi)));
+        }
+        for (int r = 0; r < nr; r++) _mm256_storeu_si256((__m256i *)(out[r] + i), acc[r]);
+    }
+}
+
+/* The first n bytes (n a multiple of 32, no longer than any term) of every row and term. */
+__attribute__((target("avx2"))) static void
+dot_avx2(uint8_t *const *out, int rows, const dot_term *terms, int k, const uint8_t *coefs,
+         Py_ssize_t stride, Py_ssize_t n)
+{
+    for (int j0 = 0; j0 < k; j0 += DOT_TERMS) {
+        int nj = k - j0 < DOT_TERMS ? k - j0 : DOT_TERMS;
+        for (int r0 = 0; r0 < rows; r0 += DOT_ROWS) {
+            const uint8_t *c = coefs + r0 * stride + j0;
+            switch (rows - r0) {
+            case 1: dot_group_avx2(out + r0, 1, terms + j0, nj, c, stride, n); break;
+            case 2: dot_group_avx2(out + r0, 2, terms + j0, nj, c, stride, n); break;
+            case 3: dot_group_avx2(out + r0, 3, terms + j0, nj, c, stride, n); break;
+            default: dot_group_avx2(out + r0, 4, terms + j0, nj, c, stride, n); break;
+            }
+        }
+    }
+}
+#endif
+
+#ifdef NP_X86
+/* The last bytes [done, done + 32) of rows and terms (no term longer than that) as one vector
+ * step over zero-padded copies, instead of a short muladd per row and term. */
+__attribute__((target("avx2"))) static void
+dot_tail_avx2(uint8_t *const *out, int rows, const dot_term *terms, int k, const uint8_t *coefs,
+              Py_ssize_t stride, Py_ssize_t done, Py_ssize_t longest)
+{
+    Py_ssize_t width = longest - done;
+    uint8_t *area = PyMem_Calloc((size_t)(k + rows), 32);
+    dot_term *tails = PyMem_Malloc((size_t)k * sizeof(dot_term));
+    uint8_t **outs = PyMem_Malloc((size_t)rows * sizeof(uint8_t *));
+    if (area == NULL || tails == NULL || outs == NULL) {  /* no memory: the short way */
+        PyMem_Free(area);
+        PyMem_Free(tails);
+        PyMem_Free(outs);
+        for (int j = 0; j < k; j++)
+            for (int r = 0; r < rows; r++)
+                muladd(out[r] + done, terms[j].buf + done, terms[j].len - done,
+                       coefs[r * stride + j]);
+        return;
+    }
+    for (int j = 0; j < k; j++) {
+        memcpy(area + 32 * j, terms[j].buf + done, terms[j].len - done);
+        tails[j].buf = area + 32 * j;
+        tails[j].len = 32;
+    }
+    for (int r = 0; r < rows; r++) {
+        outs[r] = area + 32 * (k + r);
+        memcpy(outs[r], out[r] + done, width);
+    }
+    dot_avx2(outs, rows, tails, k, coefs, stride, 32);
+    for (int r = 0; r < rows; r++) memcpy(out[r] + done, outs[r], width);
+    PyMem_Free(area);
+    PyMem_Free(tails);
+    PyMem_Free(outs);
+}
+#endif
+
+/* out[r][0:len] ^= sum_j coefs[r * stride + j] * terms[j] for r < rows, every out[r] at least
+ * as long as the longest term. */
+static void dot(uint8_t *const *out, int rows, const dot_term *terms, int k, const uint8_t *coefs,
+                Py_ssize_t stride)
+{
+    Py_ssize_t done = 0, longest = 0;
+#ifdef NP_X86
+    if (use_avx2 && rows > 0 && k > 0) {
+        Py_ssize_t common = terms[0].len;
+        for (int j = 0; j < k; j++) {
+            if (terms[j].len < common) common = terms[j].len;
+            if (terms[j].len > longest) longest = terms[j].len;
+        }
+        done = common & ~(Py_ssize_t)31;
+        if (done > 0) dot_avx2(out, rows, terms, k, coefs, stride, done);
+        if (longest > done && longest - done <= 32) {
+            dot_tail_avx2(out, rows, terms, k, coefs, stride, done, longest);
+            return;
+        }
+    }
+#endif
+    for (int j = 0; j < k; j++) {
+        const dot_term *t = &terms[j];
+        if (t->len <= done) continue;
+        for (int r = 0; r < rows; r++)
+            muladd(out[r] + done, t->buf + done, t->len - done, coefs[r * stride + j]);
+    }
 }
 
 static int parse_coef(PyObject *value, uint8_t *out)
@@ -565,6 +705,359 @@ static PyObject *py_recover(PyObject *self, PyObject *args)
     return out;
 }
 
+/* symbols[r] (``size`` bytes each, size >= 2) ^= sum_j coefs[r * stride + j] * term j, where
+ * terms 0..np-1 are symbol(payloads[j]) (the length prefix coded here; payloads at most
+ * size - 2 bytes) and terms np..np+nr-1 the raw symbols raws[j] of ``size`` bytes. 0, or -1
+ * with MemoryError set. */
+static int code_symbols(uint8_t *const *symbols, int rows, Py_ssize_t size,
+                        const uint8_t *const *payloads, const Py_ssize_t *lens, int np,
+                        const uint8_t *const *raws, int nr, const uint8_t *coefs,
+                        Py_ssize_t stride)
+{
+    int k = np + nr;
+    uint8_t **outs = PyMem_Malloc((rows ? rows : 1) * sizeof(uint8_t *));
+    dot_term *terms = PyMem_Malloc((k ? k : 1) * sizeof(dot_term));
+    if (outs == NULL || terms == NULL) {
+        PyMem_Free(outs);
+        PyMem_Free(terms);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int j = 0; j < np; j++) {
+        terms[j].buf = payloads[j];
+        terms[j].len = lens[j];
+    }
+    for (int j = 0; j < nr; j++) {
+        terms[np + j].buf = raws[j] + 2;
+        terms[np + j].len = size - 2;
+    }
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *row = coefs + r * stride;
+        uint8_t *sym = symbols[r];
+        for (int j = 0; j < np; j++) {
+            sym[0] ^= gf_mul_table[row[j]][(lens[j] >> 8) & 0xff];
+            sym[1] ^= gf_mul_table[row[j]][lens[j] & 0xff];
+        }
+        for (int j = 0; j < nr; j++) {
+            sym[0] ^= gf_mul_table[row[np + j]][raws[j][0]];
+            sym[1] ^= gf_mul_table[row[np + j]][raws[j][1]];
+        }
+        outs[r] = sym + 2;
+    }
+    dot(outs, rows, terms, k, coefs, stride);
+    PyMem_Free(outs);
+    PyMem_Free(terms);
+    return 0;
+}
+
+static PyObject *new_datagram(Py_ssize_t size, uint8_t **at)
+{
+    PyObject *item = PyBytes_FromStringAndSize(NULL, size);
+    if (item != NULL) *at = (uint8_t *)PyBytes_AS_STRING(item);
+    return item;
+}
+
+static void put_header(uint8_t *p, int type, uint32_t block, unsigned index)
+{
+    p[0] = (uint8_t)type;
+    p[1] = block >> 24;
+    p[2] = block >> 16;
+    p[3] = block >> 8;
+    p[4] = (uint8_t)block;
+    p[5] = (index >> 8) & 0xff;
+    p[6] = index & 0xff;
+}
+
+/* A block's datagrams: the sources of payloads first..count-1 and, when repairs > 0, the
+ * repairs over payloads 0..count-1 (bufs/lens; at most 65535 bytes each, count at most 65535,
+ * the matrix ``repairs`` rows of ``stride`` >= count coefficients). *sources and *coded get
+ * new lists; 0, or -1 with an exception set (and nothing made). */
+static int block_datagrams(int source_type, int repair_type, uint32_t block, Py_ssize_t first,
+                           const uint8_t *const *bufs, const Py_ssize_t *lens, Py_ssize_t count,
+                           const uint8_t *matrix, Py_ssize_t stride, int repairs,
+                           PyObject **sources, PyObject **coded)
+{
+    Py_ssize_t size = 0;
+    for (Py_ssize_t j = 0; j < count; j++)
+        if (lens[j] > size) size = lens[j];
+    PyObject *src = PyList_New(count - first), *rep = PyList_New(repairs);
+    uint8_t **symbols = PyMem_Malloc((repairs ? repairs : 1) * sizeof(uint8_t *));
+    int ok = src != NULL && rep != NULL && symbols != NULL;
+    if (symbols == NULL) PyErr_NoMemory();
+    for (Py_ssize_t j = first; ok && j < count; j++) {
+        uint8_t *p;
+        PyObject *item = new_datagram(7 + lens[j], &p);
+        if (item == NULL) {
+            ok = 0;
+            break;
+        }
+        put_header(p, source_type, block, (unsigned)j);
+        memcpy(p + 7, bufs[j], lens[j]);
+        PyList_SET_ITEM(src, j - first, item);
+    }
+    for (int r = 0; ok && r < repairs; r++) {
+        uint8_t *p;
+        PyObject *item = new_datagram(9 + size + 2, &p);
+        if (item == NULL) {
+            ok = 0;
+            break;
+        }
+        put_header(p, repair_type, block, (unsigned)r);
+        p[7] = (count >> 8) & 0xff;
+        p[8] = count & 0xff;
+        memset(p + 9, 0, size + 2);
+        symbols[r] = p + 9;
+        PyList_SET_ITEM(rep, r, item);
+    }
+    if (ok && repairs > 0 &&
+        code_symbols(symbols, repairs, size + 2, bufs, lens, (int)count, NULL, 0, matrix,
+                     stride) < 0)
+        ok = 0;
+    PyMem_Free(symbols);
+    if (!ok) {
+        Py_XDECREF(src);
+        Py_XDECREF(rep);
+        return -1;
+    }
+    *sources = src;
+    *coded = rep;
+    return 0;
+}
+
+/* ---- the block encoder's state ----------------------------------------------------------------
+ *
+ * EncoderCore holds what a block encoder keeps between batches (the block being filled, its
+ * payloads, its flush time, the counters), so that a batch costs Python one call: it frames
+ * every source and closes every block the batch fills. A code's matrix is either the same in
+ * every block or, for RLNC, the coefficient rows seeded with (block << 8) (see block.py).
+ */
+
+typedef struct {
+    PyObject_HEAD
+    int k, m, source_type, repair_type, seeded;
+    double flush, flush_at;
+    int has_deadline;
+    uint32_t block;
+    PyObject *matrix; /* bytes: the fixed matrix, m rows of k (when not seeded) */
+    PyObject *error;  /* the exception class raised for a payload too long */
+    PyObject *held;   /* list: the payloads of the block being filled */
+    uint8_t *rows;    /* m x k: the seeded matrix of the block being closed */
+    long long sources_sent, repairs_sent, blocks, short_blocks;
+} EncoderCore;
+
+static void encoder_dealloc(EncoderCore *self)
+{
+    Py_XDECREF(self->matrix);
+    Py_XDECREF(self->error);
+    Py_XDECREF(self->held);
+    PyMem_Free(self->rows);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static void fill_coefficient_rows(uint8_t *p, uint32_t seed, Py_ssize_t rows, Py_ssize_t count);
+
+static int encoder_init(EncoderCore *self, PyObject *args, PyObject *kwds)
+{
+    static char *kw[] = {"symbols", "repair", "source_type", "repair_type", "flush", "matrix",
+                         "seeded", "error", NULL};
+    PyObject *matrix, *error;
+    int k, m, source_type, repair_type, seeded;
+    double flush;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "$iiiidSpO:EncoderCore", kw, &k, &m,
+                                     &source_type, &repair_type, &flush, &matrix, &seeded,
+                                     &error))
+        return -1;
+    if (self->held != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "EncoderCore is initialised once");
+        return -1;
+    }
+    if (!PyExceptionClass_Check(error)) {
+        PyErr_SetString(PyExc_TypeError, "error must be an exception class");
+        return -1;
+    }
+    if (k < 1 || k > 0xffff || m < 0 || m > 255 || source_type < 0 || source_type > 255 ||
+        repair_type < 0 || repair_type > 255 || !(flush > 0) ||
+        (!seeded && PyBytes_GET_SIZE(matrix) != (Py_ssize_t)m * k)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "EncoderCore needs symbols in 1..65535, repair in 0..255, byte types, "
+                        "flush > 0 and (unless seeded) a matrix of repair x symbols bytes");
+        return -1;
+    }
+    self->k = k;
+    self->m = m;
+    self->source_type = source_type;
+    self->repair_type = repair_type;
+    self->flush = flush;
+    self->seeded = seeded;
+    PyMem_Free(self->rows);
+    self->rows = PyMem_Malloc((size_t)self->m * self->k + 1);
+    self->held = PyList_New(0);
+    if (self->rows == NULL || self->held == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_INCREF(matrix);
+    self->matrix = matrix;
+    Py_INCREF(error);
+    self->error = error;
+    return 0;
+}
+
+/* (start, the source datagrams of items[0:take], the block's repairs when it closes (the next
+ * block starts then)): a new reference, or NULL. */
+static PyObject *encoder_add(EncoderCore *self, Py_ssize_t start, PyObject **items,
+                             Py_ssize_t take, int close)
+{
+    Py_ssize_t first = PyList_GET_SIZE(self->held), count = first + take;
+    const uint8_t **bufs = PyMem_Malloc(count * sizeof(uint8_t *));
+    Py_ssize_t *lens = PyMem_Malloc(count * sizeof(Py_ssize_t));
+    PyObject *sources, *coded, *next_held = close ? PyList_New(0) : NULL;
+    int status = -1;
+    if (bufs == NULL || lens == NULL || (close && next_held == NULL)) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+    } else {
+        PyObject **held = PySequence_Fast_ITEMS(self->held);
+        for (Py_ssize_t j = 0; j < count; j++) {
+            PyObject *item = j < first ? held[j] : items[j - first];
+            bufs[j] = (const uint8_t *)PyBytes_AS_STRING(item);
+            lens[j] = PyBytes_GET_SIZE(item);
+        }
+        const uint8_t *matrix = (const uint8_t *)PyBytes_AS_STRING(self->matrix);
+        if (close && self->seeded) {
+            fill_coefficient_rows(self->rows, self->block << 8, self->m, self->k);
+            matrix = self->rows;
+        }
+        status = block_datagrams(self->source_type, self->repair_type, self->block, first, bufs,
+                                 lens, count, matrix, self->k, close ? self->m : 0, &sources,
+                                 &coded);
+    }
+    PyMem_Free(bufs);
+    PyMem_Free(lens);
+    if (status < 0) {
+        Py_XDECREF(next_held);
+        return NULL;
+    }
+    if (close) {
+        self->repairs_sent += self->m;
+        self->blocks++;
+        self->block++;
+        self->has_deadline = 0;
+        Py_SETREF(self->held, next_held);
+    } else {
+        for (Py_ssize_t j = 0; status == 0 && j < take; j++)
+            status = PyList_Append(self->held, items[j]);
+    }
+    self->sources_sent += take;
+    if (status < 0) {
+        Py_DECREF(sources);
+        Py_DECREF(coded);
+        return NULL;
+    }
+    return Py_BuildValue("nNN", start, sources, coded);
+}
+
+/* encode(payloads, now): per block the batch touches, (index in payloads of its first payload
+ * here, their source datagrams, the repairs the block closed with). Raises ``error``, having
+ * made nothing, when a payload is too long; TypeError when one is not bytes. */
+static int encoder_ready(EncoderCore *self)
+{
+    if (self->held != NULL) return 1;
+    PyErr_SetString(PyExc_RuntimeError, "EncoderCore was not initialised");
+    return 0;
+}
+
+static PyObject *encoder_encode(EncoderCore *self, PyObject *args)
+{
+    PyObject *payloads;
+    double now;
+    if (!encoder_ready(self) || !PyArg_ParseTuple(args, "Od:encode", &payloads, &now))
+        return NULL;
+    /* A tuple of its own: allocations below may run a collection, and a finaliser the list. */
+    PyObject *batch = PySequence_Tuple(payloads);
+    if (batch == NULL) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(batch);
+    PyObject **items = &PyTuple_GET_ITEM(batch, 0);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyBytes_Check(items[i])) {
+            PyErr_SetString(PyExc_TypeError, "payloads must be bytes");
+            Py_DECREF(batch);
+            return NULL;
+        }
+        if (PyBytes_GET_SIZE(items[i]) > 0xffff) {
+            PyErr_Format(self->error, "payload of %zd bytes is over the 65535-byte limit",
+                         PyBytes_GET_SIZE(items[i]));
+            Py_DECREF(batch);
+            return NULL;
+        }
+    }
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t start = 0; out != NULL && start < n;) {
+        Py_ssize_t room = self->k - PyList_GET_SIZE(self->held);
+        Py_ssize_t take = n - start < room ? n - start : room;
+        if (PyList_GET_SIZE(self->held) == 0) {
+            self->flush_at = now + self->flush;
+            self->has_deadline = 1;
+        }
+        PyObject *run = encoder_add(self, start, items + start, take, take == room);
+        if (run == NULL || PyList_Append(out, run) < 0) Py_CLEAR(out);
+        Py_XDECREF(run);
+        start += take;
+    }
+    Py_DECREF(batch);
+    return out;
+}
+
+/* poll(now): the repairs of a short block whose flush time has come (else []). */
+static PyObject *encoder_poll(EncoderCore *self, PyObject *args)
+{
+    double now;
+    if (!encoder_ready(self) || !PyArg_ParseTuple(args, "d:poll", &now)) return NULL;
+    if (!self->has_deadline || now < self->flush_at) return PyList_New(0);
+    PyObject *run = encoder_add(self, 0, NULL, 0, 1);
+    if (run == NULL) return NULL;
+    self->short_blocks++;
+    PyObject *repairs = PyTuple_GET_ITEM(run, 2);
+    Py_INCREF(repairs);
+    Py_DECREF(run);
+    return repairs;
+}
+
+static PyObject *encoder_next_deadline(EncoderCore *self, PyObject *unused)
+{
+    if (!self->has_deadline) Py_RETURN_NONE;
+    return PyFloat_FromDouble(self->flush_at);
+}
+
+static PyObject *encoder_counters(EncoderCore *self, PyObject *unused)
+{
+    if (!encoder_ready(self)) return NULL;
+    return Py_BuildValue("LLLLn", self->sources_sent, self->repairs_sent, self->blocks,
+                         self->short_blocks, PyList_GET_SIZE(self->held));
+}
+
+static PyMethodDef encoder_methods[] = {
+    {"encode", (PyCFunction)encoder_encode, METH_VARARGS,
+     "encode(payloads, now): [(start, sources, repairs)] per block the batch touches."},
+    {"poll", (PyCFunction)encoder_poll, METH_VARARGS,
+     "The repairs of a short block whose flush time has come."},
+    {"next_deadline", (PyCFunction)encoder_next_deadline, METH_NOARGS,
+     "When the block being filled is flushed, or None."},
+    {"counters", (PyCFunction)encoder_counters, METH_NOARGS,
+     "(sources sent, repairs sent, blocks, short blocks, payloads in the current block)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject EncoderCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nanoping.fec._gf256.EncoderCore",
+    .tp_doc = "The state of a block encoder between batches (see block.py).",
+    .tp_basicsize = sizeof(EncoderCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)encoder_init,
+    .tp_dealloc = (destructor)encoder_dealloc,
+    .tp_methods = encoder_methods,
+};
 static uint8_t gf_mul(uint8_t a, uint8_t b) { return gf_mul_table[a][b]; }
 static uint8_t gf_inv(uint8_t a) { return gf_exp[255 - gf_log[a]]; }
 
@@ -599,6 +1092,43 @@ static int invert(uint8_t *a, uint8_t *inv, Py_ssize_t n)
     return 0;
 }
 
+/* The decode table (u x k bytes into d) of the repairs whose coefficient rows (u of k each)
+ * are ``a`` and the u distinct missing indexes ``lost`` (below k <= 256): the rows that give
+ * the missing symbols from the known ones (ascending index order) followed by the repairs.
+ * 0; 1 when those repairs cannot rebuild those sources; -1 with MemoryError set. */
+static int decode_table(const uint8_t *a, Py_ssize_t k, const uint8_t *lost, Py_ssize_t u,
+                        uint8_t *d)
+{
+    uint8_t is_lost[256] = {0};
+    for (Py_ssize_t i = 0; i < u; i++) is_lost[lost[i]] = 1;
+    Py_ssize_t cols = k;  /* (k - u) known + u repairs */
+    uint8_t *sub = PyMem_Malloc(2 * u * u);
+    if (sub == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint8_t *inv = sub + u * u;
+    for (Py_ssize_t r = 0; r < u; r++)
+        for (Py_ssize_t t = 0; t < u; t++) sub[r * u + t] = a[r * k + lost[t]];
+    if (invert(sub, inv, u) < 0) {
+        PyMem_Free(sub);
+        return 1;
+    }
+    /* missing = inv * (repairs - A_known * known) = [inv A_known | inv] */
+    for (Py_ssize_t t = 0; t < u; t++) {
+        Py_ssize_t col = 0;
+        for (Py_ssize_t i = 0; i < k; i++) {
+            if (is_lost[i]) continue;
+            uint8_t v = 0;
+            for (Py_ssize_t r = 0; r < u; r++) v ^= gf_mul(inv[t * u + r], a[r * k + i]);
+            d[t * cols + col++] = v;
+        }
+        for (Py_ssize_t r = 0; r < u; r++) d[t * cols + col++] = inv[t * u + r];
+    }
+    PyMem_Free(sub);
+    return 0;
+}
+
 /* decode_matrix(rows, k, missing): for the repairs whose coefficient rows (u of k each) are
  * given and the u missing indexes, the u x (k - u + u) matrix that gives the missing symbols
  * from the known ones (ascending index order) followed by the repairs; None when singular. */
@@ -608,7 +1138,7 @@ static PyObject *py_decode_matrix(PyObject *self, PyObject *args)
     Py_ssize_t k;
     if (!PyArg_ParseTuple(args, "y*ny*:decode_matrix", &rows, &k, &missing)) return NULL;
     Py_ssize_t u = missing.len;
-    const uint8_t *a = (const uint8_t *)rows.buf, *lost = (const uint8_t *)missing.buf;
+    const uint8_t *lost = (const uint8_t *)missing.buf;
     PyObject *out = NULL;
     uint8_t is_lost[256] = {0};
     int ok = k >= 1 && k <= 256 && u >= 1 && u <= k && rows.len == u * k;
@@ -621,32 +1151,14 @@ static PyObject *py_decode_matrix(PyObject *self, PyObject *args)
                         "decode_matrix needs u rows of k coefficients (k <= 256) and u distinct "
                         "missing indexes below k");
     } else {
-        Py_ssize_t cols = k;  /* (k - u) known + u repairs */
-        uint8_t *sub = PyMem_Malloc(2 * u * u + u * cols);
-        if (sub == NULL) {
-            PyErr_NoMemory();
-        } else {
-            uint8_t *inv = sub + u * u, *d = inv + u * u;
-            for (Py_ssize_t r = 0; r < u; r++)
-                for (Py_ssize_t t = 0; t < u; t++) sub[r * u + t] = a[r * k + lost[t]];
-            if (invert(sub, inv, u) < 0) {
-                out = Py_None;
-                Py_INCREF(out);
-            } else {
-                /* missing = inv * (repairs - A_known * known) = [inv A_known | inv] */
-                for (Py_ssize_t t = 0; t < u; t++) {
-                    Py_ssize_t col = 0;
-                    for (Py_ssize_t i = 0; i < k; i++) {
-                        if (is_lost[i]) continue;
-                        uint8_t v = 0;
-                        for (Py_ssize_t r = 0; r < u; r++) v ^= gf_mul(inv[t * u + r], a[r * k + i]);
-                        d[t * cols + col++] = v;
-                    }
-                    for (Py_ssize_t r = 0; r < u; r++) d[t * cols + col++] = inv[t * u + r];
-                }
-                out = PyBytes_FromStringAndSize((const char *)d, u * cols);
-            }
-            PyMem_Free(sub);
+        out = PyBytes_FromStringAndSize(NULL, u * k);
+        int status = out == NULL ? -1
+                                 : decode_table((const uint8_t *)rows.buf, k, lost, u,
+                                                (uint8_t *)PyBytes_AS_STRING(out));
+        if (status != 0) Py_CLEAR(out);
+        if (status == 1) {
+            out = Py_None;
+            Py_INCREF(out);
         }
     }
     PyBuffer_Release(&rows);
@@ -668,17 +1180,22 @@ static PyObject *py_coefficient_rows(PyObject *self, PyObject *args)
     }
     PyObject *out = PyBytes_FromStringAndSize(NULL, rows * count);
     if (out == NULL) return NULL;
-    uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+    fill_coefficient_rows((uint8_t *)PyBytes_AS_STRING(out), (uint32_t)seed, rows, count);
+    return out;
+}
+
+/* coefficients(seed + r, count) for r in range(rows), into p (rows x count bytes). */
+static void fill_coefficient_rows(uint8_t *p, uint32_t seed, Py_ssize_t rows, Py_ssize_t count)
+{
     for (Py_ssize_t r = 0; r < rows; r++) {
         tinymt32 state;
-        tinymt32_seed(&state, (uint32_t)((seed + (unsigned long)r) & 0xffffffffUL));
+        tinymt32_seed(&state, seed + (uint32_t)r);
         for (Py_ssize_t i = 0; i < count; i++) {
             uint8_t value;
             do value = (uint8_t)(tinymt32_output(&state) & 0xff); while (value == 0);
             p[r * count + i] = value;
         }
     }
-    return out;
 }
 
 /* ---- the block decoder's per-packet bookkeeping ---------------------------------------------
@@ -693,7 +1210,7 @@ static PyObject *py_coefficient_rows(PyObject *self, PyObject *args)
 
 enum {
     C_SOURCES, C_REPAIRS, C_RECOVERED, C_LOST, C_LATE, C_UNNEEDED, C_DUPLICATES, C_FAILURES,
-    C_OPEN, C_COUNT
+    C_OPEN, C_TABLES, C_COUNT
 };
 
 typedef struct {
@@ -710,6 +1227,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     int k, m, source_type, repair_type, max_blocks, history, eager;
+    int seeded;         /* RLNC: block b's repair j has coefficients((b << 8) + j), made here */
     double timeout;
     core_block *blocks;
     uint32_t *closed_block;
@@ -746,22 +1264,32 @@ static void core_dealloc(BlockCore *self)
 static int core_init(BlockCore *self, PyObject *args, PyObject *kwds)
 {
     static char *kw[] = {"symbols", "repair", "source_type", "repair_type", "max_blocks",
-                         "timeout", "eager", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "$iiiiidp:BlockCore", kw, &self->k, &self->m,
-                                     &self->source_type, &self->repair_type, &self->max_blocks,
-                                     &self->timeout, &self->eager))
+                         "timeout", "eager", "seeded", NULL};
+    int k, m, source_type, repair_type, max_blocks, eager, seeded;
+    double timeout;
+    /* Parsed into locals: a second __init__ must not touch a live core's sizes. */
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "$iiiiidpp:BlockCore", kw, &k, &m,
+                                     &source_type, &repair_type, &max_blocks, &timeout, &eager,
+                                     &seeded))
         return -1;
     if (self->blocks != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "BlockCore is initialised once");
         return -1;
     }
-    if (self->k < 1 || self->k > 256 || self->m < 0 || self->m > 255 || self->max_blocks < 1 ||
-        self->max_blocks > 65536) {
+    if (k < 1 || k > 256 || m < 0 || m > 255 || max_blocks < 1 || max_blocks > 65536) {
         PyErr_SetString(PyExc_ValueError,
                         "BlockCore needs symbols in 1..256, repair in 0..255 and max_blocks in "
                         "1..65536");
         return -1;
     }
+    self->k = k;
+    self->m = m;
+    self->source_type = source_type;
+    self->repair_type = repair_type;
+    self->max_blocks = max_blocks;
+    self->timeout = timeout;
+    self->eager = eager;
+    self->seeded = seeded;
     self->history = 4 * self->max_blocks;
     self->blocks = PyMem_Calloc(self->max_blocks, sizeof(core_block));
     self->closed_block = PyMem_Calloc(self->history, sizeof(uint32_t));
@@ -902,32 +1430,76 @@ static PyObject *rebuild_with_table(BlockCore *self, core_block *b, const uint8_
     for (int i = 0; i < self->k; i++)
         if (!lost[i] && b->sources[i] != NULL && PyBytes_GET_SIZE(b->sources[i]) + 2 > size)
             Py_RETURN_NONE;
-    uint8_t *symbol = PyMem_Malloc(size > 0 ? size : 1);
-    if (symbol == NULL) return PyErr_NoMemory();
-    PyObject *out = PyDict_New();
-    for (int r = 0; out != NULL && r < n; r++) {
-        const uint8_t *row = t + (Py_ssize_t)r * self->k;
-        int col = 0;
-        memset(symbol, 0, size);
-        for (int i = 0; i < self->k; i++) {
-            if (lost[i]) continue;
-            PyObject *src = b->sources[i];  /* NULL: after count, an empty payload's symbol */
-            if (src != NULL)
-                muladd_prefixed(symbol, (const uint8_t *)PyBytes_AS_STRING(src),
-                                PyBytes_GET_SIZE(src), row[col]);
-            col++;
+    /* The table's columns: the known sources in index order (those after count are empty
+     * payloads: their symbols are zero and drop out), then the chosen repairs. */
+    int k = self->k, np = 0;
+    const uint8_t *payloads[256], *raws[256];
+    Py_ssize_t lens[256];
+    uint8_t *coefs = PyMem_Malloc((size_t)n * k + (size_t)n * size);
+    uint8_t *symbols[256];
+    if (coefs == NULL) return PyErr_NoMemory();
+    uint8_t *area = coefs + (size_t)n * k;
+    for (int r = 0; r < n; r++) symbols[r] = area + (size_t)r * size;
+    memset(area, 0, (size_t)n * size);
+    for (int i = 0, col = 0; i < k; i++) {
+        if (lost[i]) continue;
+        PyObject *src = b->sources[i];
+        if (src != NULL) {
+            payloads[np] = (const uint8_t *)PyBytes_AS_STRING(src);
+            lens[np] = PyBytes_GET_SIZE(src);
+            for (int r = 0; r < n; r++) coefs[(size_t)r * k + np] = t[(size_t)r * k + col];
+            np++;
         }
-        for (int j = 0; j < n; j++)
-            muladd(symbol, (const uint8_t *)PyBytes_AS_STRING(b->repairs[chosen[j]]) + 9, size,
-                   row[col + j]);
+        col++;
+    }
+    for (int j = 0; j < n; j++) {
+        raws[j] = (const uint8_t *)PyBytes_AS_STRING(b->repairs[chosen[j]]) + 9;
+        for (int r = 0; r < n; r++) coefs[(size_t)r * k + np + j] = t[(size_t)r * k + k - n + j];
+    }
+    PyObject *out = NULL;  /* size >= 2: a repair datagram has at least 11 bytes */
+    if (code_symbols(symbols, n, size, payloads, lens, np, raws, n, coefs, k) == 0)
+        out = PyDict_New();
+    for (int r = 0; out != NULL && r < n; r++) {
         PyObject *key = PyLong_FromLong(missing[r]);
-        PyObject *value = key ? unprefix(symbol, size) : NULL;
+        PyObject *value = key ? unprefix(symbols[r], size) : NULL;
         if (value == NULL || PyDict_SetItem(out, key, value) < 0) Py_CLEAR(out);
         Py_XDECREF(key);
         Py_XDECREF(value);
     }
-    PyMem_Free(symbol);
+    PyMem_Free(coefs);
     return out;
+}
+
+/* The decode table of a block's loss pattern (bytes, or None when the chosen repairs cannot
+ * rebuild the missing sources), a new reference; NULL with an exception set. A seeded code's
+ * coefficients are new in every block, so its table is made here and never cached (counted in
+ * C_TABLES); other codes ask ``table_fn``, which keeps a cache. */
+static PyObject *block_table(BlockCore *self, core_block *b, const uint8_t *missing, int n,
+                             const uint8_t *chosen, PyObject *table_fn)
+{
+    if (!self->seeded)
+        return PyObject_CallFunction(table_fn, "ky#y#", (unsigned long)b->block,
+                                     (const char *)missing, (Py_ssize_t)n,
+                                     (const char *)chosen, (Py_ssize_t)n);
+    uint8_t *rows = PyMem_Malloc((size_t)n * self->k);
+    PyObject *table = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n * self->k);
+    int status = -1;
+    if (rows == NULL || table == NULL) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+    } else {
+        for (int j = 0; j < n; j++)
+            fill_coefficient_rows(rows + (size_t)j * self->k, (b->block << 8) + chosen[j], 1,
+                                  self->k);
+        status = decode_table(rows, self->k, missing, n, (uint8_t *)PyBytes_AS_STRING(table));
+        self->counters[C_TABLES]++;
+    }
+    PyMem_Free(rows);
+    if (status != 0) Py_CLEAR(table);
+    if (status == 1) {
+        table = Py_None;
+        Py_INCREF(table);
+    }
+    return table;
 }
 
 /* Rebuild what the block's packets allow; 0, or -1 with an exception set. A linear code asks
@@ -946,9 +1518,7 @@ static int try_recover(BlockCore *self, int s, PyObject *payloads, PyObject *ori
         int c = 0;
         for (int j = 0; j < self->m && c < n; j++)
             if (b->repairs[j] != NULL) chosen[c++] = (uint8_t)j;
-        PyObject *table = PyObject_CallFunction(table_fn, "ky#y#", (unsigned long)b->block,
-                                                (const char *)missing, (Py_ssize_t)n,
-                                                (const char *)chosen, (Py_ssize_t)n);
+        PyObject *table = block_table(self, b, missing, n, chosen, table_fn);
         if (table == NULL) return -1;
         if (table != Py_None) {
             result = rebuild_with_table(self, b, missing, n, chosen, table);
@@ -1149,7 +1719,8 @@ static PyMethodDef core_methods[] = {
     {"next_deadline", (PyCFunction)core_next_deadline, METH_NOARGS,
      "When the oldest open block times out, or None."},
     {"counters", (PyCFunction)core_counters, METH_NOARGS,
-     "(sources, repairs, recovered, lost, late, unneeded, duplicates, failures, open)."},
+     "(sources, repairs, recovered, lost, late, unneeded, duplicates, failures, open, "
+     "seeded decode tables made)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1225,12 +1796,18 @@ PyMODINIT_FUNC PyInit__gf256(void)
     use_avx2 = __builtin_cpu_supports("avx2");
     use_ssse3 = __builtin_cpu_supports("ssse3");
 #endif
-    if (PyType_Ready(&BlockCoreType) < 0) return NULL;
+    if (PyType_Ready(&BlockCoreType) < 0 || PyType_Ready(&EncoderCoreType) < 0) return NULL;
     PyObject *mod = PyModule_Create(&module);
     if (mod == NULL) return NULL;
     Py_INCREF(&BlockCoreType);
     if (PyModule_AddObject(mod, "BlockCore", (PyObject *)&BlockCoreType) < 0) {
         Py_DECREF(&BlockCoreType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    Py_INCREF(&EncoderCoreType);
+    if (PyModule_AddObject(mod, "EncoderCore", (PyObject *)&EncoderCoreType) < 0) {
+        Py_DECREF(&EncoderCoreType);
         Py_DECREF(mod);
         return NULL;
     }

@@ -17,21 +17,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from nanoping.fec._gf256 import BlockCore
+from nanoping.fec._gf256 import BlockCore, EncoderCore
 from nanoping.fec.gf256 import (
     EXP,
     coefficient_rows,
     combine,
     decode_matrix,
-    frame,
     inverse,
-    native_encode,
     native_recover,
 )
 from nanoping.fec.linear_system import LinearSystem
-from nanoping.fec.symbol import MAX_PAYLOAD, SymbolError, from_symbol, to_symbol
+from nanoping.fec.symbol import SymbolError, from_symbol, to_symbol
 
-_PREFIX = struct.Struct(">BI")
 _SOURCE = struct.Struct(">BIH")
 _SOURCE_SIZE = _SOURCE.size
 _unpack_source = _SOURCE.unpack_from
@@ -221,70 +218,54 @@ class BlockState:
 
 
 class BlockEncoder:
-    """Sends sources at once and a block's repairs when it is full or its flush time has come."""
+    """Sends sources at once and a block's repairs when it is full or its flush time has come.
+
+    The state between batches (the block being filled, its flush time, the counters) lives in
+    the native ``EncoderCore``: a batch is one call that frames every source and codes every
+    block it fills.
+    """
 
     def __init__(self, code: BlockCode) -> None:
         self.code = code
         self.config = code.config
-        self.counters = BlockEncoderCounters()
-        self._block = 0
-        self._payloads: list[bytes] = []
-        self._flush_at: float | None = None
+        # A matrix that changes per block must be RLNC's, which the core draws itself.
+        seeded = code.coefficient_key(0) is not None
+        self._core = EncoderCore(
+            symbols=self.config.symbols,
+            repair=code.repair_count(),
+            source_type=code.source_type,
+            repair_type=code.repair_type,
+            flush=self.config.flush,
+            matrix=b"" if seeded else code.matrix(0),
+            seeded=seeded,
+            error=SymbolError,
+        )
+        self.encode_batch = self._core.encode
+        """``encode_batch(payloads, now)``: datagrams for a batch of payloads, per block
+        touched: (index in ``payloads`` of the block's first payload here, their source
+        datagrams, the repairs that block closed with). Raises SymbolError, sending nothing,
+        when a payload is too big to code."""
+        self.poll = self._core.poll
+        """``poll(now)``: the repairs of a short block whose flush time has come."""
+        self.next_deadline = self._core.next_deadline
+        """``next_deadline()``: when the current short block will be flushed, or None."""
+
+    @property
+    def counters(self) -> BlockEncoderCounters:
+        """What the encoder has sent so far."""
+        sources, repairs, blocks, short, fill = self._core.counters()
+        return BlockEncoderCounters(
+            sources_sent=sources,
+            repairs_sent=repairs,
+            blocks=blocks,
+            short_blocks=short,
+            block_fill=fill,
+        )
 
     def encode(self, payload: bytes, now: float) -> list[bytes]:
         """Datagrams to send for one payload: its source datagram, then the repairs if due."""
         ((_, sources, repairs),) = self.encode_batch([payload], now)
         return sources + repairs
-
-    def encode_batch(
-        self, payloads: list[bytes], now: float
-    ) -> list[tuple[int, list[bytes], list[bytes]]]:
-        """Datagrams for a batch of payloads, per block touched: (index in ``payloads`` of the
-        block's first payload here, their source datagrams, the repairs that block closed with).
-        Raises SymbolError, sending nothing, when a payload is too big to code."""
-        if payloads and max(map(len, payloads)) > MAX_PAYLOAD:
-            raise SymbolError(f"a payload is over the {MAX_PAYLOAD}-byte limit")
-        k = self.config.symbols
-        out = []
-        start, total = 0, len(payloads)
-        kind = self.code.source_type
-        while start < total:
-            held = self._payloads
-            chunk = payloads[start : start + k - len(held)]
-            if not held:
-                self._flush_at = now + self.config.flush
-            sources = frame(_PREFIX.pack(kind, self._block), 2, len(held), chunk)
-            held += chunk
-            repairs = self._close() if len(held) == k else []
-            out.append((start, sources, repairs))
-            start += len(chunk)
-        self.counters.sources_sent += total
-        self.counters.block_fill = len(self._payloads)
-        return out
-
-    def poll(self, now: float) -> list[bytes]:
-        """Repairs of a short block whose flush time has come."""
-        if self._flush_at is None or now < self._flush_at:
-            return []
-        self.counters.short_blocks += 1
-        return self._close()
-
-    def next_deadline(self) -> float | None:
-        """When the current short block will be flushed, or None."""
-        return self._flush_at
-
-    def _close(self) -> list[bytes]:
-        count = len(self._payloads)
-        kind, block = self.code.repair_type, self._block
-        headers = [_REPAIR.pack(kind, block, j, count) for j in range(self.code.repair_count())]
-        out = native_encode(headers, self._payloads, self.code.matrix(block))
-        self.counters.repairs_sent += len(out)
-        self.counters.blocks += 1
-        self.counters.block_fill = 0
-        self._block = (block + 1) & _MASK32
-        self._payloads = []
-        self._flush_at = None
-        return out
 
 
 class BlockDecoder:
@@ -307,6 +288,9 @@ class BlockDecoder:
         self._closed: OrderedDict[int, bool] = OrderedDict()  # block -> closed complete
         self._tables: OrderedDict[tuple[int | None, bytes, bytes], bytes | None] = OrderedDict()
         self._source_type = code.source_type
+        # Coefficients new in every block (RLNC): no table is ever reused, so none is cached,
+        # and the native core draws them and makes the table itself.
+        self._seeded = code.linear and code.coefficient_key(0) is not None
         self._core: BlockCore | None = None
         if native and self.config.symbols <= 256:
             self._core = BlockCore(
@@ -317,6 +301,7 @@ class BlockDecoder:
                 max_blocks=self.config.max_blocks,
                 timeout=self.config.timeout,
                 eager=not code.linear,
+                seeded=self._seeded,
             )
 
     @property
@@ -523,7 +508,10 @@ class BlockDecoder:
             c.duplicates,
             c.decode_failures,
             c.open_blocks,
+            seeded_tables,
         ) = self._core.counters()
+        if self._seeded:  # then the core makes every table: no call to _table
+            c.decode_table_misses = seeded_tables
 
     def _core_table(self, block: int, missing: bytes, chosen: bytes) -> bytes | None:
         """The native core's call for the decode table of a loss pattern."""
@@ -544,7 +532,7 @@ class BlockDecoder:
         matrix = self.code.matrix(block)
         rows = b"".join(matrix[j * k : (j + 1) * k] for j in chosen)
         table = decode_matrix(rows, k, missing)
-        if self.config.decode_tables:
+        if self.config.decode_tables and not self._seeded:
             tables[key] = table
             while len(tables) > self.config.decode_tables:
                 tables.popitem(last=False)
@@ -591,6 +579,7 @@ class RlncCode(BlockCode):
         return None if self.config.repeat_coefficients else block
 
     def matrix(self, block: int) -> bytes:
+        # The native encoder and decoder cores draw these same rows themselves ("seeded").
         if self.config.repeat_coefficients:
             return self._fixed
         return coefficient_rows(_seed(block, 0), self.config.repair, self.config.symbols)

@@ -103,6 +103,32 @@ def encode(headers: Sequence[bytes], payloads: Sequence[bytes], matrix: bytes) -
     return out
 
 
+def encode_block(
+    source_type: int,
+    repair_type: int,
+    block: int,
+    held: Sequence[bytes],
+    payloads: Sequence[bytes],
+    matrix: bytes,
+    repairs: int,
+) -> tuple[list[bytes], list[bytes]]:
+    """Source datagrams of ``payloads`` (indexes from len(held)) and, when ``repairs`` > 0, the
+    repair datagrams of the block held + payloads (docs/fec-wire-formats.md)."""
+    prefix = bytes([source_type]) + block.to_bytes(4, "big")
+    sources = frame(prefix, 2, len(held), payloads)
+    if not repairs:
+        return sources, []
+    count = len(held) + len(payloads)
+    headers = [
+        bytes([repair_type])
+        + block.to_bytes(4, "big")
+        + r.to_bytes(2, "big")
+        + count.to_bytes(2, "big")
+        for r in range(repairs)
+    ]
+    return sources, encode(headers, [*held, *payloads], matrix)
+
+
 def recover(
     payloads: Sequence[bytes], repairs: Sequence[bytes], skip: int, matrix: bytes
 ) -> list[bytes | None]:

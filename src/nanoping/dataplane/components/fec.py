@@ -34,7 +34,8 @@ MAX_PAYLOADS = 4095
 
 
 class _Encoder(Protocol):
-    counters: Any
+    @property
+    def counters(self) -> Any: ...
 
     def encode(self, payload: bytes, now: float) -> list[bytes]: ...
     def encode_batch(
@@ -119,9 +120,14 @@ class EncoderComponent(Component[Any]):
         except SymbolError:
             self._handle_each(batch, now)
             return
-        if len(runs) == 1 and not runs[0][2]:  # the usual batch: no repair due
-            for packet, source in zip(batch, runs[0][1], strict=True):
+        if len(runs) == 1:  # the usual batch: within one block, perhaps closing it
+            _, sources, repairs = runs[0]
+            for packet, source in zip(batch, sources, strict=False):  # one each, by contract
                 packet.payload = source
+            if repairs:  # the batch list is this component's too: the repairs join it
+                self.packets_produced += len(repairs)
+                last = batch[-1].created
+                batch += [Packet(r, last) for r in repairs]
             self.emit(0, batch)
             return
         out: Batch = []
