@@ -263,7 +263,7 @@ def _reed_solomon(batches: list[list[bytes]], n: int, runs: int) -> list[str]:
     )
     survivors = [driver.encode(j)[M:] for j in joined]
     datagrams = encoded(ReedSolomonEncoder(component_id="e", params=enc_params), batches)
-    lossy = [_drop_first_of_each_block(datagrams, K + M, M)]
+    lossy = batches_of(_drop_first_of_each_block(datagrams, K + M, M))
     dec_params = BlockDecoderParams(symbols=K, repair=M)
     dec, dec_raws = best_component(
         runs,
@@ -300,7 +300,7 @@ def _rlnc(batches: list[list[bytes]], n: int, runs: int) -> list[str]:
         {"kernel": lambda: _kernel_encode(batches, code.matrix)},
     )
     datagrams = encoded(RlncEncoder(component_id="e", params=enc_params), batches)
-    lossy = [_drop_first_of_each_block(datagrams, K + M, M)]
+    lossy = batches_of(_drop_first_of_each_block(datagrams, K + M, M))
     dec_params = BlockDecoderParams(symbols=K, repair=M)
     dec, dec_raws = best_component(
         runs,
