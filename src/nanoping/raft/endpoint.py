@@ -18,6 +18,7 @@ from nanoping.raft.arq import (
     MAX_RETRANSMITS,
     NACK_COPIES,
     NACK_COPIES_BURSTY,
+    NACK_COPY_SPACING,
     RENACK_FLOOR,
     NackPlanner,
     SendHistory,
@@ -829,12 +830,20 @@ class RaftEndpoint:
             return
         rtt = via.estimate.rtt
         bursty = via.estimate.burst >= BURSTY
+        # Under bursts the copies go on for most of the round: a sparse reverse path can lose
+        # half a round of NACKs to one burst. The sender refuses a NACK that comes less than
+        # about the least round trip after a resend (``_resend``'s echo), so copies that stop
+        # short of it (by the delay's variation) cost no second resend.
+        span = None
+        if bursty:
+            span = max(rtt.smoothed / 2, rtt.min_rtt - 4 * rtt.rttvar - NACK_COPY_SPACING)
         due = stream.planner.due(
             now,
             rtt.smoothed,
             rtt.rttvar,
             hold=lambda seq: self._fec_hold(stream, seq),
             copies=NACK_COPIES_BURSTY if bursty else NACK_COPIES,
+            span=span,
             behind=self._behind(now),
         )
         wanted = [q for q in due if stream.buffer.missing_below(q)]
