@@ -549,3 +549,25 @@ def test_a_repair_that_covers_a_lost_tail_makes_the_receiver_nack_it() -> None:
     _send_ten_and_settle(bench, 0.4)
     assert bench.b.stream_stats(0)["nacks_sent"] >= 1
     assert bench.b.stream_stats(0)["recovered_arq"] + bench.b.stream_stats(0)["recovered_fec"] == 2
+
+
+@pytest.mark.parametrize(
+    ("delay", "timeout", "loss", "burst", "low", "high"),
+    [(0.04, 0.3, 0.1, 8.0, 2.2, 2.8), (0.025, 0.15, 0.05, 4.0, 1.5, 1.95)],
+    ids=["S5", "S4"],
+)
+def test_the_rounds_a_hole_really_has_count_from_when_it_can_be_nacked(
+    delay: float, timeout: float, loss: float, burst: float, low: float, high: float
+) -> None:
+    # S5's and S4's paths at 1000 packets per second, loss and bursts as feedback reports them.
+    # Counted from the first send both have two rounds; taking off the burst, the NACK wait
+    # and the last-chance copy's bursts leaves S5 two and S4 fewer (its repair rate keeps
+    # the peak hold).
+    bench = Bench(delay=delay, settings=_one_stream(timeout, carriers=1, fec=True))
+    bench.run(0.5)
+    for i in range(1500):
+        estimate = bench.a.carriers[0].estimate
+        estimate.loss, estimate.burst = loss, burst
+        bench.a.send(0, bytes(1200), bench.now)
+        bench.run(0.5 + (i + 1) * 0.001)
+    assert low < bench.a.streams[0].rate.rounds < high
