@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import pairwise
 
 import pytest
@@ -9,10 +10,12 @@ import pytest
 from nanoping.fec.sliding_window import MIN_TAIL_SPACING, TAIL_REPAIRS
 from nanoping.raft.carrier import CarrierEstimate
 from nanoping.raft.repair import (
+    STEADY,
     RateController,
     RepairInputs,
     StreamRepair,
     arq_rounds,
+    resend_rounds,
     split,
     target_rate,
 )
@@ -43,13 +46,48 @@ def test_the_rate_never_sits_at_the_loss_rate_and_has_a_floor_and_a_cap() -> Non
 
 
 def test_random_loss_is_followed_directly_bursty_loss_keeps_its_peak_for_a_while() -> None:
+    # One round of ARQ (two would leave the waves to ARQ, see the steady rule below).
     calm, noisy = RateController(), RateController()
     for loss in (0.10, 0.06):
-        calm.update(inputs(loss=loss, budget=0.3, rtt=0.1))
-        noisy.update(inputs(loss=loss, budget=0.3, rtt=0.1, burst=4.0))
-    assert calm.rate == pytest.approx(target_rate(inputs(loss=0.06, budget=0.3, rtt=0.1)))
-    peak = target_rate(inputs(loss=0.10, budget=0.3, rtt=0.1, burst=4.0))
+        calm.update(inputs(loss=loss, budget=0.2, rtt=0.1))
+        noisy.update(inputs(loss=loss, budget=0.2, rtt=0.1, burst=4.0))
+    assert calm.rate == pytest.approx(target_rate(inputs(loss=0.06, budget=0.2, rtt=0.1)))
+    peak = target_rate(inputs(loss=0.10, budget=0.2, rtt=0.1, burst=4.0))
     assert noisy.rate == pytest.approx(0.99 * peak)
+
+
+def s5(*, loss: float, nack_delay: float) -> RepairInputs:
+    """S5's path (80 ms RTT, 300 ms budget, bursts of 8)."""
+    return RepairInputs(
+        loss=loss, burst=8.0, budget=0.3, rtt=0.08, rttvar=0.001, nack_delay=nack_delay
+    )
+
+
+def test_resend_rounds_count_from_when_a_hole_can_be_nacked() -> None:
+    # A burst of 8 at ~1.4 packets per ms, the copy's 3 bursts, 2 ms reordering, 6 ms hold.
+    s5_delay = 4 * 8 / 1400 + 0.002 + 0.006
+    assert arq_rounds(s5(loss=0.1, nack_delay=s5_delay)) == 2
+    assert 2.4 < resend_rounds(s5(loss=0.1, nack_delay=s5_delay)) < 2.6
+    # S4: 50 ms RTT, 150 ms budget, bursts of 4: two rounds from the first send, not from
+    # when the hole can be asked for.
+    s4 = RepairInputs(loss=0.05, burst=4.0, budget=0.15, rtt=0.05, rttvar=0.001, nack_delay=0.024)
+    assert arq_rounds(s4) == 2
+    assert 1.6 < resend_rounds(s4) < 1.9
+    assert resend_rounds(dataclasses.replace(s4, arq=False)) == 0.0
+
+
+def test_bursty_loss_with_two_rounds_left_gets_a_steady_rate_from_averages() -> None:
+    # Loss in waves: 20 % for 0.5 s, then none for 0.5 s (10 % on average), 4 s of updates.
+    steady, tight = RateController(), RateController()
+    for i in range(400):
+        loss = 0.2 if (i // 50) % 2 == 0 else 0.0
+        steady.update(s5(loss=loss, nack_delay=0.03))  # ~2.5 rounds
+        tight.update(s5(loss=loss, nack_delay=0.11))  # ~1.6 rounds
+    gain, offset = STEADY
+    assert steady.loss == pytest.approx(0.1, abs=0.03)
+    assert steady.rate == pytest.approx(gain * steady.loss + offset)
+    # Without two rounds the peak of the last wave still holds the rate up.
+    assert tight.rate > 2 * steady.rate
 
 
 def test_the_loss_for_repair_follows_a_step_within_about_a_hundred_packets() -> None:

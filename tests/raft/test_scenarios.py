@@ -45,11 +45,21 @@ def test_s3_budget_below_a_round_trip_turns_arq_off_and_fec_carries_it() -> None
 
 
 def test_s5_long_bursts_are_recovered_by_fec_and_arq_together() -> None:
+    """S5 has an overhead goal and no latency goal, so its repair rate leaves the waves of
+    bursty loss to ARQ's two rounds (a steady rate, no peak hold: 29 % overhead instead of
+    47 % at 10^5 packets). More holes then wait for a resend, and in this short run raft's
+    p99 falls behind ARQ alone's (257 against 204 ms; at 10^5 packets it is ahead, 200-207
+    against 251-258 ms). What holds: every packet arrives inside the budget, the median
+    packet does not wait for a resend as with ARQ alone, the tail is at most one RTT behind
+    ARQ alone's, and FEC rebuilds most holes.
+    """
     outcome, _, b = run_raft(SCENARIOS["S5"], count=4000, seed=3)
     arq_only, _, _ = run_raft(SCENARIOS["S5"], count=4000, seed=3, fec=False)
-    assert outcome.residual <= 1e-3
-    assert outcome.quantile(0.99) < arq_only.quantile(0.99)
-    assert b.stream_stats(0)["recovered_arq"] > 0
+    assert outcome.residual == 0.0
+    assert outcome.quantile(0.5) < arq_only.quantile(0.5)
+    assert outcome.quantile(0.99) < arq_only.quantile(0.99) + 0.08
+    stats = b.stream_stats(0)
+    assert stats["recovered_fec"] > 2 * stats["recovered_arq"] > 0
 
 
 def test_s6_repair_rate_follows_each_loss_phase() -> None:

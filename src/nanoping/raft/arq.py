@@ -22,14 +22,19 @@ RENACK_FLOOR = 0.005
 NACK_COPIES = 4
 """Copies of a NACK sent after it within one retransmission round: a NACK is lost as easily
 as the data it asks for, and without a copy its loss costs a whole round."""
-NACK_COPIES_BURSTY = 8
+NACK_COPIES_BURSTY = 16
 """Copies under bursty loss on the path the NACKs take: its few packets fall in one burst
-together (a burst of 8 takes a NACK and 4 copies more than one time in twenty). The round's
-half RTT bounds them anyway (7 at 80 ms RTT). S5 at a fixed 22 % repair (10^5 packets) lost
-2e-5 with 4 and nothing with 8; copies cost reverse bandwidth only, a few dozen bytes each."""
+together (a burst of 8 takes a NACK and 4 copies more than one time in twenty), so there the
+copies also go on for most of the round (see ``span`` in :meth:`NackPlanner.due`; about 14
+at 80 ms RTT). S5 at a fixed 22 % repair (10^5 packets) lost 2e-5 with 4 copies and nothing
+with 8; at 1.4x the loss + 1 % it lost 1.3e-4 (two rounds of 8 NACKs in one reverse
+burst) with 8 copies over half the RTT and nothing with copies over the round. Copies cost
+reverse bandwidth only, a few dozen bytes each.
+"""
 NACK_COPY_SPACING = 0.005
-"""Time between a NACK and its copies. Copies stop before half the smoothed RTT, so any that
-arrives after the resend left is refused by the sender as too soon (it costs no resend)."""
+"""Time between a NACK and its copies. Copies stop before half the smoothed RTT (under bursts
+before about the least RTT, the caller's ``span``), so any that arrives after the resend left
+is refused by the sender as too soon (it costs no resend)."""
 
 
 @dataclass(slots=True)
@@ -122,6 +127,7 @@ class NackPlanner:
         *,
         hold: Callable[[int], float] | None = None,
         copies: int = NACK_COPIES,
+        span: float | None = None,
         behind: Callable[[float], float] | None = None,
     ) -> list[int]:
         """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more.
@@ -133,13 +139,14 @@ class NackPlanner:
         A hole's first NACK is held back once by ``hold(seq)`` (the time the code needs to
         rebuild it from repairs on their way), but never so long that fewer than two rounds are
         left before its deadline. Each round's NACK is followed by up to ``copies`` copies
-        :data:`NACK_COPY_SPACING` apart while less than ``srtt / 2`` has passed; a new round
-        (what was resent is lost too) starts a round after the first NACK.
+        :data:`NACK_COPY_SPACING` apart while less than ``span`` (default ``srtt / 2``) has
+        passed; a new round (what was resent is lost too) starts a round after the first NACK.
         """
         out: list[int] = []
         expired: list[int] = []
         # A resend takes a full round trip plus pacing: asking again sooner only duplicates.
         interval = srtt + 4 * rttvar + RENACK_FLOOR
+        span = srtt / 2 if span is None else span
         for seq, hole in self.missing.items():
             if now + srtt + rttvar > hole.deadline:
                 expired.append(seq)
@@ -163,7 +170,7 @@ class NackPlanner:
                 self.nack_copies += 1
             out.append(seq)
             copy_at = now + NACK_COPY_SPACING
-            if hole.copies < copies and copy_at < hole.round_start + srtt / 2:
+            if hole.copies < copies and copy_at < hole.round_start + span:
                 hole.next_nack = copy_at
             else:
                 # The next round is timed from the round's first NACK, not its last copy:

@@ -18,13 +18,22 @@ from nanoping.raft.arq import (
     MAX_RETRANSMITS,
     NACK_COPIES,
     NACK_COPIES_BURSTY,
+    NACK_COPY_SPACING,
     RENACK_FLOOR,
     NackPlanner,
     SendHistory,
     Sent,
     ranges,
 )
-from nanoping.raft.carrier import EXCLUDED, UP, CarrierState, ReceiveStats, WindowedMin, unwrap
+from nanoping.raft.carrier import (
+    EXCLUDED,
+    PATH_BYTES,
+    UP,
+    CarrierState,
+    ReceiveStats,
+    WindowedMin,
+    unwrap,
+)
 from nanoping.raft.events import CarrierExcluded, CarrierRestored, PeerSessionStarted, RaftEvent
 from nanoping.raft.jitter import TRANSIT, JitterBuffer
 from nanoping.raft.repair import (
@@ -105,6 +114,9 @@ class StreamState:
     repair_span: int = 0
     """Sources the last repair received covered (the peer's encoding window)."""
     last_repair_at: float = -1.0
+    sent_repair_gap: float = 0.0
+    """Smoothed time between the repairs this side sends (the peer's ``repair_gap``)."""
+    last_repair_sent: float = -1.0
     waiting: deque[tuple[bytes, float]] = field(default_factory=deque)
     copies: list[tuple[float, int]] = field(default_factory=list)
     """Copies of last-chance resends due later on the same carrier: (when, sequence number)."""
@@ -329,8 +341,14 @@ class RaftEndpoint:
         _, body = wire.encode_body(wire.Repair(stream.spec.handle, codec))
         carrier = schedule.pick(len(body), avoid=avoid)
         if carrier is not None:
-            carrier.pacer.push(wire.REPAIR, body, schedule.now + stream.spec.timeout)
+            now = schedule.now
+            carrier.pacer.push(wire.REPAIR, body, now + stream.spec.timeout)
             stream.counters.repairs_sent += 1
+            if stream.last_repair_sent >= 0:
+                stream.sent_repair_gap += (
+                    now - stream.last_repair_sent - stream.sent_repair_gap
+                ) / 8
+            stream.last_repair_sent = now
 
     def _us(self, now: float) -> int:
         return int((now - self._epoch) * 1e6)
@@ -604,10 +622,15 @@ class RaftEndpoint:
         via = self._nack_carrier()
         if stream.repair is None or stream.repair_gap <= 0 or via is None:
             return wait
+        return wait + self._code_wait(stream, stream.repair_gap, via)
+
+    @staticmethod
+    def _code_wait(stream: StreamState, gap: float, via: CarrierState) -> float:
+        """1.5 repair intervals (``gap``), at most what leaves two NACK rounds via ``via``."""
         rtt = via.estimate.rtt
         rounds = 2 * (rtt.smoothed + 4 * rtt.rttvar + RENACK_FLOOR)
         room = stream.spec.timeout - rtt.one_way - rounds
-        return wait + max(0.0, min(1.5 * stream.repair_gap, room))
+        return max(0.0, min(1.5 * gap, room))
 
     def _fec_hold(self, stream: StreamState, seq: int) -> float:
         """How long the first NACK for hole ``seq`` waits for repairs still to come.
@@ -649,8 +672,22 @@ class RaftEndpoint:
                 rtt=rtt.smoothed,
                 rttvar=rtt.rttvar,
                 arq=stream.spec.arq,
+                nack_delay=self._nack_delay(stream, worst, via),
             )
             stream.repair.set_rate(stream.rate.update(inputs), window_time(inputs))
+
+    def _nack_delay(self, stream: StreamState, lossy: CarrierState, via: CarrierState) -> float:
+        """What the peer's rules take from a lost packet's budget besides the first one-way
+        delay (see :func:`repair.resend_rounds`): a mean loss burst of ``lossy`` passes before
+        a later packet shows the hole, then the peer's NACK wait (:meth:`_nack_wait`, with the
+        gap of the repairs we send), and :data:`COPY_BURSTS` bursts for a last-chance copy.
+        A burst lasts its mean length times the time per packet ``lossy`` sends.
+        """
+        est = lossy.estimate
+        packet_bits = 8 * (lossy.sent_bytes / max(1, lossy.sent_datagrams) + PATH_BYTES)
+        burst = est.burst * packet_bits / est.sent_bps if est.sent_bps > 0 else 0.0
+        hold = self._code_wait(stream, stream.sent_repair_gap, via)
+        return (1 + COPY_BURSTS) * burst + self._reorder_wait() + hold
 
     def _min_one_way(self) -> float:
         measured = [c.estimate.rtt.min_rtt / 2 for c in self.carriers if c.estimate.rtt.samples]
@@ -829,12 +866,20 @@ class RaftEndpoint:
             return
         rtt = via.estimate.rtt
         bursty = via.estimate.burst >= BURSTY
+        # Under bursts the copies go on for most of the round: a sparse reverse path can lose
+        # half a round of NACKs to one burst. The sender refuses a NACK that comes less than
+        # about the least round trip after a resend (``_resend``'s echo), so copies that stop
+        # short of it (by the delay's variation) cost no second resend.
+        span = None
+        if bursty:
+            span = max(rtt.smoothed / 2, rtt.min_rtt - 4 * rtt.rttvar - NACK_COPY_SPACING)
         due = stream.planner.due(
             now,
             rtt.smoothed,
             rtt.rttvar,
             hold=lambda seq: self._fec_hold(stream, seq),
             copies=NACK_COPIES_BURSTY if bursty else NACK_COPIES,
+            span=span,
             behind=self._behind(now),
         )
         wanted = [q for q in due if stream.buffer.missing_below(q)]
