@@ -649,6 +649,7 @@ class RaftEndpoint:
                 rtt=rtt.smoothed,
                 rttvar=rtt.rttvar,
                 arq=stream.spec.arq,
+                window_packets=stream.repair.encoder.counters.window,
             )
             stream.repair.set_rate(stream.rate.update(inputs), window_time(inputs))
 
