@@ -500,8 +500,10 @@ def test_a_hole_the_code_can_still_rebuild_is_not_nacked_until_the_hold_is_over(
     planner.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.5)
     planner.on_arrival(2, 1.002, 1.012, wait=0.0, timeout=0.5)
 
+    waits = [0.02, 0.0]  # then the code no longer expects to rebuild it
+
     def hold(seq: int) -> float:
-        return 0.02
+        return waits.pop(0)
 
     assert planner.due(1.012, 0.05, 0.0, hold=hold) == []
     assert planner.due(1.031, 0.05, 0.0, hold=hold) == []
@@ -513,6 +515,22 @@ def test_a_hole_the_code_can_still_rebuild_is_not_nacked_until_the_hold_is_over(
     assert late.due(1.012, 0.05, 0.0, hold=lambda seq: 1.0) == []
     assert late.next_deadline() == pytest.approx(1.001 + 0.15 - 0.11)
     assert late.due(1.041, 0.05, 0.0, hold=lambda seq: 1.0) == [1]
+
+
+def test_the_hold_is_asked_again_when_it_ends_while_the_code_may_still_catch_up() -> None:
+    planner = NackPlanner()
+    planner.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.5)
+    planner.on_arrival(2, 1.002, 1.012, wait=0.0, timeout=0.5)
+    waits = [0.02, 0.02, 0.0]  # a loss joined the deficit during the first wait
+
+    def hold(seq: int) -> float:
+        return waits.pop(0)
+
+    assert planner.due(1.012, 0.05, 0.0, hold=hold) == []
+    assert planner.due(1.032, 0.05, 0.0, hold=hold) == []
+    assert planner.next_deadline() == pytest.approx(1.052)
+    assert planner.due(1.052, 0.05, 0.0, hold=hold) == [1]
+    assert waits == []
 
 
 def test_the_hold_is_zero_when_the_repairs_to_come_cannot_cover_the_deficit() -> None:

@@ -17,13 +17,18 @@ from nanoping.raft.repair import (
     arq_rounds,
     resend_rounds,
     split,
+    spread_rate,
     target_rate,
 )
 from nanoping.raft.wire import Feedback
 
 
-def inputs(*, loss: float, budget: float, rtt: float, burst: float = 1.0) -> RepairInputs:
-    return RepairInputs(loss=loss, burst=burst, budget=budget, rtt=rtt, rttvar=0.0)
+def inputs(
+    *, loss: float, budget: float, rtt: float, burst: float = 1.0, window: float = 0.0
+) -> RepairInputs:
+    return RepairInputs(
+        loss=loss, burst=burst, budget=budget, rtt=rtt, rttvar=0.0, window_packets=window
+    )
 
 
 def test_the_rate_comes_from_the_rounds_of_arq_that_fit_in_the_budget() -> None:
@@ -88,6 +93,39 @@ def test_bursty_loss_with_two_rounds_left_gets_a_steady_rate_from_averages() -> 
     assert steady.rate == pytest.approx(gain * steady.loss + offset)
     # Without two rounds the peak of the last wave still holds the rate up.
     assert tight.rate > 2 * steady.rate
+
+
+def test_where_a_round_trip_outlasts_the_window_repair_covers_the_spread_of_its_loss() -> None:
+    def rate(loss: float, **kw: float) -> float:
+        controller = RateController()
+        controller.update(inputs(loss=loss, **kw))
+        return controller.rate
+
+    # S1 and S2: 100 ms round trip, 75 ms window of 75 sources: loss + 2 standard deviations
+    # of the window's loss count, relatively more at 5 % than at 10 %.
+    assert rate(0.05, budget=0.3, rtt=0.1, window=75) == pytest.approx(0.05 + 2 * 0.02517, 1e-3)
+    assert rate(0.10, budget=0.3, rtt=0.1, window=75) == pytest.approx(0.10 + 2 * 0.03464, 1e-3)
+    # A round trip shorter than the window (S6's 60 ms): a resend is as quick as a slow
+    # rebuild, the table's share stays. Bursts and unknown windows keep the table too.
+    table = 1.25 * 0.05 + 0.005
+    assert rate(0.05, budget=0.2, rtt=0.06, window=75) == pytest.approx(table)
+    assert rate(0.05, budget=0.3, rtt=0.1) == pytest.approx(table)
+    bursty = inputs(loss=0.05, budget=0.3, rtt=0.1, burst=4.0, window=75)
+    assert spread_rate(bursty, 0.05) == 0.0
+    # No retransmission fits (S3's 150 ms budget): no round trip to beat, the FEC row rules.
+    assert spread_rate(inputs(loss=0.05, budget=0.15, rtt=0.1, window=50), 0.05) == 0.0
+
+
+def test_the_spread_margin_holds_through_the_swings_of_the_loss_estimate() -> None:
+    controller = RateController()
+    for _ in range(200):
+        controller.update(inputs(loss=0.05, budget=0.3, rtt=0.1, window=75))
+    rates = []
+    for i in range(100):  # the estimate swings by +-2 points around 5 % (S1)
+        loss = 0.03 if i % 2 else 0.07
+        rates.append(controller.update(inputs(loss=loss, budget=0.3, rtt=0.1, window=75)))
+    assert min(rates) > 0.095  # the table alone would follow the estimate down to 4.25 %
+    assert controller.mean_loss == pytest.approx(0.05, abs=0.003)
 
 
 def test_the_loss_for_repair_follows_a_step_within_about_a_hundred_packets() -> None:

@@ -24,14 +24,16 @@ def test_s1_demo_link_loses_nothing_at_modest_overhead() -> None:
     assert plain.residual > 0.04  # the link really loses 5 %
     assert outcome.residual == 0.0
     assert outcome.duplicates == 0
-    assert outcome.overhead < 0.155
-    assert outcome.quantile(0.5) < 0.065
-    assert outcome.quantile(0.99) <= 0.3
-    stats = b.stream_stats(0)
-    assert stats["recovered_fec"] > 0
-    assert stats["recovered_arq"] > 0
-    # Adapted up from 1 % to the table's 1.25 x loss + 0.5 % for two ARQ rounds (~6.75 %).
-    assert 0.05 < sum(rates) / len(rates) < 0.09
+    # 14.8 % at 10^5 packets; the first second, before the rate has adapted, weighs more here.
+    assert outcome.overhead < 0.165
+    assert outcome.quantile(0.5) < 0.055
+    # A round trip (100 ms) outlasts the coding window (75 ms): repair covers the spread of a
+    # window's loss, so the code rebuilds what ARQ would bring back only after one-way + RTT
+    # (every loss of this run; ARQ on its own is tested below).
+    assert outcome.quantile(0.99) <= 0.15
+    assert b.stream_stats(0)["recovered_fec"] > 0
+    # Adapted up from 1 % to 5 % + 2 standard deviations of a 75-source window's loss (~10 %).
+    assert 0.08 < sum(rates) / len(rates) < 0.13
 
 
 def test_s3_budget_below_a_round_trip_turns_arq_off_and_fec_carries_it() -> None:

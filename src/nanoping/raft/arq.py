@@ -55,8 +55,6 @@ class Missing:
     """Copies sent in the current round."""
     round_over: bool = False
     """Whether the current round's NACK and copies are all out (the next NACK starts a round)."""
-    held: bool = False
-    """Whether the first NACK was already held back for the code to rebuild it."""
     behind: bool = False
     """Whether the first NACK waits for a carrier that may still hold the hole (see ``due``)."""
 
@@ -136,11 +134,12 @@ class NackPlanner:
         local time ``sent`` may still arrive on a carrier that has not yet delivered anything
         sent after it (datagrams unread in its socket, not lost). The first NACK waits until
         then, re-asked on every call, but never past the last round that can still arrive.
-        A hole's first NACK is held back once by ``hold(seq)`` (the time the code needs to
-        rebuild it from repairs on their way), but never so long that fewer than two rounds are
-        left before its deadline. Each round's NACK is followed by up to ``copies`` copies
-        :data:`NACK_COPY_SPACING` apart while less than ``span`` (default ``srtt / 2``) has
-        passed; a new round (what was resent is lost too) starts a round after the first NACK.
+        A hole's first NACK is held back by ``hold(seq)`` (the time the code needs to rebuild
+        it from repairs on their way), asked again whenever a hold ends, but never so long that
+        fewer than two rounds are left before its deadline. Each round's NACK is followed by up
+        to ``copies`` copies :data:`NACK_COPY_SPACING` apart while less than ``span`` (default
+        ``srtt / 2``) has passed; a new round (what was resent is lost too) starts a round
+        after the first NACK.
         """
         out: list[int] = []
         expired: list[int] = []
@@ -155,8 +154,7 @@ class NackPlanner:
                 continue
             if hole.nacks == 0 and self._behind(hole, now, srtt + rttvar, behind):
                 continue
-            if hold is not None and not hole.held and hole.nacks == 0:
-                hole.held = True
+            if hold is not None and hole.nacks == 0:
                 wait = hold(seq)
                 if wait > 0:
                     hole.next_nack = min(now + wait, hole.deadline - 2 * interval)
