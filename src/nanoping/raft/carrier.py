@@ -196,6 +196,11 @@ class CarrierEstimate:
         self.rtt = RttEstimator()
         self.loss = 0.0
         self.loss_fast = 0.0
+        self.echo_us: int | None = None
+        """Send time (our µs clock) of the newest datagram the peer reported having received."""
+        self.echo_span: tuple[int | None, int, int | None] | None = None
+        """The last report's (previous echo, echo, datagrams the peer counted lost between
+        them, None if it cannot be told): what reached the peer of what was sent in that span."""
         self.observed = 0
         self.burst = 1.0
         self.rate_bps = initial_rate_bps
@@ -237,6 +242,11 @@ class CarrierEstimate:
         self.queue_delay = fb.queue_delay_us / 1e6
         sample = self._difference(fb)
         self._previous = fb
+        # What this report says of the datagrams sent after the previous report's echo up
+        # to this one's: how many of them the peer counted lost (None: cannot tell).
+        self.echo_span = (self.echo_us, echo, None if sample is None else sample.lost)
+        if self.echo_us is None or echo > self.echo_us:
+            self.echo_us = echo
         if sample is not None:
             self._learn(sample, sent_bps, now)
 

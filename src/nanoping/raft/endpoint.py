@@ -56,6 +56,8 @@ LOSSY = 0.25
 DARK_UNANSWERED = 4
 """Datagrams that must go unanswered (besides the time limit) before a carrier counts as dark."""
 MAX_RESENDS_PER_NACK = 1024
+TAIL_PROBES = 2
+"""Tail probes per stream tail: the second covers a probe lost in the burst that took the tail."""
 """Sequence numbers one NACK may have resent."""
 MAX_WAITING = 4096
 """Packets one stream holds while no carrier is established yet."""
@@ -93,6 +95,8 @@ class StreamCounters:
     """Repair packets sent for this stream."""
     resends_doubled: int = 0
     """Last-chance resends sent twice (the copies; also in ``retransmitted``)."""
+    tail_probes: int = 0
+    """Times the stream's unreported tail was resent (its resends are in ``retransmitted``)."""
     resends_unneeded: int = 0
     """Resends received for packets already delivered, rebuilt or given up (waste)."""
 
@@ -120,6 +124,9 @@ class StreamState:
     waiting: deque[tuple[bytes, float]] = field(default_factory=deque)
     copies: list[tuple[float, int]] = field(default_factory=list)
     """Copies of last-chance resends due later on the same carrier: (when, sequence number)."""
+    tail: tuple[int, int, tuple[int | None, int, int | None] | None] = (-1, 0, None)
+    """(newest sequence number, tail probes sent for it, the first report span that reached
+    its last transmission: see ``CarrierEstimate.echo_span``)."""
 
     def __post_init__(self) -> None:
         self.history = SendHistory(self.spec.timeout)
@@ -143,6 +150,7 @@ class StreamState:
         self.next_seq = 0
         self.history = SendHistory(self.spec.timeout)
         self.copies.clear()
+        self.tail = (-1, 0, None)
         if self.repair is not None:
             self.repair.reset_send()
 
@@ -210,6 +218,7 @@ class RaftEndpoint:
                 times.append(stream.planner.next_deadline())
             if stream.copies:
                 times.append(min(t for t, _ in stream.copies))
+            times.append(self._tail_probe_due(stream))
         return min((t for t in times if t is not None), default=None)
 
     def _timer_deadline(self) -> float:
@@ -466,6 +475,7 @@ class RaftEndpoint:
             sent_bps = carrier.take_sent_rate(now)
             before = carrier.estimate.rate_bps
             carrier.estimate.on_feedback(body, self._us(now), now, sent_bps)
+            self._confirm_tails(carrier)
             if carrier.estimate.rate_bps < 0.8 * before:
                 self._replace_queue(carrier, now)
             self._adapt_repair()
@@ -860,6 +870,9 @@ class RaftEndpoint:
             stream.repair.decoder.poll(now)
         if stream.copies:
             self._send_copies(stream, now)
+        probe = self._tail_probe_due(stream)
+        if probe is not None and now >= probe:
+            self._tail_probe(stream, now)
         for _seq, payload in stream.buffer.release(now):
             self._delivered.append((index, payload))
         stream.planner.forget_below(stream.buffer.next_seq)
@@ -891,6 +904,80 @@ class RaftEndpoint:
         for start in range(0, len(runs), wire.NACK_MAX_RANGES):
             chunk = tuple(runs[start : start + wire.NACK_MAX_RANGES])
             self._control(via, wire.Nack(stream.spec.handle, chunk), now)
+
+    def _confirm_tails(self, carrier: CarrierState) -> None:
+        """Keep, for each stream whose newest packet went on ``carrier``, the first report
+        span from it that reaches that packet's last transmission."""
+        span = carrier.estimate.echo_span
+        if span is None:
+            return
+        before, echo, _ = span
+        for stream in self.streams:
+            last = stream.next_seq - 1
+            sent = stream.history.packets.get(last)
+            if sent is None or sent.carrier != carrier.index:
+                continue
+            seq, probes, known = stream.tail
+            tx = self._us(max(sent.send_time, sent.last_resend))
+            if (seq != last or known is None) and tx <= echo and (before is None or before < tx):
+                stream.tail = (last, probes if seq == last else 0, span)
+
+    def _tail_arrived(self, stream: StreamState) -> bool:
+        """Whether the report span kept by :meth:`_confirm_tails` shows the newest packet
+        arrived: the peer counted no loss in it beyond the packets sent in it that it NACKed
+        (the sender resent them), so the newest one is not among the lost."""
+        span = stream.tail[2]
+        if span is None:
+            return False
+        before, echo, lost = span
+        if lost is None:
+            return False
+        nacked = 0  # (a resend may have moved to another carrier: the first try counts)
+        for sent in reversed(stream.history.packets.values()):
+            tx = self._us(sent.send_time)
+            if before is not None and tx <= before:
+                break
+            if tx <= echo and sent.resent:
+                nacked += 1
+        return lost <= nacked
+
+    def _tail_probe_due(self, stream: StreamState) -> float | None:
+        """When the stream's newest packet counts as lost, with everything after it; None when
+        there is nothing to probe.
+
+        A hole is found by the packets after it; the newest packets of a stream that went
+        quiet have none, and a burst that also takes the tail repairs leaves the receiver
+        nothing to NACK. So the sender watches the peer's reports instead, as TCP's tail loss
+        probe does: the first report whose echo passes the newest packet shows it arrived
+        when the losses the peer counted since the report before are all packets it NACKed
+        (:meth:`_tail_arrived`). Once a probe timeout (a round trip, its variation, the
+        report interval and a margin) passes after the newest packet's last transmission
+        without that, the newest packet is resent: its arrival shows the receiver any hole
+        before it. At most ``TAIL_PROBES`` times per tail; the resend rules (deadline, echo)
+        apply as to any resend.
+        """
+        if not stream.spec.arq or stream.next_seq == 0:
+            return None
+        last = stream.next_seq - 1
+        sent = stream.history.packets.get(last)
+        seq, probes, _ = stream.tail
+        if sent is None or (seq == last and probes >= TAIL_PROBES):
+            return None
+        if seq == last and self._tail_arrived(stream):
+            return None
+        rtt = self.carriers[sent.carrier].estimate.rtt
+        if not rtt.samples:
+            return None
+        timeout = rtt.smoothed + 4 * rtt.rttvar + self.settings.feedback_interval + RENACK_FLOOR
+        return max(sent.send_time, sent.last_resend) + timeout
+
+    def _tail_probe(self, stream: StreamState, now: float) -> None:
+        """Resend the newest packet (see :meth:`_tail_probe_due`)."""
+        last = stream.next_seq - 1
+        seq, probes, _ = stream.tail
+        stream.tail = (last, probes + 1 if seq == last else 1, None)
+        stream.counters.tail_probes += 1
+        self._resend(stream, last, now)
 
     def _behind(self, now: float) -> Callable[[float], float] | None:
         """Until when a hole handed over at local time ``sent`` may still arrive unread.
@@ -1069,6 +1156,7 @@ class RaftEndpoint:
             "nacks_sent": stream.planner.nacks_sent,
             "nack_copies": stream.planner.nack_copies,
             "resends_doubled": c.resends_doubled,
+            "tail_probes": c.tail_probes,
             "resends_unneeded": c.resends_unneeded,
             "dropped_local": c.dropped_local,
             "buffer_delay_ms": 1e3 * d.buffer_delay_sum / d.delivered if d.delivered else 0.0,
