@@ -8,19 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nanoping.fec import _gf256, gf256, reference
-
-
-def _kernels() -> list[str]:
-    default = _gf256.kernel()
-    names = []
-    for name in ("avx2", "ssse3", "scalar"):
-        try:
-            _gf256.set_kernel(name)
-        except ValueError:
-            continue
-        names.append(name)
-    _gf256.set_kernel(default)
-    return names
+from tests.fec.kernels import available_kernels
 
 
 @contextlib.contextmanager
@@ -35,13 +23,13 @@ def using(kernel: str) -> Iterator[None]:
 
 def test_this_cpu_has_a_vector_kernel() -> None:
     assert gf256.kernel() in {"avx2", "ssse3"}
-    assert "scalar" in _kernels()
+    assert "scalar" in available_kernels()
 
 
 buffers = st.binary(min_size=0, max_size=200)
 
 
-@pytest.mark.parametrize("kernel", _kernels())
+@pytest.mark.parametrize("kernel", available_kernels())
 @given(src=buffers, extra=st.binary(max_size=40), coef=st.integers(0, 255))
 def test_mul_add_matches_reference(kernel: str, src: bytes, extra: bytes, coef: int) -> None:
     start = bytes(reversed(src)) + extra
@@ -52,7 +40,7 @@ def test_mul_add_matches_reference(kernel: str, src: bytes, extra: bytes, coef: 
     assert native == slow
 
 
-@pytest.mark.parametrize("kernel", _kernels())
+@pytest.mark.parametrize("kernel", available_kernels())
 @given(
     sources=st.lists(buffers, min_size=0, max_size=6),
     seed=st.integers(0, 2**32 - 1),

@@ -12,6 +12,7 @@ from pyeclib.ec_iface import ECDriver
 from nanoping.fec import _gf256, gf256, reference
 from nanoping.fec.block import BlockConfig, ReedSolomonCode
 from nanoping.fec.symbol import SymbolError
+from tests.fec.kernels import available_kernels
 
 payloads = st.lists(st.binary(max_size=120), min_size=1, max_size=8)
 # Blocks whose payloads are all one size take the vector kernel end to end (its last partial
@@ -22,19 +23,6 @@ block_payloads = st.one_of(
         lambda n: st.lists(st.binary(min_size=n, max_size=n), min_size=1, max_size=12)
     ),
 )
-
-
-def _kernels() -> list[str]:
-    default = _gf256.kernel()
-    names = []
-    for name in ("avx2", "ssse3", "scalar"):
-        try:
-            _gf256.set_kernel(name)
-        except ValueError:
-            continue
-        names.append(name)
-    _gf256.set_kernel(default)
-    return names
 
 
 @given(
@@ -57,7 +45,7 @@ def test_encode_matches_reference(items: list[bytes], rows: int, extra: int, see
     assert gf256.native_encode(headers, items, matrix) == reference.encode(headers, items, matrix)
 
 
-@pytest.mark.parametrize("kernel", _kernels())
+@pytest.mark.parametrize("kernel", available_kernels())
 @settings(max_examples=60)
 @given(
     items=block_payloads,
