@@ -533,6 +533,22 @@ def test_the_hold_is_asked_again_when_it_ends_while_the_code_may_still_catch_up(
     assert waits == []
 
 
+def test_under_bursts_the_hold_is_asked_once() -> None:
+    # Asked again, a hold would eat the second resend round bursty loss is left to.
+    planner = NackPlanner()
+    planner.on_arrival(0, 1.00, 1.01, wait=0.0, timeout=0.5)
+    planner.on_arrival(2, 1.002, 1.012, wait=0.0, timeout=0.5)
+    asked: list[float] = []
+
+    def hold(seq: int) -> float:
+        asked.append(0.02)
+        return 0.02
+
+    assert planner.due(1.012, 0.05, 0.0, hold=hold, rehold=False) == []
+    assert planner.due(1.032, 0.05, 0.0, hold=hold, rehold=False) == [1]
+    assert asked == [0.02]
+
+
 def test_the_hold_is_zero_when_the_repairs_to_come_cannot_cover_the_deficit() -> None:
     bench = Bench(settings=_one_stream(0.3, fec=True))
     stream = bench.b.streams[0]

@@ -55,6 +55,8 @@ class Missing:
     """Copies sent in the current round."""
     round_over: bool = False
     """Whether the current round's NACK and copies are all out (the next NACK starts a round)."""
+    held: bool = False
+    """Whether the first NACK was held back for the code already (see ``due``'s ``rehold``)."""
     behind: bool = False
     """Whether the first NACK waits for a carrier that may still hold the hole (see ``due``)."""
 
@@ -127,6 +129,7 @@ class NackPlanner:
         copies: int = NACK_COPIES,
         span: float | None = None,
         behind: Callable[[float], float] | None = None,
+        rehold: bool = True,
     ) -> list[int]:
         """Sequence numbers to NACK at ``now``; drops holes nobody can fill in time any more.
 
@@ -135,8 +138,8 @@ class NackPlanner:
         sent after it (datagrams unread in its socket, not lost). The first NACK waits until
         then, re-asked on every call, but never past the last round that can still arrive.
         A hole's first NACK is held back by ``hold(seq)`` (the time the code needs to rebuild
-        it from repairs on their way), asked again whenever a hold ends, but never so long that
-        fewer than two rounds are left before its deadline. Each round's NACK is followed by up
+        it from repairs on their way), asked again whenever a hold ends (only once without
+        ``rehold``), but never so long that fewer than two rounds are left before its deadline. Each round's NACK is followed by up
         to ``copies`` copies :data:`NACK_COPY_SPACING` apart while less than ``span`` (default
         ``srtt / 2``) has passed; a new round (what was resent is lost too) starts a round
         after the first NACK.
@@ -154,7 +157,8 @@ class NackPlanner:
                 continue
             if hole.nacks == 0 and self._behind(hole, now, srtt + rttvar, behind):
                 continue
-            if hold is not None and hole.nacks == 0:
+            if hold is not None and hole.nacks == 0 and (rehold or not hole.held):
+                hole.held = True
                 wait = hold(seq)
                 if wait > 0:
                     hole.next_nack = min(now + wait, hole.deadline - 2 * interval)

@@ -898,6 +898,9 @@ class RaftEndpoint:
             copies=NACK_COPIES_BURSTY if bursty else NACK_COPIES,
             span=span,
             behind=self._behind(now),
+            # Under bursts a hold asked again eats the second round the steady repair rate
+            # leaves the waves to (S5 lost runs of 10 with it): the hold is asked once.
+            rehold=not bursty,
         )
         wanted = [q for q in due if stream.buffer.missing_below(q)]
         runs = ranges(wanted)
