@@ -58,6 +58,8 @@ DARK_UNANSWERED = 4
 MAX_RESENDS_PER_NACK = 1024
 TAIL_PROBES = 2
 """Tail probes per stream tail: the second covers a probe lost in the burst that took the tail."""
+TAIL_PROBE_PACKETS = 8
+"""Most packets one tail probe resends (the newest ones no report showed arrived)."""
 """Sequence numbers one NACK may have resent."""
 MAX_WAITING = 4096
 """Packets one stream holds while no carrier is established yet."""
@@ -955,9 +957,10 @@ class RaftEndpoint:
         when the losses the peer counted since the report before are all packets it NACKed
         (:meth:`_tail_arrived`). Once a probe timeout (a round trip, its variation, the
         report interval and a margin) passes after the newest packet's last transmission
-        without that, the newest packet is resent: its arrival shows the receiver any hole
-        before it. At most ``TAIL_PROBES`` times per tail; the resend rules (deadline, echo)
-        apply as to any resend.
+        without that, the unreported tail is resent (:meth:`_tail_probe`). A second probe
+        follows only if no report echoes anything sent after the first: that report's span
+        still counts the burst's losses, but the path carried the probe's successors. At most
+        ``TAIL_PROBES`` per tail; the resend rules (deadline, echo) apply as to any resend.
         """
         if not stream.spec.arq or stream.next_seq == 0:
             return None
@@ -966,21 +969,43 @@ class RaftEndpoint:
         seq, probes, _ = stream.tail
         if sent is None or (seq == last and probes >= TAIL_PROBES):
             return None
+        estimate = self.carriers[sent.carrier].estimate
+        if seq == last and probes and (estimate.echo_us or 0) >= self._us(sent.last_resend):
+            return None  # the path carried something sent after the probe: it got through
         if seq == last and self._tail_arrived(stream):
             return None
-        rtt = self.carriers[sent.carrier].estimate.rtt
+        rtt = estimate.rtt
         if not rtt.samples:
             return None
         timeout = rtt.smoothed + 4 * rtt.rttvar + self.settings.feedback_interval + RENACK_FLOOR
         return max(sent.send_time, sent.last_resend) + timeout
 
     def _tail_probe(self, stream: StreamState, now: float) -> None:
-        """Resend the newest packet (see :meth:`_tail_probe_due`)."""
+        """Resend the tail no report showed arrived (see :meth:`_tail_probe_due`): the packets
+        sent after the echo of the report before the one that reached the newest packet, or
+        after the newest echo when none did; at most :data:`TAIL_PROBE_PACKETS`, the newest
+        always. The burst that took the newest packet often took the ones before it too, and
+        NACKing them after the probe would cost a round trip the deadline may not have."""
         last = stream.next_seq - 1
-        seq, probes, _ = stream.tail
+        seq, probes, span = stream.tail
         stream.tail = (last, probes + 1 if seq == last else 1, None)
         stream.counters.tail_probes += 1
-        self._resend(stream, last, now)
+        packets = stream.history.packets
+        newest = packets[last]
+        if span is not None and seq == last:
+            reported = span[0]
+        else:
+            reported = self.carriers[newest.carrier].estimate.echo_us
+        first = last
+        while first > last - TAIL_PROBE_PACKETS + 1:
+            earlier = packets.get(first - 1)
+            if earlier is None or (
+                reported is not None and self._us(earlier.send_time) <= reported
+            ):
+                break
+            first -= 1
+        for resend in range(first, last + 1):
+            self._resend(stream, resend, now)
 
     def _behind(self, now: float) -> Callable[[float], float] | None:
         """Until when a hole handed over at local time ``sent`` may still arrive unread.
