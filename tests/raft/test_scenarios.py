@@ -50,7 +50,7 @@ def test_s5_long_bursts_are_recovered_by_fec_and_arq_together() -> None:
     """S5 has an overhead goal and no latency goal, so its repair rate leaves the waves of
     bursty loss to ARQ's two rounds (a steady rate, no peak hold: 29 % overhead instead of
     47 % at 10^5 packets). More holes then wait for a resend, and in this short run raft's
-    p99 falls behind ARQ alone's (257 against 204 ms; at 10^5 packets it is ahead, 200-207
+    p99 falls behind ARQ alone's (221 against 204 ms; at 10^5 packets it is ahead, 200-207
     against 251-258 ms). What holds: every packet arrives inside the budget, the median
     packet does not wait for a resend as with ARQ alone, the tail is at most one RTT behind
     ARQ alone's, and FEC rebuilds most holes.

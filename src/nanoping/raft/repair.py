@@ -298,8 +298,8 @@ steady rate."""
 STEADY = (1.4, 0.01)
 """(gain, offset) of that steady rate over the averaged loss, without a burst factor: ARQ's
 second round takes what a window overrun by a burst misses. S5 (10^5 packets, seeds 1-3):
-28.6-29.4 % overhead, and of the 300,000 packets only one run's last 2 lost (a burst after
-the stream ended took them with every tail repair); 1.5x + 1 % cost about 30 %."""
+28.8/29.4/29.1 % overhead, none lost (a burst that took a run's last packets with every tail
+repair is the tail probe's to mend); 1.5x + 1 % cost about 30 %."""
 AVERAGE_UPDATES = 200
 """Updates (one per FEEDBACK, about 100 per second) the controller's averages span: long
 enough to hold still through the waves of a bursty channel."""
