@@ -972,8 +972,6 @@ class RaftEndpoint:
         estimate = self.carriers[sent.carrier].estimate
         if seq == last and probes and (estimate.echo_us or 0) >= self._us(sent.last_resend):
             return None  # the path carried something sent after the probe: it got through
-        if seq == last and self._tail_arrived(stream):
-            return None
         rtt = estimate.rtt
         if not rtt.samples:
             return None
@@ -988,6 +986,10 @@ class RaftEndpoint:
         NACKing them after the probe would cost a round trip the deadline may not have."""
         last = stream.next_seq - 1
         seq, probes, span = stream.tail
+        if seq == last and self._tail_arrived(stream):
+            # Looked at only now, when the probe is due: the span scan is not per step.
+            stream.tail = (last, TAIL_PROBES, span)
+            return
         stream.tail = (last, probes + 1 if seq == last else 1, None)
         stream.counters.tail_probes += 1
         packets = stream.history.packets
