@@ -141,6 +141,12 @@ class BlockCode:
         """What :meth:`matrix` depends on: None when it is the same for every block."""
         return None
 
+    @property
+    def seeded(self) -> bool:
+        """Whether every block has new coefficients (RLNC without ``repeat_coefficients``):
+        the native cores then draw them from the block number themselves."""
+        return self.linear and self.coefficient_key(0) is not None
+
     def repairs(self, block: int, symbols: list[bytes]) -> list[bytes]:
         """Repair data of a block; ``symbols`` has ``config.symbols`` entries, padded to one size."""
         k = len(symbols)
@@ -228,8 +234,7 @@ class BlockEncoder:
     def __init__(self, code: BlockCode) -> None:
         self.code = code
         self.config = code.config
-        # A matrix that changes per block must be RLNC's, which the core draws itself.
-        seeded = code.coefficient_key(0) is not None
+        seeded = code.seeded
         self._core = EncoderCore(
             symbols=self.config.symbols,
             repair=code.repair_count(),
@@ -290,7 +295,7 @@ class BlockDecoder:
         self._source_type = code.source_type
         # Coefficients new in every block (RLNC): no table is ever reused, so none is cached,
         # and the native core draws them and makes the table itself.
-        self._seeded = code.linear and code.coefficient_key(0) is not None
+        self._seeded = code.seeded
         self._core: BlockCore | None = None
         if native and self.config.symbols <= 256:
             self._core = BlockCore(
